@@ -1,0 +1,48 @@
+import { z } from 'zod';
+
+export const PASSWORD_MIN_LENGTH = 10;
+export const PASSWORD_MAX_LENGTH = 200;
+
+const email = z
+	.string({ error: 'Enter your email address.' })
+	.trim()
+	.min(1, 'Enter your email address.')
+	.max(254, 'That email address is too long.')
+	.pipe(z.email({ error: 'Enter a valid email address.' }));
+
+export const signupSchema = z.object({
+	displayName: z
+		.string({ error: 'Enter your name.' })
+		.trim()
+		.min(1, 'Enter your name.')
+		.max(80, 'Keep your name under 80 characters.')
+		// Names appear in email headers and subjects: no line breaks or other control characters.
+		.regex(/^[^\p{Cc}]*$/u, 'Your name cannot contain control characters.'),
+	email,
+	password: z
+		.string({ error: 'Choose a password.' })
+		.min(PASSWORD_MIN_LENGTH, `Use at least ${PASSWORD_MIN_LENGTH} characters.`)
+		.max(PASSWORD_MAX_LENGTH, `Use at most ${PASSWORD_MAX_LENGTH} characters.`)
+});
+
+export const loginSchema = z.object({
+	email,
+	password: z
+		.string({ error: 'Enter your password.' })
+		.min(1, 'Enter your password.')
+		.max(PASSWORD_MAX_LENGTH, 'Incorrect email or password.')
+});
+
+/** Only same-origin paths: "/x" but never "//evil.example" or "/\evil.example". */
+export function safeRedirectPath(value: string | null | undefined, fallback = '/dashboard'): string {
+	if (!value || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) {
+		return fallback;
+	}
+	try {
+		const url = new URL(value, 'http://parley.invalid');
+		if (url.origin !== 'http://parley.invalid') return fallback;
+		return url.pathname + url.search + url.hash;
+	} catch {
+		return fallback;
+	}
+}

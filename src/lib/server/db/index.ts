@@ -1,0 +1,131 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import * as schema from './schema';
+
+/** The Drizzle database, whichever driver is behind it; transactions are assignable to it too. */
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export type DatabaseConfig =
+	| { driver: 'postgres'; url: string; maxConnections?: number }
+	| { driver: 'pglite'; dataDir?: string; client?: PGlite };
+
+export interface Database {
+	db: Db;
+	driver: 'postgres' | 'pglite';
+	/** Where the data lives, for log lines: the URL without its password, or the PGlite folder. */
+	location: string;
+	migrate(): Promise<void>;
+	close(): Promise<void>;
+}
+
+export const DEFAULT_PGLITE_DATA_DIR = '.data/pglite';
+
+/** DATABASE_URL picks Postgres; without it the embedded PGlite keeps its data in PGLITE_DATA_DIR. */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
+	const url = env.DATABASE_URL?.trim();
+	if (url) {
+		const max = Number(env.DATABASE_POOL_SIZE);
+		return { driver: 'postgres', url, maxConnections: Number.isInteger(max) && max > 0 ? max : 10 };
+	}
+	return { driver: 'pglite', dataDir: env.PGLITE_DATA_DIR?.trim() || DEFAULT_PGLITE_DATA_DIR };
+}
+
+export function migrationsFolder(): string {
+	return path.resolve(process.env.MIGRATIONS_DIR ?? 'drizzle');
+}
+
+// Any fixed number works: it only has to be the same for every instance that migrates this database.
+const MIGRATION_LOCK_ID = 727_274_001;
+
+export function openDatabase(config: DatabaseConfig): Database {
+	if (config.driver === 'postgres') {
+		const client = postgres(config.url, {
+			max: config.maxConnections ?? 10,
+			onnotice: () => {}
+		});
+		const db = drizzlePostgres({ client, schema }) as unknown as Db;
+		return {
+			db,
+			driver: 'postgres',
+			location: redactUrl(config.url),
+			async migrate() {
+				// One connection holds an advisory lock while it migrates, so instances starting
+				// together behind a load balancer apply each migration once.
+				const lockClient = postgres(config.url, { max: 1, onnotice: () => {} });
+				try {
+					await lockClient`select pg_advisory_lock(${MIGRATION_LOCK_ID})`;
+					await migratePostgres(drizzlePostgres({ client: lockClient }), {
+						migrationsFolder: migrationsFolder()
+					});
+					await lockClient`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`;
+				} finally {
+					await lockClient.end();
+				}
+			},
+			close: () => client.end({ timeout: 5 })
+		};
+	}
+
+	let client = config.client;
+	if (!client) {
+		const dataDir = config.dataDir ?? DEFAULT_PGLITE_DATA_DIR;
+		if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+		client = new PGlite(dataDir);
+	}
+	const db = drizzlePglite({ client, schema }) as unknown as Db;
+	const pglite = client;
+	return {
+		db,
+		driver: 'pglite',
+		location: config.dataDir ?? 'PGlite (in memory)',
+		migrate: () => migratePglite(drizzlePglite({ client: pglite }), { migrationsFolder: migrationsFolder() }),
+		close: () => pglite.close()
+	};
+}
+
+function redactUrl(url: string): string {
+	try {
+		const parsed = new URL(url);
+		if (parsed.password) parsed.password = '***';
+		return parsed.toString();
+	} catch {
+		return 'postgres';
+	}
+}
+
+/** Rows of a raw `db.execute()`: postgres.js answers an array, PGlite `{ rows }`. */
+export function rowsOf<T>(result: unknown): T[] {
+	if (Array.isArray(result)) return result as T[];
+	return ((result as { rows?: T[] }).rows ?? []) as T[];
+}
+
+export async function isDatabaseEmpty(db: Db): Promise<boolean> {
+	const rows = rowsOf<{ n: number }>(await db.execute(sql`select count(*)::int as n from users`));
+	return (rows[0]?.n ?? 0) === 0;
+}
+
+// The app's own connection, opened on first use. Kept on globalThis so Vite's module reloads in dev
+// do not open the PGlite folder twice in one process (which would corrupt it).
+const GLOBAL_KEY = Symbol.for('parley.database');
+type GlobalWithDb = typeof globalThis & { [GLOBAL_KEY]?: Database };
+
+export function appDatabase(): Database {
+	const holder = globalThis as GlobalWithDb;
+	holder[GLOBAL_KEY] ??= openDatabase(configFromEnv());
+	return holder[GLOBAL_KEY];
+}
+
+export { schema };
+
+/** The app's Drizzle handle; route code calls this instead of opening connections itself. */
+export function getDb(): Db {
+	return appDatabase().db;
+}

@@ -1,0 +1,51 @@
+import { error, fail } from '@sveltejs/kit';
+import { uuidSchema, type ContractAction } from '$lib/schemas/contracts';
+import {
+	ForbiddenTransitionError,
+	InvalidTransitionError,
+	allowedActions,
+	getContractForParty,
+	listContractEvents,
+	transitionContract
+} from '$lib/server/contracts';
+import { getDb } from '$lib/server/db';
+import { requireUser } from '$lib/server/guards';
+import type { Actions, PageServerLoad, RequestEvent } from './$types';
+
+export const load: PageServerLoad = async ({ locals, params, url }) => {
+	const user = requireUser(locals, url);
+	const db = getDb();
+	const id = uuidSchema.safeParse(params.id);
+	const contract = id.success ? await getContractForParty(db, user.id, id.data) : null;
+	if (!contract) error(404, 'Not found');
+	return {
+		contract,
+		events: (await listContractEvents(db, user.id, contract.id)) ?? [],
+		actions: allowedActions(contract.status, contract.role)
+	};
+};
+
+function transitionAction(action: ContractAction) {
+	return async ({ locals, params, url }: RequestEvent) => {
+		const user = requireUser(locals, url);
+		const id = uuidSchema.safeParse(params.id);
+		if (!id.success) error(404, 'Not found');
+		try {
+			const contract = await transitionContract(getDb(), user.id, id.data, action);
+			if (!contract) error(404, 'Not found');
+			return { done: action };
+		} catch (err) {
+			if (err instanceof InvalidTransitionError || err instanceof ForbiddenTransitionError) {
+				return fail(409, { message: err.message });
+			}
+			throw err;
+		}
+	};
+}
+
+export const actions: Actions = {
+	accept: transitionAction('accept'),
+	reject: transitionAction('reject'),
+	cancel: transitionAction('cancel'),
+	complete: transitionAction('complete')
+};

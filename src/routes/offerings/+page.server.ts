@@ -1,0 +1,30 @@
+import { fail, redirect } from '@sveltejs/kit';
+import { rentSchema } from '$lib/schemas/contracts';
+import { OwnOfferingError, rentOffering } from '$lib/server/contracts';
+import { getDb } from '$lib/server/db';
+import { requireUser } from '$lib/server/guards';
+import { listOfferings } from '$lib/server/offerings';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async () => {
+	return { offerings: await listOfferings(getDb()) };
+};
+
+export const actions: Actions = {
+	rent: async ({ locals, request, url }) => {
+		const user = requireUser(locals, url);
+		const parsed = rentSchema.safeParse(Object.fromEntries(await request.formData()));
+		if (!parsed.success) return fail(400, { offeringId: null, message: 'Choose an offering to rent.' });
+		const { offeringId } = parsed.data;
+		let contractId: string;
+		try {
+			const contract = await rentOffering(getDb(), user.id, offeringId);
+			if (!contract) return fail(404, { offeringId, message: 'This offering no longer exists.' });
+			contractId = contract.id;
+		} catch (err) {
+			if (err instanceof OwnOfferingError) return fail(409, { offeringId, message: err.message });
+			throw err;
+		}
+		redirect(303, `/dashboard/rentals/${contractId}`);
+	}
+};
