@@ -7,7 +7,6 @@ export default defineConfig({
 	optimizeDeps: { exclude: ['@electric-sql/pglite'] },
 	test: {
 		expect: { requireAssertions: true },
-		reporters: ['default', 'json'],
 		projects: [
 			{
 				extends: true,

@@ -11,7 +11,9 @@ try {
 		console.log('Parley: empty database, demo data loaded.');
 	}
 	const port = process.env.PORT ?? '5173';
-	console.log(`\nParley will be at http://localhost:${port}/ (Vite prints the final address below).`);
+	console.log(
+		`\nParley will be at http://localhost:${port}/ (Vite prints the final address below).`
+	);
 	console.log(demoLoginsText() + '\n');
 } finally {
 	await database.close();

@@ -21,7 +21,8 @@ export const handle: Handle = async ({ event, resolve }) => {
 		if (result.session) {
 			event.locals.user = result.user;
 			event.locals.sessionId = result.session.id;
-			if (result.renewed) setSessionCookie(event.cookies, event.url, token, result.session.expiresAt);
+			if (result.renewed)
+				setSessionCookie(event.cookies, event.url, token, result.session.expiresAt);
 		} else {
 			deleteSessionCookie(event.cookies, event.url);
 		}

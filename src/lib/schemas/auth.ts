@@ -34,7 +34,10 @@ export const loginSchema = z.object({
 });
 
 /** Only same-origin paths: "/x" but never "//evil.example" or "/\evil.example". */
-export function safeRedirectPath(value: string | null | undefined, fallback = '/dashboard'): string {
+export function safeRedirectPath(
+	value: string | null | undefined,
+	fallback = '/dashboard'
+): string {
 	if (!value || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) {
 		return fallback;
 	}

@@ -18,7 +18,10 @@ export const offeringSchema = z.object({
 	monthlyPrice: z.coerce
 		.string({ error: 'Enter the monthly price.' })
 		.trim()
-		.regex(/^\d+(\.\d{1,2})?$/, 'Enter the monthly price as a number with at most two decimals, such as 49.50.')
+		.regex(
+			/^\d+(\.\d{1,2})?$/,
+			'Enter the monthly price as a number with at most two decimals, such as 49.50.'
+		)
 		.transform((s) => Math.round(Number(s) * 100))
 		.refine((cents) => cents <= MAX_MONTHLY_PRICE * 100, {
 			message: `The price cannot exceed ${MAX_MONTHLY_PRICE.toLocaleString('en')}.`
@@ -32,7 +35,11 @@ export type OfferingFormValues = Record<'name' | 'description' | 'monthlyPrice',
 /** The raw text of the form, echoed back on errors so nothing typed is lost. */
 export function offeringFormValues(form: FormData): OfferingFormValues {
 	const text = (key: string) => String(form.get(key) ?? '');
-	return { name: text('name'), description: text('description'), monthlyPrice: text('monthlyPrice') };
+	return {
+		name: text('name'),
+		description: text('description'),
+		monthlyPrice: text('monthlyPrice')
+	};
 }
 
 export function centsToPriceInput(cents: number): string {

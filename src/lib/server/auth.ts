@@ -168,7 +168,10 @@ export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
 
 async function throttleState(db: Db, email: string, ip: string) {
 	const since = new Date(Date.now() - LOGIN_WINDOW_MS);
-	const count = async (column: typeof loginFailures.email | typeof loginFailures.ip, value: string) => {
+	const count = async (
+		column: typeof loginFailures.email | typeof loginFailures.ip,
+		value: string
+	) => {
 		const [row] = await db
 			.select({
 				n: sql<number>`count(*)::int`,
@@ -178,10 +181,15 @@ async function throttleState(db: Db, email: string, ip: string) {
 			.where(and(eq(column, value), gt(loginFailures.createdAt, since)));
 		return { n: row?.n ?? 0, oldest: row?.oldest ? new Date(row.oldest) : null };
 	};
-	const [byEmail, byIp] = await Promise.all([count(loginFailures.email, email), count(loginFailures.ip, ip)]);
+	const [byEmail, byIp] = await Promise.all([
+		count(loginFailures.email, email),
+		count(loginFailures.ip, ip)
+	]);
 	const blocked = [byEmail, byIp].filter((c) => c.n >= LOGIN_MAX_FAILURES);
 	if (blocked.length === 0) return null;
-	const reopensAt = Math.max(...blocked.map((c) => (c.oldest?.getTime() ?? Date.now()) + LOGIN_WINDOW_MS));
+	const reopensAt = Math.max(
+		...blocked.map((c) => (c.oldest?.getTime() ?? Date.now()) + LOGIN_WINDOW_MS)
+	);
 	return Math.max(1, Math.ceil((reopensAt - Date.now()) / 1000));
 }
 
@@ -203,7 +211,9 @@ export async function authenticate(
 	if (!user || !ok) {
 		await db.insert(loginFailures).values({ email, ip: input.ip });
 		// Old rows are useless to the throttle; trim them while we are here.
-		await db.delete(loginFailures).where(lt(loginFailures.createdAt, new Date(Date.now() - DAY_MS)));
+		await db
+			.delete(loginFailures)
+			.where(lt(loginFailures.createdAt, new Date(Date.now() - DAY_MS)));
 		throw new InvalidCredentialsError();
 	}
 	await db.delete(loginFailures).where(eq(loginFailures.email, email));

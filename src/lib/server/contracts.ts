@@ -2,13 +2,7 @@ import { and, asc, desc, eq, inArray, or } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { ContractAction } from '$lib/schemas/contracts';
 import type { Db } from './db';
-import {
-	contractEvents,
-	contracts,
-	offerings,
-	users,
-	type ContractStatus
-} from './db/schema';
+import { contractEvents, contracts, offerings, users, type ContractStatus } from './db/schema';
 
 export type PartyRole = 'requester' | 'provider';
 
@@ -110,7 +104,9 @@ export async function getContractForParty(
 	actorId: string,
 	contractId: string
 ): Promise<ContractView | null> {
-	const [row] = await selectContracts(db).where(and(eq(contracts.id, contractId), isParty(actorId)));
+	const [row] = await selectContracts(db).where(
+		and(eq(contracts.id, contractId), isParty(actorId))
+	);
 	return row ? toView(row, actorId) : null;
 }
 

@@ -81,23 +81,24 @@ const HISTORY: Record<ContractStatus, { to: ContractStatus; by: 'requester' | 'p
 	]
 };
 
-const CONTRACT_PLAN: { id: string; offeringId: string; status: ContractStatus; daysAgo: number }[] = [
-	['00000000-0000-4000-8000-000000000301', OFFERINGS[0]!, 'active', 12],
-	['00000000-0000-4000-8000-000000000302', OFFERINGS[1]!, 'requested', 1],
-	['00000000-0000-4000-8000-000000000303', OFFERINGS[2]!, 'completed', 90],
-	['00000000-0000-4000-8000-000000000304', OFFERINGS[1]!, 'rejected', 40],
-	['00000000-0000-4000-8000-000000000305', OFFERINGS[2]!, 'cancelled', 25],
-	['00000000-0000-4000-8000-000000000401', OFFERINGS[3]!, 'active', 20],
-	['00000000-0000-4000-8000-000000000402', OFFERINGS[4]!, 'requested', 2],
-	['00000000-0000-4000-8000-000000000403', OFFERINGS[5]!, 'completed', 120],
-	['00000000-0000-4000-8000-000000000404', OFFERINGS[4]!, 'rejected', 33],
-	['00000000-0000-4000-8000-000000000405', OFFERINGS[5]!, 'cancelled', 15]
-].map(([id, offering, status, daysAgo]) => ({
-	id: id as string,
-	offeringId: (offering as (typeof OFFERINGS)[number]).id,
-	status: status as ContractStatus,
-	daysAgo: daysAgo as number
-}));
+const CONTRACT_PLAN: { id: string; offeringId: string; status: ContractStatus; daysAgo: number }[] =
+	[
+		['00000000-0000-4000-8000-000000000301', OFFERINGS[0]!, 'active', 12],
+		['00000000-0000-4000-8000-000000000302', OFFERINGS[1]!, 'requested', 1],
+		['00000000-0000-4000-8000-000000000303', OFFERINGS[2]!, 'completed', 90],
+		['00000000-0000-4000-8000-000000000304', OFFERINGS[1]!, 'rejected', 40],
+		['00000000-0000-4000-8000-000000000305', OFFERINGS[2]!, 'cancelled', 25],
+		['00000000-0000-4000-8000-000000000401', OFFERINGS[3]!, 'active', 20],
+		['00000000-0000-4000-8000-000000000402', OFFERINGS[4]!, 'requested', 2],
+		['00000000-0000-4000-8000-000000000403', OFFERINGS[5]!, 'completed', 120],
+		['00000000-0000-4000-8000-000000000404', OFFERINGS[4]!, 'rejected', 33],
+		['00000000-0000-4000-8000-000000000405', OFFERINGS[5]!, 'cancelled', 15]
+	].map(([id, offering, status, daysAgo]) => ({
+		id: id as string,
+		offeringId: (offering as (typeof OFFERINGS)[number]).id,
+		status: status as ContractStatus,
+		daysAgo: daysAgo as number
+	}));
 
 export interface SeedResult {
 	usersCreated: number;
@@ -189,7 +190,10 @@ export async function seedDemoData(db: Db): Promise<SeedResult> {
 				});
 				at += 6 * 60 * 60 * 1000;
 			}
-			await tx.update(contracts).set({ updatedAt: new Date(at) }).where(eq(contracts.id, plan.id));
+			await tx
+				.update(contracts)
+				.set({ updatedAt: new Date(at) })
+				.where(eq(contracts.id, plan.id));
 		});
 	}
 	return result;

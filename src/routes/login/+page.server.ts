@@ -41,6 +41,9 @@ export const actions: Actions = {
 			}
 			throw err;
 		}
-		redirect(303, safeRedirectPath(url.searchParams.get('redirectTo') ?? String(form.get('redirectTo') ?? '')));
+		redirect(
+			303,
+			safeRedirectPath(url.searchParams.get('redirectTo') ?? String(form.get('redirectTo') ?? ''))
+		);
 	}
 };

@@ -14,7 +14,8 @@ export const actions: Actions = {
 	rent: async ({ locals, request, url }) => {
 		const user = requireUser(locals, url);
 		const parsed = rentSchema.safeParse(Object.fromEntries(await request.formData()));
-		if (!parsed.success) return fail(400, { offeringId: null, message: 'Choose an offering to rent.' });
+		if (!parsed.success)
+			return fail(400, { offeringId: null, message: 'Choose an offering to rent.' });
 		const { offeringId } = parsed.data;
 		let contractId: string;
 		try {

@@ -86,7 +86,8 @@ export function openDatabase(config: DatabaseConfig): Database {
 		db,
 		driver: 'pglite',
 		location: config.dataDir ?? 'PGlite (in memory)',
-		migrate: () => migratePglite(drizzlePglite({ client: pglite }), { migrationsFolder: migrationsFolder() }),
+		migrate: () =>
+			migratePglite(drizzlePglite({ client: pglite }), { migrationsFolder: migrationsFolder() }),
 		close: () => pglite.close()
 	};
 }

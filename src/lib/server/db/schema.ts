@@ -41,7 +41,10 @@ export const sessions = pgTable(
 		expiresAt: timestamptz('expires_at').notNull(),
 		createdAt: timestamptz('created_at').notNull().defaultNow()
 	},
-	(t) => [index('sessions_user_id_idx').on(t.userId), index('sessions_expires_at_idx').on(t.expiresAt)]
+	(t) => [
+		index('sessions_user_id_idx').on(t.userId),
+		index('sessions_expires_at_idx').on(t.expiresAt)
+	]
 );
 
 /** One row per failed login; the throttle counts recent rows per email and per IP. */

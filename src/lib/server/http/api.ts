@@ -1,11 +1,7 @@
 import { json } from '@sveltejs/kit';
 import { z } from 'zod';
-import {
-	ForbiddenTransitionError,
-	InvalidTransitionError,
-	OwnOfferingError
-} from './contracts';
-import type { SessionUser } from './auth';
+import { ForbiddenTransitionError, InvalidTransitionError, OwnOfferingError } from '../contracts';
+import type { SessionUser } from '../auth';
 
 // JSON endpoints answer alike: one error shape, one mapping from domain errors to statuses.
 export type ErrorCode =

@@ -1,0 +1,41 @@
+import { expect, type Page } from '@playwright/test';
+
+export const DEMO_PASSWORD = 'parley-demo';
+
+export class AuthPages {
+	constructor(private readonly page: Page) {}
+
+	async signUp(displayName: string, email: string, password: string) {
+		await this.page.goto('/signup');
+		await this.page.getByLabel('Display name').fill(displayName);
+		await this.page.getByLabel('Email').fill(email);
+		await this.page.getByLabel('Password').fill(password);
+		await this.page.getByRole('button', { name: 'Sign up' }).click();
+		await expect(this.page.getByTestId('current-user')).toHaveText(displayName);
+	}
+
+	async logIn(email: string, password = DEMO_PASSWORD, path = '/login') {
+		await this.page.goto(path);
+		await this.page.getByLabel('Email').fill(email);
+		await this.page.getByLabel('Password').fill(password);
+		await this.page.getByRole('button', { name: 'Log in' }).click();
+		await expect(this.page.getByTestId('current-user')).toBeVisible();
+	}
+
+	async logOut() {
+		await this.page.getByRole('button', { name: 'Log out' }).click();
+		await expect(this.page.getByRole('link', { name: 'Log in' })).toBeVisible();
+	}
+}
+
+export class RentalPage {
+	constructor(private readonly page: Page) {}
+
+	status() {
+		return this.page.locator('.contract header .pill');
+	}
+
+	async act(label: 'Accept request' | 'Reject request' | 'Cancel rental' | 'Mark as completed') {
+		await this.page.getByRole('button', { name: label }).click();
+	}
+}

@@ -1,0 +1,79 @@
+import { readdirSync, rmSync } from 'node:fs';
+import { defineConfig, devices } from '@playwright/test';
+
+// E2E runs the production build (`node build`) on a database of its own: Postgres when DATABASE_URL
+// is set, otherwise a fresh PGlite folder per run. Browser downloads fail here, so Debian's Chromium.
+const PORT = Number(process.env.E2E_PORT ?? 4173);
+const ORIGIN = `http://127.0.0.1:${PORT}`;
+process.env.E2E_PGLITE_DIR ??= `.data/e2e-${Date.now()}`;
+// Earlier runs' databases are of no further use.
+for (const name of safeReaddir('.data')) {
+	if (name.startsWith('e2e-') && `.data/${name}` !== process.env.E2E_PGLITE_DIR) {
+		rmSync(`.data/${name}`, { recursive: true, force: true });
+	}
+}
+
+function safeReaddir(dir: string): string[] {
+	try {
+		return readdirSync(dir);
+	} catch {
+		return [];
+	}
+}
+
+const serverEnv: Record<string, string> = {
+	PORT: String(PORT),
+	HOST: '127.0.0.1',
+	ORIGIN,
+	NODE_ENV: 'production'
+};
+if (!process.env.DATABASE_URL) serverEnv.PGLITE_DATA_DIR = process.env.E2E_PGLITE_DIR;
+
+export default defineConfig({
+	testDir: 'e2e',
+	outputDir: 'test-results/playwright',
+	fullyParallel: false,
+	workers: 1,
+	retries: process.env.CI ? 1 : 0,
+	timeout: 60_000,
+	expect: { timeout: 10_000 },
+	reporter: [
+		['list'],
+		['json', { outputFile: 'test-results/playwright.json' }],
+		['html', { open: 'never', outputFolder: 'playwright-report' }]
+	],
+	use: {
+		baseURL: ORIGIN,
+		screenshot: 'only-on-failure',
+		trace: 'retain-on-failure'
+	},
+	projects: [
+		{
+			name: 'chromium',
+			use: {
+				...devices['Desktop Chrome'],
+				launchOptions: {
+					executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+					args: [
+						'--no-sandbox',
+						'--disable-gpu',
+						'--disable-dev-shm-usage',
+						'--disable-background-networking',
+						'--disable-component-update',
+						'--disable-sync'
+					]
+				}
+			}
+		}
+	],
+	webServer: {
+		// Production never seeds by itself: the test run loads the demo world first.
+		command: 'npm run db:seed && node build',
+		url: `${ORIGIN}/login`,
+		env: serverEnv,
+		timeout: 120_000,
+		reuseExistingServer: !process.env.CI,
+		stdout: 'pipe',
+		stderr: 'pipe'
+	}
+});
