@@ -4,9 +4,17 @@ import { existsSync, readFileSync } from 'node:fs';
 
 const suites = [
 	{ name: 'unit (Vitest)', file: 'test-results/vitest-unit.json', kind: 'vitest' },
-	{ name: 'integration on Postgres (Vitest)', file: 'test-results/vitest-integration.json', kind: 'vitest' },
+	{
+		name: 'integration on Postgres (Vitest)',
+		file: 'test-results/vitest-integration.json',
+		kind: 'vitest'
+	},
 	{ name: 'e2e (Playwright, Chromium)', file: 'test-results/playwright.json', kind: 'playwright' },
-	{ name: 'integration on PGlite (Vitest)', file: 'test-results/vitest-integration-pglite.json', kind: 'vitest' }
+	{
+		name: 'integration on PGlite (Vitest)',
+		file: 'test-results/vitest-integration-pglite.json',
+		kind: 'vitest'
+	}
 ];
 
 let passed = 0;

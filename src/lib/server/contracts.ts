@@ -1,8 +1,10 @@
 import { and, asc, desc, eq, inArray, or } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
+import { describeContractEvent } from '$lib/contract-text';
 import type { ContractAction } from '$lib/schemas/contracts';
 import type { Db } from './db';
 import { contractEvents, contracts, offerings, users, type ContractStatus } from './db/schema';
+import { postSystemMessage } from './messaging/messages';
 
 export type PartyRole = 'requester' | 'provider';
 
@@ -172,6 +174,8 @@ export async function transitionContract(
 	const found = await db.transaction(async (tx) => {
 		const [contract] = await tx
 			.select({
+				id: contracts.id,
+				title: contracts.title,
 				status: contracts.status,
 				requesterId: contracts.requesterId,
 				providerId: contracts.providerId
@@ -201,6 +205,12 @@ export async function transitionContract(
 			fromStatus: contract.status,
 			toStatus: rule.to
 		});
+		// The change shows in the conversation too, committed with it or not at all.
+		const [actor] = await tx
+			.select({ name: users.displayName })
+			.from(users)
+			.where(eq(users.id, actorId));
+		await postSystemMessage(tx, contract, describeContractEvent(actor!.name, rule.to));
 		return true;
 	});
 	return found ? getContractForParty(db, actorId, contractId) : null;

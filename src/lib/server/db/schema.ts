@@ -5,6 +5,7 @@ import {
 	index,
 	integer,
 	pgTable,
+	primaryKey,
 	text,
 	timestamp,
 	uniqueIndex,
@@ -141,3 +142,145 @@ export type User = typeof users.$inferSelect;
 export type Offering = typeof offerings.$inferSelect;
 export type Contract = typeof contracts.$inferSelect;
 export type ContractEvent = typeof contractEvents.$inferSelect;
+
+// ---------------------------------------------------------------------------------------------
+// Messaging
+
+export const THREAD_STATUSES = ['open', 'resolved', 'closed'] as const;
+export const PARTICIPANT_ROLES = ['requester', 'provider', 'assistant'] as const;
+export const SENDER_ROLES = ['user', 'assistant', 'system'] as const;
+export const NOTIFICATION_STATUSES = ['pending', 'sent', 'skipped', 'failed'] as const;
+
+export const messageThreads = pgTable(
+	'message_threads',
+	{
+		id: uuid('id').primaryKey().defaultRandom(),
+		contractId: uuid('contract_id')
+			.notNull()
+			.references(() => contracts.id, { onDelete: 'cascade' }),
+		subject: text('subject').notNull(),
+		status: text('status', { enum: THREAD_STATUSES }).notNull().default('open'),
+		createdAt: timestamptz('created_at').notNull().defaultNow(),
+		lastMessageAt: timestamptz('last_message_at').notNull().defaultNow(),
+		// The per-thread sequence: sends lock this row, take last_seq + 1 and commit in that order.
+		lastSeq: integer('last_seq').notNull().default(0),
+		messageCount: integer('message_count').notNull().default(0),
+		// So an inbox page joins one message per thread instead of scanning them.
+		lastMessageId: uuid('last_message_id')
+	},
+	(t) => [
+		uniqueIndex('message_threads_contract_key').on(t.contractId),
+		check('message_threads_status_check', sql`${t.status} in ('open', 'resolved', 'closed')`)
+	]
+);
+
+export const messageThreadParticipants = pgTable(
+	'message_thread_participants',
+	{
+		threadId: uuid('thread_id')
+			.notNull()
+			.references(() => messageThreads.id, { onDelete: 'cascade' }),
+		userId: uuid('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		role: text('role', { enum: PARTICIPANT_ROLES }).notNull(),
+		joinedAt: timestamptz('joined_at').notNull().defaultNow(),
+		// Read state, changed only in the transactions that send or read: everything up to
+		// last_read_seq has this reader's receipt, and unread_count counts the messages that do not.
+		lastReadSeq: integer('last_read_seq').notNull().default(0),
+		lastReadMessageId: uuid('last_read_message_id'),
+		unreadCount: integer('unread_count').notNull().default(0),
+		// The thread's last activity, copied here so the inbox is one index range per user.
+		lastMessageAt: timestamptz('last_message_at').notNull().defaultNow()
+	},
+	(t) => [
+		primaryKey({ columns: [t.threadId, t.userId] }),
+		index('participants_inbox_idx').on(t.userId, t.lastMessageAt.desc(), t.threadId.desc()),
+		index('participants_unread_idx')
+			.on(t.userId, t.lastMessageAt.desc(), t.threadId.desc())
+			.where(sql`${t.unreadCount} > 0`),
+		check('participants_role_check', sql`${t.role} in ('requester', 'provider', 'assistant')`),
+		check('participants_unread_nonnegative', sql`${t.unreadCount} >= 0`)
+	]
+);
+
+export const messages = pgTable(
+	'messages',
+	{
+		id: uuid('id').primaryKey().defaultRandom(),
+		threadId: uuid('thread_id')
+			.notNull()
+			.references(() => messageThreads.id, { onDelete: 'cascade' }),
+		seq: integer('seq').notNull(),
+		senderId: uuid('sender_id').references(() => users.id, { onDelete: 'set null' }),
+		senderRole: text('sender_role', { enum: SENDER_ROLES }).notNull().default('user'),
+		body: text('body').notNull(),
+		createdAt: timestamptz('created_at').notNull().defaultNow()
+	},
+	(t) => [
+		uniqueIndex('messages_thread_seq_key').on(t.threadId, t.seq),
+		index('messages_sender_thread_seq_idx').on(t.senderId, t.threadId, t.seq),
+		check('messages_sender_role_check', sql`${t.senderRole} in ('user', 'assistant', 'system')`),
+		check(
+			'messages_system_has_no_sender',
+			sql`(${t.senderRole} = 'system') = (${t.senderId} is null) or ${t.senderRole} = 'assistant'`
+		)
+	]
+);
+
+export const messageReadReceipts = pgTable(
+	'message_read_receipts',
+	{
+		messageId: uuid('message_id')
+			.notNull()
+			.references(() => messages.id, { onDelete: 'cascade' }),
+		readerId: uuid('reader_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		readAt: timestamptz('read_at').notNull().defaultNow()
+	},
+	(t) => [
+		primaryKey({ columns: [t.messageId, t.readerId] }),
+		index('receipts_reader_idx').on(t.readerId)
+	]
+);
+
+export const messageNotifications = pgTable(
+	'message_notifications',
+	{
+		id: uuid('id').primaryKey().defaultRandom(),
+		messageId: uuid('message_id')
+			.notNull()
+			.references(() => messages.id, { onDelete: 'cascade' }),
+		recipientId: uuid('recipient_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		// Copied from the message so a digest groups by (recipient, thread) without a join.
+		threadId: uuid('thread_id')
+			.notNull()
+			.references(() => messageThreads.id, { onDelete: 'cascade' }),
+		status: text('status', { enum: NOTIFICATION_STATUSES }).notNull().default('pending'),
+		createdAt: timestamptz('created_at').notNull().defaultNow(),
+		sentAt: timestamptz('sent_at'),
+		// Bookkeeping for the email step: claims, retries and why a row ended as it did.
+		attempts: integer('attempts').notNull().default(0),
+		lockedUntil: timestamptz('locked_until'),
+		processedAt: timestamptz('processed_at'),
+		skipReason: text('skip_reason'),
+		lastError: text('last_error')
+	},
+	(t) => [
+		uniqueIndex('message_notifications_message_recipient_key').on(t.messageId, t.recipientId),
+		index('message_notifications_pending_idx')
+			.on(t.createdAt)
+			.where(sql`${t.status} = 'pending'`),
+		index('message_notifications_recipient_thread_idx').on(t.recipientId, t.threadId, t.createdAt),
+		check(
+			'message_notifications_status_check',
+			sql`${t.status} in ('pending', 'sent', 'skipped', 'failed')`
+		)
+	]
+);
+
+export type MessageThread = typeof messageThreads.$inferSelect;
+export type Message = typeof messages.$inferSelect;

@@ -1,0 +1,180 @@
+import { z } from 'zod';
+
+// Request and response shapes of the messaging API. The same schemas validate requests, type the
+// handlers and produce /api/openapi.json, so the documentation cannot drift from the code.
+
+export const MESSAGE_MAX_LENGTH = 10_000;
+
+// Control characters other than newline and tab: they hide text, break terminals and email headers.
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN_CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/u;
+
+/** Counts what people see as characters (code points), so an emoji counts once, not twice. */
+export function characterCount(text: string): number {
+	let n = 0;
+	for (const _ of text) n++;
+	return n;
+}
+
+/** Browsers submit CRLF from textareas; store one kind of line break, then trim. */
+export function normalizeMessageBody(raw: string): string {
+	return raw.replace(/\r\n?/g, '\n').trim();
+}
+
+export const messageBodySchema = z
+	.string({ error: 'The message body must be text.' })
+	.transform(normalizeMessageBody)
+	.superRefine((body, ctx) => {
+		if (body.length === 0) {
+			ctx.addIssue({ code: 'custom', message: 'Write a message before sending.' });
+			return;
+		}
+		const count = characterCount(body);
+		if (count > MESSAGE_MAX_LENGTH) {
+			ctx.addIssue({
+				code: 'custom',
+				message: `Messages can be at most ${MESSAGE_MAX_LENGTH.toLocaleString('en')} characters; this one has ${count.toLocaleString('en')}.`
+			});
+		}
+		if (FORBIDDEN_CONTROL.test(body)) {
+			ctx.addIssue({
+				code: 'custom',
+				message: 'The message contains control characters; only line breaks and tabs are allowed.'
+			});
+		}
+	})
+	.meta({
+		description: 'Trimmed; 1 to 10,000 characters; no control characters but newline and tab.'
+	});
+
+export const sendMessageSchema = z.object({ body: messageBodySchema }).meta({ id: 'SendMessage' });
+
+export const threadStatusChangeSchema = z
+	.object({
+		status: z.enum(['open', 'resolved'], { error: 'Status must be "open" or "resolved".' })
+	})
+	.meta({ id: 'ThreadStatusChange' });
+
+const limit = (max: number, fallback: number) =>
+	z.coerce
+		.number({ error: `limit must be a whole number from 1 to ${max}.` })
+		.int(`limit must be a whole number from 1 to ${max}.`)
+		.min(1, `limit must be a whole number from 1 to ${max}.`)
+		.max(max, `limit must be a whole number from 1 to ${max}.`)
+		.default(fallback);
+
+export const messagesQuerySchema = z.object({
+	before: z
+		.string()
+		.regex(/^[1-9]\d{0,9}$/, 'before must be a cursor returned as nextCursor.')
+		.optional()
+		.meta({ description: 'nextCursor of the previous page: returns older messages.' }),
+	limit: limit(100, 50)
+});
+
+export const inboxQuerySchema = z.object({
+	cursor: z.string().max(200).optional().meta({ description: 'nextCursor of the previous page.' }),
+	limit: limit(100, 20),
+	unread: z
+		.enum(['true', 'false', '1', '0'])
+		.optional()
+		.transform((v) => v === 'true' || v === '1')
+		.meta({ description: 'Only threads with unread messages.' })
+});
+
+export const metricsQuerySchema = z.object({
+	days: z.coerce
+		.number({ error: 'days must be a whole number from 1 to 365.' })
+		.int('days must be a whole number from 1 to 365.')
+		.min(1, 'days must be a whole number from 1 to 365.')
+		.max(365, 'days must be a whole number from 1 to 365.')
+		.default(30)
+});
+
+// ---- Responses --------------------------------------------------------------------------------
+
+const isoDate = z.iso.datetime({ offset: true }).meta({ description: 'ISO-8601, UTC' });
+export const SENDER_ROLES = ['user', 'assistant', 'system'] as const;
+
+export const messageSchema = z
+	.object({
+		id: z.uuid(),
+		threadId: z.uuid(),
+		contractId: z.uuid(),
+		senderId: z.uuid().nullable(),
+		senderName: z.string().nullable(),
+		senderRole: z.enum(SENDER_ROLES),
+		body: z.string(),
+		createdAt: isoDate,
+		isOwn: z.boolean(),
+		isRead: z.boolean(),
+		readByCounterpartAt: isoDate.nullable()
+	})
+	.meta({ id: 'Message' });
+
+export const threadSchema = z
+	.object({
+		id: z.uuid(),
+		contractId: z.uuid(),
+		subject: z.string(),
+		status: z.enum(['open', 'resolved', 'closed']),
+		createdAt: isoDate,
+		lastMessageAt: isoDate,
+		messageCount: z.number().int(),
+		unreadCount: z.number().int(),
+		lastMessage: z
+			.object({
+				body: z.string().meta({ description: 'The first 140 characters.' }),
+				senderName: z.string().nullable(),
+				senderRole: z.enum(SENDER_ROLES),
+				createdAt: isoDate
+			})
+			.nullable(),
+		counterpart: z.object({
+			id: z.uuid(),
+			name: z.string(),
+			role: z.enum(['requester', 'provider', 'assistant'])
+		})
+	})
+	.meta({ id: 'Thread' });
+
+export const messagePageSchema = z
+	.object({
+		thread: threadSchema.nullable(),
+		messages: z.array(messageSchema).meta({ description: 'Oldest first.' }),
+		nextCursor: z.string().nullable().meta({ description: 'Pages to older messages.' })
+	})
+	.meta({ id: 'MessagePage' });
+
+export const inboxPageSchema = z
+	.object({
+		threads: z.array(threadSchema).meta({ description: 'Most recent activity first.' }),
+		nextCursor: z.string().nullable()
+	})
+	.meta({ id: 'InboxPage' });
+
+export const unreadCountSchema = z.object({ count: z.number().int() }).meta({ id: 'UnreadCount' });
+export const markedSchema = z.object({ marked: z.number().int() }).meta({ id: 'Marked' });
+
+export const responseMetricsSchema = z
+	.object({
+		providerId: z.uuid(),
+		days: z.number().int(),
+		avgResponseTimeHours: z.number().nullable(),
+		medianResponseTimeHours: z.number().nullable(),
+		responseRatePct: z.number(),
+		respondedWithin24hPct: z.number(),
+		totalThreads: z.number().int(),
+		respondedThreads: z.number().int()
+	})
+	.meta({ id: 'ProviderResponseMetrics' });
+
+export const errorSchema = z
+	.object({
+		error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() })
+	})
+	.meta({ id: 'Error' });
+
+export type MessageJson = z.infer<typeof messageSchema>;
+export type ThreadJson = z.infer<typeof threadSchema>;
+export type ResponseMetrics = z.infer<typeof responseMetricsSchema>;

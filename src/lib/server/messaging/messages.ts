@@ -1,0 +1,229 @@
+import { and, desc, eq, lt, ne, sql } from 'drizzle-orm';
+import type { MessageJson, ThreadJson } from '$lib/schemas/messaging';
+import type { Db } from '../db';
+import {
+	messageNotifications,
+	messageReadReceipts as receipts,
+	messageThreadParticipants as participants,
+	messageThreads,
+	messages,
+	users
+} from '../db/schema';
+import { markReadUpTo } from './read-state';
+import {
+	ThreadClosedError,
+	findContractForParty,
+	getOrCreateThread,
+	getThreadForContract,
+	type ContractParties
+} from './threads';
+
+type SenderRole = 'user' | 'assistant' | 'system';
+
+interface AppendInput {
+	senderId: string | null;
+	senderRole: SenderRole;
+	body: string;
+	/** When the message was written; defaults to now. Seeding and imports pass history. */
+	at?: Date;
+}
+
+/**
+ * Appends one message to a thread: the only place that writes messages. In one transaction it
+ * takes the next per-thread sequence number under the thread's row lock, counts the message as
+ * unread for every participant, marks everything up to it read for a human sender, and queues
+ * one email notification per human recipient (never for system messages).
+ */
+async function appendMessage(tx: Db, threadId: string, input: AppendInput) {
+	const [thread] = await tx
+		.select({ status: messageThreads.status, lastSeq: messageThreads.lastSeq })
+		.from(messageThreads)
+		.where(eq(messageThreads.id, threadId))
+		.for('update');
+	if (!thread) throw new Error(`thread ${threadId} vanished`);
+	if (thread.status === 'closed' && input.senderRole !== 'system') throw new ThreadClosedError();
+
+	const seq = thread.lastSeq + 1;
+	const [message] = await tx
+		.insert(messages)
+		.values({
+			threadId,
+			seq,
+			senderId: input.senderId,
+			senderRole: input.senderRole,
+			body: input.body,
+			...(input.at ? { createdAt: input.at } : {})
+		})
+		.returning();
+	const createdAt = message!.createdAt;
+
+	await tx
+		.update(messageThreads)
+		.set({
+			lastSeq: seq,
+			messageCount: sql`${messageThreads.messageCount} + 1`,
+			lastMessageAt: createdAt,
+			lastMessageId: message!.id,
+			// A new human or assistant message reopens a resolved conversation.
+			...(input.senderRole === 'system'
+				? {}
+				: {
+						status: sql`case when ${messageThreads.status} = 'resolved' then 'open' else ${messageThreads.status} end`
+					})
+		})
+		.where(eq(messageThreads.id, threadId));
+
+	await tx
+		.update(participants)
+		.set({
+			unreadCount: sql`${participants.unreadCount} + 1`,
+			lastMessageAt: createdAt
+		})
+		.where(eq(participants.threadId, threadId));
+
+	if (input.senderId) {
+		// My own message is never unread for me, and sending means I have seen what came before.
+		await markReadUpTo(tx, threadId, input.senderId, seq);
+	}
+
+	if (input.senderRole !== 'system') {
+		await tx.insert(messageNotifications).select(
+			tx
+				.select({
+					messageId: sql<string>`${message!.id}::uuid`.as('message_id'),
+					recipientId: participants.userId,
+					threadId: participants.threadId,
+					createdAt: sql<Date>`${createdAt.toISOString()}::timestamptz`.as('created_at')
+				})
+				.from(participants)
+				.where(
+					and(
+						eq(participants.threadId, threadId),
+						input.senderId ? ne(participants.userId, input.senderId) : undefined,
+						sql`${participants.role} in ('requester', 'provider')`
+					)
+				)
+		);
+	}
+	return message!;
+}
+
+/** Posts a message as a party of the contract, creating the thread if needed. Null if not a party. */
+export async function sendMessage(
+	db: Db,
+	senderId: string,
+	contractId: string,
+	body: string,
+	options: { at?: Date } = {}
+): Promise<MessageJson | null> {
+	const contract = await findContractForParty(db, senderId, contractId);
+	if (!contract) return null;
+	const message = await db.transaction(async (tx) => {
+		const threadId = await getOrCreateThread(tx, contract);
+		return appendMessage(tx, threadId, { senderId, senderRole: 'user', body, at: options.at });
+	});
+	const [sender] = await db
+		.select({ name: users.displayName })
+		.from(users)
+		.where(eq(users.id, senderId));
+	return {
+		id: message.id,
+		threadId: message.threadId,
+		contractId,
+		senderId,
+		senderName: sender?.name ?? null,
+		senderRole: 'user',
+		body: message.body,
+		createdAt: message.createdAt.toISOString(),
+		isOwn: true,
+		isRead: true,
+		readByCounterpartAt: null
+	};
+}
+
+/** A status line in the thread ("Paul Provider accepted the rental"), inside the caller's transaction. */
+export async function postSystemMessage(
+	tx: Db,
+	contract: ContractParties,
+	body: string,
+	options: { at?: Date } = {}
+): Promise<void> {
+	const threadId = await getOrCreateThread(tx, contract);
+	await appendMessage(tx, threadId, { senderId: null, senderRole: 'system', body, at: options.at });
+}
+
+export interface MessagePage {
+	thread: ThreadJson | null;
+	messages: MessageJson[];
+	nextCursor: string | null;
+}
+
+/**
+ * One page of the contract's conversation for a party, oldest first, paging backwards by sequence
+ * number: new messages only ever get higher numbers, so pages neither skip nor repeat.
+ * Null when the actor is not a party.
+ */
+export async function listMessages(
+	db: Db,
+	viewerId: string,
+	contractId: string,
+	options: { before?: number; limit: number }
+): Promise<MessagePage | null> {
+	const contract = await findContractForParty(db, viewerId, contractId);
+	if (!contract) return null;
+	const thread = await getThreadForContract(db, viewerId, contractId);
+	if (!thread) return { thread: null, messages: [], nextCursor: null };
+
+	const counterpartId =
+		viewerId === contract.providerId ? contract.requesterId : contract.providerId;
+	const [viewer] = await db
+		.select({ lastReadSeq: participants.lastReadSeq })
+		.from(participants)
+		.where(and(eq(participants.threadId, thread.id), eq(participants.userId, viewerId)));
+
+	const rows = await db
+		.select({
+			id: messages.id,
+			seq: messages.seq,
+			senderId: messages.senderId,
+			senderName: users.displayName,
+			senderRole: messages.senderRole,
+			body: messages.body,
+			createdAt: messages.createdAt,
+			readByCounterpartAt: receipts.readAt
+		})
+		.from(messages)
+		.leftJoin(users, eq(users.id, messages.senderId))
+		.leftJoin(
+			receipts,
+			and(eq(receipts.messageId, messages.id), eq(receipts.readerId, counterpartId))
+		)
+		.where(
+			and(
+				eq(messages.threadId, thread.id),
+				options.before ? lt(messages.seq, options.before) : undefined
+			)
+		)
+		.orderBy(desc(messages.seq))
+		.limit(options.limit + 1);
+
+	const page = rows.slice(0, options.limit).reverse();
+	const lastReadSeq = viewer?.lastReadSeq ?? 0;
+	return {
+		thread,
+		messages: page.map((m) => ({
+			id: m.id,
+			threadId: thread.id,
+			contractId,
+			senderId: m.senderId,
+			senderName: m.senderName ?? null,
+			senderRole: m.senderRole,
+			body: m.body,
+			createdAt: m.createdAt.toISOString(),
+			isOwn: m.senderId === viewerId,
+			isRead: m.seq <= lastReadSeq,
+			readByCounterpartAt: m.readByCounterpartAt ? m.readByCounterpartAt.toISOString() : null
+		})),
+		nextCursor: rows.length > options.limit && page[0] ? String(page[0].seq) : null
+	};
+}
