@@ -2,6 +2,7 @@ import { json } from '@sveltejs/kit';
 import { z } from 'zod';
 import { ForbiddenTransitionError, InvalidTransitionError, OwnOfferingError } from '../contracts';
 import type { SessionUser } from '../auth';
+import { InvalidCursorError, ThreadClosedError } from '../messaging/threads';
 
 // JSON endpoints answer alike: one error shape, one mapping from domain errors to statuses.
 export type ErrorCode =
@@ -75,6 +76,16 @@ export async function readJsonBody<S extends z.ZodType>(
 	return parsed.data;
 }
 
+/** Validates the query string; the first problem becomes the 400's message. */
+export function readQuery<S extends z.ZodType>(url: URL, schema: S): z.output<S> {
+	const parsed = schema.safeParse(Object.fromEntries(url.searchParams));
+	if (!parsed.success) {
+		const message = parsed.error.issues[0]?.message ?? 'The query is invalid.';
+		throw new ApiError(400, 'bad_request', message, z.flattenError(parsed.error).fieldErrors);
+	}
+	return parsed.data;
+}
+
 function tooLarge(maxBytes: number) {
 	return new ApiError(413, 'payload_too_large', `The body is larger than ${maxBytes / 1024} KB.`);
 }
@@ -112,6 +123,8 @@ export function toErrorResponse(err: unknown): Response {
 	if (err instanceof OwnOfferingError) return errorResponse(409, 'conflict', err.message);
 	if (err instanceof InvalidTransitionError) return errorResponse(409, 'conflict', err.message);
 	if (err instanceof ForbiddenTransitionError) return errorResponse(403, 'forbidden', err.message);
+	if (err instanceof ThreadClosedError) return errorResponse(409, 'conflict', err.message);
+	if (err instanceof InvalidCursorError) return errorResponse(400, 'bad_request', err.message);
 	throw err;
 }
 

@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { MessageJson, ThreadJson } from '$lib/schemas/messaging';
 import type { Db } from '../db';
 import {
@@ -87,23 +87,13 @@ async function appendMessage(tx: Db, threadId: string, input: AppendInput) {
 	}
 
 	if (input.senderRole !== 'system') {
-		await tx.insert(messageNotifications).select(
-			tx
-				.select({
-					messageId: sql<string>`${message!.id}::uuid`.as('message_id'),
-					recipientId: participants.userId,
-					threadId: participants.threadId,
-					createdAt: sql<Date>`${createdAt.toISOString()}::timestamptz`.as('created_at')
-				})
-				.from(participants)
-				.where(
-					and(
-						eq(participants.threadId, threadId),
-						input.senderId ? ne(participants.userId, input.senderId) : undefined,
-						sql`${participants.role} in ('requester', 'provider')`
-					)
-				)
-		);
+		await tx.execute(sql`
+			insert into ${messageNotifications} (message_id, recipient_id, thread_id, created_at)
+			select ${message!.id}::uuid, p.user_id, p.thread_id, ${createdAt.toISOString()}::timestamptz
+			from ${participants} p
+			where p.thread_id = ${threadId}
+				and p.role in ('requester', 'provider')
+				and p.user_id is distinct from ${input.senderId}::uuid`);
 	}
 	return message!;
 }

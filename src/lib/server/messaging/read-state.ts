@@ -1,5 +1,5 @@
 import { and, eq, gt, sql } from 'drizzle-orm';
-import type { Db } from '../db';
+import { rowsOf, type Db } from '../db';
 import {
 	messageReadReceipts as receipts,
 	messageThreadParticipants as participants,
@@ -28,26 +28,15 @@ export async function markReadUpTo(
 
 	// Sends take the thread lock and commit in seq order, so every message up to uptoSeq is
 	// visible here: the watermark never passes a message that is still being written.
-	const inserted = await tx
-		.insert(receipts)
-		.select(
-			tx
-				.select({
-					messageId: messages.id,
-					readerId: sql<string>`${readerId}::uuid`.as('reader_id'),
-					readAt: sql<Date>`now()`.as('read_at')
-				})
-				.from(messages)
-				.where(
-					and(
-						eq(messages.threadId, threadId),
-						gt(messages.seq, participant.lastReadSeq),
-						sql`${messages.seq} <= ${uptoSeq}`
-					)
-				)
-		)
-		.onConflictDoNothing()
-		.returning({ messageId: receipts.messageId });
+	const inserted = rowsOf<{ message_id: string }>(
+		await tx.execute(sql`
+			insert into ${receipts} (message_id, reader_id, read_at)
+			select m.id, ${readerId}::uuid, now()
+			from ${messages} m
+			where m.thread_id = ${threadId} and m.seq > ${participant.lastReadSeq} and m.seq <= ${uptoSeq}
+			on conflict do nothing
+			returning message_id`)
+	);
 
 	await tx
 		.update(participants)
