@@ -1,7 +1,10 @@
 import { eq, sql } from 'drizzle-orm';
 import { hashPassword } from './auth';
 import type { Db } from './db';
+import { describeContractEvent } from '../contract-text';
 import { contractEvents, contracts, offerings, users, type ContractStatus } from './db/schema';
+import { postSystemMessage, sendMessage } from './messaging/messages';
+import { markThreadRead } from './messaging/read-state';
 
 export const DEMO_PASSWORD = 'parley-demo';
 
@@ -100,6 +103,67 @@ const CONTRACT_PLAN: { id: string; offeringId: string; status: ContractStatus; d
 		daysAgo: daysAgo as number
 	}));
 
+interface Line {
+	from: 'renter' | 'provider';
+	text: string;
+	/** Hours after the contract was requested. */
+	hours: number;
+	/** This line and every later one stay unread for their recipient. */
+	unread?: boolean;
+}
+
+const CONVERSATIONS: Record<string, Line[]> = {
+	'00000000-0000-4000-8000-000000000301': [
+		{
+			from: 'renter',
+			hours: 1,
+			text: "Hi Paul! Is the GPU box free from Monday? I'd like to run a two-week training job."
+		},
+		{
+			from: 'provider',
+			hours: 7,
+			text: "Yes, it's yours from Monday. I'll send the SSH details the day before."
+		},
+		{ from: 'renter', hours: 8, text: 'Perfect, thank you!' },
+		{
+			from: 'provider',
+			hours: 24 * 10,
+			unread: true,
+			text: 'SSH details: user rita, port 2222. The key you sent is installed.\nDocs: https://example.com/gpu-box'
+		}
+	],
+	'00000000-0000-4000-8000-000000000302': [
+		{
+			from: 'renter',
+			hours: 2,
+			unread: true,
+			text: 'Could I see the desk on Thursday before committing?'
+		}
+	],
+	'00000000-0000-4000-8000-000000000303': [
+		{ from: 'renter', hours: 3, text: 'Does the bike come with a lock?' },
+		{ from: 'provider', hours: 5, text: 'Two locks, and a rain cover for the cargo box.' },
+		{ from: 'renter', hours: 24 * 60, text: 'Bike is back in the shed. Thanks, it was great!' }
+	],
+	'00000000-0000-4000-8000-000000000401': [
+		{ from: 'provider', hours: 7, text: 'Welcome! Your access code is on its way by SMS.' },
+		{ from: 'renter', hours: 9, text: 'Got it, thanks!' }
+	],
+	'00000000-0000-4000-8000-000000000402': [
+		{ from: 'renter', hours: 1, text: 'Does the kit include a charger for both batteries?' },
+		{
+			from: 'provider',
+			hours: 20,
+			unread: true,
+			text: 'It does, a dual charger. Happy to confirm whenever you are ready.'
+		}
+	]
+};
+
+function providerName(key: DemoUserKey): string {
+	return DEMO_USERS.find((u) => u.key === key)!.displayName;
+}
+
 export interface SeedResult {
 	usersCreated: number;
 	offeringsCreated: number;
@@ -179,20 +243,57 @@ export async function seedDemoData(db: Db): Promise<SeedResult> {
 				});
 				from = step.to;
 			}
-			let at = createdAt.getTime();
-			for (const event of events) {
-				await tx.insert(contractEvents).values({
-					contractId: plan.id,
-					actorId: event.by,
-					fromStatus: event.from,
-					toStatus: event.to,
-					createdAt: new Date(at)
-				});
-				at += 6 * 60 * 60 * 1000;
+			// One timeline per contract: status changes (with their system messages) and the
+			// conversation, in time order. The last lines of some conversations are left unread.
+			const HOUR = 60 * 60 * 1000;
+			type Entry = { at: number; event?: (typeof events)[number]; say?: Line };
+			const timeline: Entry[] = events.map((event, i) => ({
+				at: createdAt.getTime() + i * 6 * HOUR,
+				event
+			}));
+			for (const line of CONVERSATIONS[plan.id] ?? []) {
+				timeline.push({ at: createdAt.getTime() + line.hours * HOUR, say: line });
 			}
+			timeline.sort((a, b) => a.at - b.at);
+			const parties = { id: plan.id, title: offering.name, requesterId, providerId };
+			const names = { [requesterId]: 'Rita Renter', [providerId]: providerName(offering.provider) };
+			let markedRead = false;
+			for (const entry of timeline) {
+				const at = new Date(Math.min(entry.at, now - 60_000));
+				if (entry.say?.unread && !markedRead) {
+					await markThreadRead(tx, requesterId, plan.id);
+					await markThreadRead(tx, providerId, plan.id);
+					markedRead = true;
+				}
+				if (entry.event) {
+					const e = entry.event;
+					await tx.insert(contractEvents).values({
+						contractId: plan.id,
+						actorId: e.by,
+						fromStatus: e.from,
+						toStatus: e.to,
+						createdAt: at
+					});
+					if (e.from) {
+						await postSystemMessage(tx, parties, describeContractEvent(names[e.by]!, e.to), { at });
+					}
+				} else if (entry.say) {
+					const sender = entry.say.from === 'renter' ? requesterId : providerId;
+					await sendMessage(tx, sender, plan.id, entry.say.text, { at });
+				}
+			}
+			if (!markedRead) {
+				await markThreadRead(tx, requesterId, plan.id);
+				await markThreadRead(tx, providerId, plan.id);
+			}
+			// The thread began with the contract's history, not when the seed ran.
+			await tx.execute(
+				sql`update message_threads set created_at = (select min(created_at) from messages m where m.thread_id = message_threads.id) where contract_id = ${plan.id}`
+			);
+			const last = timeline.at(-1)!.at;
 			await tx
 				.update(contracts)
-				.set({ updatedAt: new Date(at) })
+				.set({ updatedAt: new Date(Math.min(last, now - 60_000)) })
 				.where(eq(contracts.id, plan.id));
 		});
 	}
