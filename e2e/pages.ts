@@ -39,3 +39,28 @@ export class RentalPage {
 		await this.page.getByRole('button', { name: label }).click();
 	}
 }
+
+export class ConversationPage {
+	constructor(private readonly page: Page) {}
+
+	composer() {
+		return this.page.getByLabel('Message', { exact: true });
+	}
+
+	async send(text: string) {
+		await this.composer().fill(text);
+		await this.composer().press('Enter');
+	}
+
+	messages() {
+		return this.page.getByTestId('message');
+	}
+
+	lastMessage() {
+		return this.messages().last();
+	}
+}
+
+export function badge(page: Page) {
+	return page.getByRole('navigation', { name: 'Dashboard' }).getByTestId('unread-badge');
+}

@@ -127,7 +127,8 @@ export const threadSchema = z
 				body: z.string().meta({ description: 'The first 140 characters.' }),
 				senderName: z.string().nullable(),
 				senderRole: z.enum(SENDER_ROLES),
-				createdAt: isoDate
+				createdAt: isoDate,
+				isOwn: z.boolean().meta({ description: 'Whether the caller wrote it.' })
 			})
 			.nullable(),
 		counterpart: z.object({

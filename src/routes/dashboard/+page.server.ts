@@ -9,6 +9,7 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 	const count = (role: 'requester' | 'provider', status: string) =>
 		contracts.filter((c) => c.role === role && c.status === status).length;
 	return {
+		title: 'Dashboard',
 		renting: { requested: count('requester', 'requested'), active: count('requester', 'active') },
 		providing: { requested: count('provider', 'requested'), active: count('provider', 'active') },
 		recent: contracts.slice(0, 5)

@@ -3,11 +3,23 @@ import { rentSchema } from '$lib/schemas/contracts';
 import { OwnOfferingError, rentOffering } from '$lib/server/contracts';
 import { getDb } from '$lib/server/db';
 import { requireUser } from '$lib/server/guards';
+import { getProviderResponseMetrics } from '$lib/server/messaging/metrics';
 import { listOfferings } from '$lib/server/offerings';
+import { describeResponsiveness } from '$lib/responsiveness';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async () => {
-	return { offerings: await listOfferings(getDb()) };
+	const db = getDb();
+	const offerings = await listOfferings(db);
+	// One metrics query per provider on the page, not per offering.
+	const providerIds = [...new Set(offerings.map((o) => o.provider.id))];
+	const metrics = await Promise.all(
+		providerIds.map((id) => getProviderResponseMetrics(db, id, 30))
+	);
+	const responsiveness = Object.fromEntries(
+		metrics.map((m) => [m.providerId, describeResponsiveness(m)])
+	);
+	return { offerings, responsiveness };
 };
 
 export const actions: Actions = {

@@ -110,6 +110,7 @@ async function selectThreadViews(
 			lastMessageSenderRole: lastMessage.senderRole,
 			lastMessageCreatedAt: lastMessage.createdAt,
 			lastMessageSenderName: lastSender.displayName,
+			lastMessageSenderId: lastMessage.senderId,
 			counterpartId: counterpartUser.id,
 			counterpartName: counterpartUser.displayName,
 			providerId: contracts.providerId
@@ -153,7 +154,8 @@ async function selectThreadViews(
 						body: r.lastMessageBody,
 						senderName: r.lastMessageSenderName ?? null,
 						senderRole: r.lastMessageSenderRole,
-						createdAt: r.lastMessageCreatedAt.toISOString()
+						createdAt: r.lastMessageCreatedAt.toISOString(),
+						isOwn: r.lastMessageSenderId === viewerId
 					}
 				: null,
 		counterpart: {

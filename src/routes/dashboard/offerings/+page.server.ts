@@ -8,7 +8,7 @@ import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
 	const user = requireUser(locals, url);
-	return { offerings: await listProviderOfferings(getDb(), user.id) };
+	return { title: 'My offerings', offerings: await listProviderOfferings(getDb(), user.id) };
 };
 
 export const actions: Actions = {

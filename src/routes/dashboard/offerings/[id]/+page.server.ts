@@ -13,6 +13,7 @@ export const load: PageServerLoad = async ({ locals, params, url }) => {
 	const offering = id.success ? await getOwnOffering(getDb(), user.id, id.data) : null;
 	if (!offering) error(404, 'Not found');
 	return {
+		title: `Edit ${offering.name}`,
 		offering,
 		values: {
 			name: offering.name,

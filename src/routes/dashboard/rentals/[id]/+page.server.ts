@@ -10,15 +10,19 @@ import {
 } from '$lib/server/contracts';
 import { getDb } from '$lib/server/db';
 import { requireUser } from '$lib/server/guards';
+import { getThreadForContract } from '$lib/server/messaging/threads';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
-export const load: PageServerLoad = async ({ locals, params, url }) => {
+export const load: PageServerLoad = async ({ locals, params, url, depends }) => {
+	depends('app:messages');
 	const user = requireUser(locals, url);
 	const db = getDb();
 	const id = uuidSchema.safeParse(params.id);
 	const contract = id.success ? await getContractForParty(db, user.id, id.data) : null;
 	if (!contract) error(404, 'Not found');
 	return {
+		title: contract.title,
+		unreadInThread: (await getThreadForContract(db, user.id, contract.id))?.unreadCount ?? 0,
 		contract,
 		events: (await listContractEvents(db, user.id, contract.id)) ?? [],
 		actions: allowedActions(contract.status, contract.role)

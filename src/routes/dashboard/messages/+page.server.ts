@@ -1,0 +1,29 @@
+import { error } from '@sveltejs/kit';
+import { inboxQuerySchema } from '$lib/schemas/messaging';
+import { getDb } from '$lib/server/db';
+import { requireUser } from '$lib/server/guards';
+import { InvalidCursorError, listInbox } from '$lib/server/messaging/threads';
+import type { PageServerLoad } from './$types';
+
+export const load: PageServerLoad = async ({ locals, url, depends }) => {
+	depends('app:messages');
+	const user = requireUser(locals, url);
+	const query = inboxQuerySchema.safeParse(Object.fromEntries(url.searchParams));
+	if (!query.success) error(400, query.error.issues[0]?.message ?? 'Invalid query');
+	try {
+		const page = await listInbox(getDb(), user.id, {
+			cursor: query.data.cursor,
+			limit: query.data.limit,
+			unreadOnly: query.data.unread
+		});
+		return {
+			title: 'Messages',
+			...page,
+			unreadOnly: query.data.unread,
+			paged: !!query.data.cursor
+		};
+	} catch (err) {
+		if (err instanceof InvalidCursorError) error(400, err.message);
+		throw err;
+	}
+};
