@@ -1,5 +1,6 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { defineConfig, devices } from '@playwright/test';
+import { E2E_CRON_SECRET, E2E_RESEND_PORT } from './e2e/env';
 
 // E2E runs the production build (`node build`) on a database of its own: Postgres when DATABASE_URL
 // is set, otherwise a fresh PGlite folder per run. Browser downloads fail here, so Debian's Chromium.
@@ -25,7 +26,14 @@ const serverEnv: Record<string, string> = {
 	PORT: String(PORT),
 	HOST: '127.0.0.1',
 	ORIGIN,
-	NODE_ENV: 'production'
+	NODE_ENV: 'production',
+	// Email goes to a stand-in for Resend's API that the email test starts on this port.
+	RESEND_API_KEY: 're_e2e_key',
+	RESEND_BASE_URL: `http://127.0.0.1:${E2E_RESEND_PORT}`,
+	EMAIL_FROM: 'Parley <notify@parley.test>',
+	CRON_SECRET: E2E_CRON_SECRET,
+	APP_SECRET: 'e2e-app-secret',
+	NOTIFY_DELAY_SECONDS: '0'
 };
 if (!process.env.DATABASE_URL) serverEnv.PGLITE_DATA_DIR = process.env.E2E_PGLITE_DIR;
 

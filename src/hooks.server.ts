@@ -1,6 +1,8 @@
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { SESSION_COOKIE, validateSessionToken } from '$lib/server/auth';
-import { appDatabase } from '$lib/server/db';
+import { dev } from '$app/environment';
+import { runMessageNotificationsCron } from '$lib/server/cron';
+import { appDatabase, type Db } from '$lib/server/db';
 import { deleteSessionCookie, setSessionCookie } from '$lib/server/session-cookie';
 
 export const init: ServerInit = async () => {
@@ -8,9 +10,37 @@ export const init: ServerInit = async () => {
 	const database = appDatabase();
 	await database.migrate();
 	console.log(`Parley: database ready (${database.driver}: ${database.location}).`);
+	if (dev) startDevCron(database.db);
 };
 
+// In development nothing else calls the cron job: run it every minute so emails show up in
+// /dev/outbox right after `npm run dev`. Production uses an external scheduler (see README).
+function startDevCron(db: Db) {
+	const holder = globalThis as typeof globalThis & { [DEV_CRON]?: NodeJS.Timeout };
+	if (holder[DEV_CRON]) return;
+	holder[DEV_CRON] = setInterval(() => {
+		runMessageNotificationsCron(db).catch((err) => console.error('Dev cron run failed:', err));
+	}, 60_000);
+	holder[DEV_CRON].unref();
+}
+const DEV_CRON = Symbol.for('parley.dev-cron');
+
+const FORM_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'];
+const UNSAFE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
+
+/** SvelteKit's own CSRF rule (no cross-site form posts), minus the one-click unsubscribe URL. */
+function isForbiddenCrossSiteForm(request: Request, url: URL): boolean {
+	if (!UNSAFE_METHODS.includes(request.method)) return false;
+	const type = request.headers.get('content-type')?.split(';', 1)[0]?.trim().toLowerCase() ?? '';
+	if (!FORM_TYPES.includes(type)) return false;
+	if (url.pathname.startsWith('/unsubscribe/')) return false;
+	return request.headers.get('origin') !== url.origin;
+}
+
 export const handle: Handle = async ({ event, resolve }) => {
+	if (isForbiddenCrossSiteForm(event.request, event.url)) {
+		return new Response('Cross-site POST form submissions are forbidden', { status: 403 });
+	}
 	event.locals.requestId = crypto.randomUUID();
 	event.locals.user = null;
 	event.locals.sessionId = null;

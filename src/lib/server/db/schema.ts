@@ -4,6 +4,7 @@ import {
 	check,
 	index,
 	integer,
+	jsonb,
 	pgTable,
 	primaryKey,
 	text,
@@ -267,7 +268,8 @@ export const messageNotifications = pgTable(
 		lockedUntil: timestamptz('locked_until'),
 		processedAt: timestamptz('processed_at'),
 		skipReason: text('skip_reason'),
-		lastError: text('last_error')
+		lastError: text('last_error'),
+		emailQueueId: uuid('email_queue_id')
 	},
 	(t) => [
 		uniqueIndex('message_notifications_message_recipient_key').on(t.messageId, t.recipientId),
@@ -275,6 +277,9 @@ export const messageNotifications = pgTable(
 			.on(t.createdAt)
 			.where(sql`${t.status} = 'pending'`),
 		index('message_notifications_recipient_thread_idx').on(t.recipientId, t.threadId, t.createdAt),
+		index('message_notifications_last_sent_idx')
+			.on(t.recipientId, t.threadId, t.sentAt)
+			.where(sql`${t.status} = 'sent'`),
 		check(
 			'message_notifications_status_check',
 			sql`${t.status} in ('pending', 'sent', 'skipped', 'failed')`
@@ -282,5 +287,44 @@ export const messageNotifications = pgTable(
 	]
 );
 
+// ---------------------------------------------------------------------------------------------
+// Email: a generic outbox drained by the cron run; message digests are its first type.
+
+export const EMAIL_STATUSES = ['pending', 'sent', 'failed', 'logged'] as const;
+
+export const emailQueue = pgTable(
+	'email_queue',
+	{
+		id: uuid('id').primaryKey().defaultRandom(),
+		type: text('type').notNull(),
+		recipientId: uuid('recipient_id').references(() => users.id, { onDelete: 'set null' }),
+		toAddress: text('to_address').notNull(),
+		subject: text('subject').notNull(),
+		html: text('html').notNull(),
+		text: text('text').notNull(),
+		headers: jsonb('headers').$type<Record<string, string>>().notNull().default({}),
+		// Sent to the provider with every attempt, so a retry or a crashed run never sends twice.
+		idempotencyKey: text('idempotency_key').notNull(),
+		status: text('status', { enum: EMAIL_STATUSES }).notNull().default('pending'),
+		attempts: integer('attempts').notNull().default(0),
+		nextAttemptAt: timestamptz('next_attempt_at').notNull().defaultNow(),
+		// A claim is a lease: a run that dies mid-send leaves the row to be claimed again later.
+		lockedUntil: timestamptz('locked_until'),
+		lastError: text('last_error'),
+		providerMessageId: text('provider_message_id'),
+		createdAt: timestamptz('created_at').notNull().defaultNow(),
+		sentAt: timestamptz('sent_at')
+	},
+	(t) => [
+		uniqueIndex('email_queue_idempotency_key').on(t.idempotencyKey),
+		index('email_queue_due_idx')
+			.on(t.nextAttemptAt)
+			.where(sql`${t.status} = 'pending'`),
+		index('email_queue_created_idx').on(t.createdAt),
+		check('email_queue_status_check', sql`${t.status} in ('pending', 'sent', 'failed', 'logged')`)
+	]
+);
+
+export type EmailQueueRow = typeof emailQueue.$inferSelect;
 export type MessageThread = typeof messageThreads.$inferSelect;
 export type Message = typeof messages.$inferSelect;

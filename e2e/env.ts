@@ -1,0 +1,3 @@
+// Settings shared by playwright.config.ts and the tests: the stand-in Resend port and cron secret.
+export const E2E_RESEND_PORT = Number(process.env.E2E_RESEND_PORT ?? 4175);
+export const E2E_CRON_SECRET = 'e2e-cron-secret';

@@ -1,0 +1,52 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import { emailSettings, notificationSettings } from './config';
+import type { Db } from './db';
+import { drainEmailQueue, logTransport, resendTransport, type EmailTransport } from './email/queue';
+import { processDueNotifications } from './messaging/notifications';
+
+export interface CronResult {
+	claimed: number;
+	sent: number;
+	skipped: number;
+	failed: number;
+	retried: number;
+}
+
+/** The transport the environment asks for: Resend with RESEND_API_KEY, otherwise nothing leaves. */
+export function transportFromEnv(env: NodeJS.ProcessEnv = process.env): EmailTransport {
+	const settings = emailSettings(env);
+	return settings.resendApiKey
+		? resendTransport(settings.resendApiKey, settings.resendBaseUrl, settings.sendTimeoutMs)
+		: logTransport;
+}
+
+// Stop claiming this long before the budget ends, so the last send can finish inside it.
+const SAFETY_MARGIN_MS = 5_000;
+
+/** One cron run: due notifications become digests in the outbox, then the outbox is drained. */
+export async function runMessageNotificationsCron(
+	db: Db,
+	env: NodeJS.ProcessEnv = process.env,
+	transport: EmailTransport = transportFromEnv(env)
+): Promise<CronResult> {
+	const notify = notificationSettings(env);
+	const email = emailSettings(env);
+	const deadline = Date.now() + Math.max(1_000, notify.maxRunSeconds * 1000 - SAFETY_MARGIN_MS);
+	const notified = await processDueNotifications(db, notify, email, deadline);
+	const drained = await drainEmailQueue(db, transport, { from: email.from, deadline });
+	return {
+		claimed: notified.claimed,
+		sent: drained.sent,
+		skipped: notified.skipped,
+		failed: drained.failed,
+		retried: drained.retried
+	};
+}
+
+/** Constant-time check of `Authorization: Bearer <secret>`; hashing first evens out lengths. */
+export function isAuthorizedCronCall(header: string | null, secret: string): boolean {
+	const given = header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
+	const a = createHash('sha256').update(given).digest();
+	const b = createHash('sha256').update(secret).digest();
+	return timingSafeEqual(a, b) && given.length > 0;
+}

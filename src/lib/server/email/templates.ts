@@ -1,0 +1,100 @@
+// Email bodies. Everything a user wrote is escaped for HTML and stripped of line breaks where it
+// lands in a header, so a name or message can never inject markup or headers.
+
+const PREVIEW_LENGTH = 200;
+const MAX_LISTED = 5;
+
+export function escapeHtml(text: string): string {
+	return text
+		.replace(/&/g, '&amp;')
+		.replace(/</g, '&lt;')
+		.replace(/>/g, '&gt;')
+		.replace(/"/g, '&quot;')
+		.replace(/'/g, '&#39;');
+}
+
+/** For subjects and names in headers: no CR, LF or other control characters. */
+export function headerSafe(text: string): string {
+	// eslint-disable-next-line no-control-regex
+	return text.replace(/[\u0000-\u001F\u007F]+/g, ' ').trim();
+}
+
+const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
+
+/** The first `max` characters as a reader sees them: an emoji is never cut in half. */
+export function preview(text: string, max = PREVIEW_LENGTH): string {
+	let out = '';
+	let count = 0;
+	for (const { segment } of segmenter.segment(text)) {
+		if (count === max) return `${out.trimEnd()}…`;
+		out += segment;
+		count++;
+	}
+	return out;
+}
+
+export interface DigestInput {
+	recipientName: string;
+	senderName: string;
+	contractTitle: string;
+	contractId: string;
+	messages: { body: string; createdAt: Date }[];
+	conversationUrl: string;
+	settingsUrl: string;
+	unsubscribeUrl: string;
+}
+
+export function messageDigestEmail(input: DigestInput): {
+	subject: string;
+	html: string;
+	text: string;
+} {
+	const sender = headerSafe(input.senderName);
+	const title = headerSafe(input.contractTitle);
+	const count = input.messages.length;
+	const subject =
+		count === 1
+			? `New message from ${sender} about "${title}"`
+			: `${count} new messages from ${sender} about "${title}"`;
+	const listed = input.messages.slice(0, MAX_LISTED);
+	const more = count - listed.length;
+	const reference = `Rental ${input.contractId.slice(0, 8)}`;
+
+	const html = `<!doctype html>
+<html lang="en"><body style="margin:0;padding:24px;background:#f6f7fb;font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;color:#1b1f2a">
+<div style="max-width:560px;margin:0 auto;background:#fff;border:1px solid #dde1ea;border-radius:10px;padding:24px">
+<p style="margin:0 0 8px">Hi ${escapeHtml(input.recipientName)},</p>
+<p style="margin:0 0 16px"><strong>${escapeHtml(sender)}</strong> wrote to you about <strong>${escapeHtml(title)}</strong> <span style="color:#5b6478">(${escapeHtml(reference)})</span>:</p>
+${listed
+	.map(
+		(m) =>
+			`<blockquote style="margin:0 0 12px;padding:8px 12px;border-left:3px solid #2f5bea;background:#f6f7fb;white-space:pre-wrap">${escapeHtml(preview(m.body))}</blockquote>`
+	)
+	.join('\n')}
+${more > 0 ? `<p style="margin:0 0 16px;color:#5b6478">and ${more} more</p>` : ''}
+<p style="margin:24px 0"><a href="${escapeHtml(input.conversationUrl)}" style="background:#2f5bea;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none;font-weight:600">Open the conversation</a></p>
+<p style="margin:24px 0 0;font-size:12px;color:#5b6478">You get this email because a message waited unread for you on Parley. <a href="${escapeHtml(input.unsubscribeUrl)}" style="color:#5b6478">Turn off these emails</a> or change it in <a href="${escapeHtml(input.settingsUrl)}" style="color:#5b6478">your settings</a>.</p>
+</div></body></html>`;
+
+	const text = [
+		`Hi ${input.recipientName},`,
+		'',
+		`${sender} wrote to you about "${title}" (${reference}):`,
+		'',
+		...listed.flatMap((m) => [
+			preview(m.body)
+				.split('\n')
+				.map((line) => `> ${line}`)
+				.join('\n'),
+			''
+		]),
+		...(more > 0 ? [`and ${more} more`, ''] : []),
+		`Open the conversation: ${input.conversationUrl}`,
+		'',
+		'--',
+		`Turn off these emails: ${input.unsubscribeUrl}`,
+		`Settings: ${input.settingsUrl}`
+	].join('\n');
+
+	return { subject, html, text };
+}

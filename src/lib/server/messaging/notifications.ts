@@ -1,0 +1,230 @@
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import type { NotificationSettings, EmailSettings } from '../config';
+import { rowsOf, type Db } from '../db';
+import {
+	contracts,
+	messageNotifications,
+	messageReadReceipts,
+	messageThreads,
+	messages,
+	users
+} from '../db/schema';
+import { enqueueEmail } from '../email/queue';
+import { messageDigestEmail } from '../email/templates';
+import { unsubscribeToken } from '../email/unsubscribe';
+
+export interface NotifyCounts {
+	/** Notifications taken up by this run (sent in a digest or skipped). */
+	claimed: number;
+	/** Notifications put into a digest email. */
+	notified: number;
+	skipped: number;
+	/** Digest emails queued. */
+	digests: number;
+}
+
+/**
+ * Turns due message notifications into digest emails, one (recipient, thread) at a time, until
+ * none is due or the deadline nears. Each group is handled in one transaction that locks its rows,
+ * so concurrent runs on any number of instances never email the same messages twice, and a run
+ * that dies leaves its group pending for the next one.
+ */
+export async function processDueNotifications(
+	db: Db,
+	settings: NotificationSettings,
+	email: EmailSettings,
+	deadline: number
+): Promise<NotifyCounts> {
+	const counts: NotifyCounts = { claimed: 0, notified: 0, skipped: 0, digests: 0 };
+	// Groups another run is working on right now: left to it, not waited for.
+	const busy: Pair[] = [];
+	while (Date.now() < deadline) {
+		const outcome = await db.transaction((tx) =>
+			processOneGroup(tx, settings, email, counts, busy)
+		);
+		if (outcome === 'none') break;
+		if (typeof outcome === 'object') busy.push(outcome);
+	}
+	return counts;
+}
+
+interface Pair {
+	recipient_id: string;
+	thread_id: string;
+}
+
+async function processOneGroup(
+	tx: Db,
+	settings: NotificationSettings,
+	email: EmailSettings,
+	counts: NotifyCounts,
+	busy: Pair[]
+): Promise<'none' | 'done' | Pair> {
+	const due = sql`${messageNotifications.status} = 'pending'
+		and ${messageNotifications.createdAt} <= now() - make_interval(secs => ${settings.delaySeconds})`;
+	// Pick the oldest due group nobody else is working on...
+	const notBusy = busy.length
+		? sql`and (recipient_id, thread_id) not in (${sql.join(
+				busy.map((p) => sql`(${p.recipient_id}::uuid, ${p.thread_id}::uuid)`),
+				sql`, `
+			)})`
+		: sql``;
+	const [pick] = rowsOf<Pair>(
+		await tx.execute(sql`
+			select recipient_id, thread_id from ${messageNotifications}
+			where ${due} and (locked_until is null or locked_until <= now()) ${notBusy}
+			order by created_at
+			limit 1
+			for update skip locked`)
+	);
+	if (!pick) return 'none';
+	// One run per group: two runs holding different rows of one group must not wait for each
+	// other (that deadlocks), so the second one leaves the group to the first.
+	const [lock] = rowsOf<{ ok: boolean }>(
+		await tx.execute(
+			sql`select pg_try_advisory_xact_lock(hashtextextended(${pick.recipient_id} || ':' || ${pick.thread_id}, 0)) as ok`
+		)
+	);
+	if (!lock?.ok) return pick;
+	// ...then lock all of its due rows (waiting for a run that holds some, then seeing them done).
+	const rows = await tx
+		.select()
+		.from(messageNotifications)
+		.where(
+			and(
+				eq(messageNotifications.recipientId, pick.recipient_id),
+				eq(messageNotifications.threadId, pick.thread_id),
+				due
+			)
+		)
+		.orderBy(asc(messageNotifications.createdAt))
+		.for('update');
+	if (rows.length === 0) return 'done';
+
+	// At most one email per recipient and thread per cooldown: later messages wait for it to end.
+	const [last] = rowsOf<{ sent_at: Date | string | null }>(
+		await tx.execute(sql`
+			select max(sent_at) as sent_at from ${messageNotifications}
+			where recipient_id = ${pick.recipient_id} and thread_id = ${pick.thread_id} and status = 'sent'`)
+	);
+	const lastSent = last?.sent_at ? new Date(last.sent_at) : null;
+	if (lastSent && Date.now() - lastSent.getTime() < settings.cooldownSeconds * 1000) {
+		await tx
+			.update(messageNotifications)
+			.set({ lockedUntil: new Date(lastSent.getTime() + settings.cooldownSeconds * 1000) })
+			.where(
+				inArray(
+					messageNotifications.id,
+					rows.map((r) => r.id)
+				)
+			);
+		return 'done';
+	}
+
+	const [recipient] = await tx
+		.select({ name: users.displayName, email: users.email, enabled: users.emailNotifications })
+		.from(users)
+		.where(eq(users.id, pick.recipient_id));
+	const read = new Set(
+		(
+			await tx
+				.select({ messageId: messageReadReceipts.messageId })
+				.from(messageReadReceipts)
+				.where(
+					and(
+						eq(messageReadReceipts.readerId, pick.recipient_id),
+						inArray(
+							messageReadReceipts.messageId,
+							rows.map((r) => r.messageId)
+						)
+					)
+				)
+		).map((r) => r.messageId)
+	);
+
+	const skip = async (ids: string[], reason: string) => {
+		if (ids.length === 0) return;
+		await tx
+			.update(messageNotifications)
+			.set({ status: 'skipped', skipReason: reason, processedAt: new Date(), lockedUntil: null })
+			.where(inArray(messageNotifications.id, ids));
+		counts.skipped += ids.length;
+	};
+	counts.claimed += rows.length;
+
+	if (!recipient || !recipient.enabled) {
+		await skip(
+			rows.map((r) => r.id),
+			'notifications_off'
+		);
+		return 'done';
+	}
+	await skip(
+		rows.filter((r) => read.has(r.messageId)).map((r) => r.id),
+		'read'
+	);
+	const unread = rows.filter((r) => !read.has(r.messageId));
+	if (unread.length === 0) return 'done';
+
+	const details = await tx
+		.select({
+			body: messages.body,
+			createdAt: messages.createdAt,
+			senderName: users.displayName,
+			contractId: contracts.id,
+			contractTitle: contracts.title
+		})
+		.from(messages)
+		.innerJoin(messageThreads, eq(messageThreads.id, messages.threadId))
+		.innerJoin(contracts, eq(contracts.id, messageThreads.contractId))
+		.leftJoin(users, eq(users.id, messages.senderId))
+		.where(
+			inArray(
+				messages.id,
+				unread.map((r) => r.messageId)
+			)
+		)
+		.orderBy(asc(messages.seq));
+	const first = details[0]!;
+	const unsubscribeUrl = `${email.publicOrigin}/unsubscribe/${unsubscribeToken(pick.recipient_id)}`;
+	const content = messageDigestEmail({
+		recipientName: recipient.name,
+		senderName: first.senderName ?? 'Parley',
+		contractTitle: first.contractTitle,
+		contractId: first.contractId,
+		messages: details,
+		conversationUrl: `${email.publicOrigin}/dashboard/rentals/${first.contractId}/messages`,
+		settingsUrl: `${email.publicOrigin}/dashboard/settings`,
+		unsubscribeUrl
+	});
+	const emailId = await enqueueEmail(tx, {
+		type: 'message_notification',
+		recipientId: pick.recipient_id,
+		to: recipient.email,
+		...content,
+		headers: {
+			'List-Unsubscribe': `<${unsubscribeUrl}>`,
+			'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click'
+		},
+		// Derived from the notifications it covers: the same digest can never be queued twice.
+		idempotencyKey: `message-notification/${unread[0]!.id}`
+	});
+	await tx
+		.update(messageNotifications)
+		.set({
+			status: 'sent',
+			sentAt: new Date(),
+			processedAt: new Date(),
+			lockedUntil: null,
+			emailQueueId: emailId
+		})
+		.where(
+			inArray(
+				messageNotifications.id,
+				unread.map((r) => r.id)
+			)
+		);
+	counts.notified += unread.length;
+	counts.digests++;
+	return 'done';
+}
