@@ -23,6 +23,8 @@ export default defineConfig({
 					environment: 'node',
 					include: ['tests/**/*.test.ts'],
 					globalSetup: ['tests/helpers/global-setup.ts'],
+					// The live-stream test measures memory after a garbage collection.
+					execArgv: ['--expose-gc'],
 					// PGlite boots a WebAssembly Postgres per test database; give it room.
 					testTimeout: 60_000,
 					hookTimeout: 120_000

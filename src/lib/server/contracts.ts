@@ -4,6 +4,7 @@ import { describeContractEvent } from '$lib/contract-text';
 import type { ContractAction } from '$lib/schemas/contracts';
 import type { Db } from './db';
 import { contractEvents, contracts, offerings, users, type ContractStatus } from './db/schema';
+import { notifyThreadParticipants } from './live/events';
 import { postSystemMessage } from './messaging/messages';
 
 export type PartyRole = 'requester' | 'provider';
@@ -171,7 +172,7 @@ export async function transitionContract(
 	action: ContractAction
 ): Promise<ContractView | null> {
 	const rule = TRANSITIONS[action];
-	const found = await db.transaction(async (tx) => {
+	const threadId = await db.transaction(async (tx) => {
 		const [contract] = await tx
 			.select({
 				id: contracts.id,
@@ -183,7 +184,7 @@ export async function transitionContract(
 			.from(contracts)
 			.where(and(eq(contracts.id, contractId), isParty(actorId)))
 			.for('update');
-		if (!contract) return false;
+		if (!contract) return null;
 		const role: PartyRole = contract.providerId === actorId ? 'provider' : 'requester';
 		if (!rule.by.includes(role)) {
 			throw new ForbiddenTransitionError(
@@ -210,10 +211,11 @@ export async function transitionContract(
 			.select({ name: users.displayName })
 			.from(users)
 			.where(eq(users.id, actorId));
-		await postSystemMessage(tx, contract, describeContractEvent(actor!.name, rule.to));
-		return true;
+		return postSystemMessage(tx, contract, describeContractEvent(actor!.name, rule.to));
 	});
-	return found ? getContractForParty(db, actorId, contractId) : null;
+	if (!threadId) return null;
+	await notifyThreadParticipants(db, threadId);
+	return getContractForParty(db, actorId, contractId);
 }
 
 function pastTense(action: ContractAction): string {

@@ -24,6 +24,15 @@ export interface Database {
 	location: string;
 	migrate(): Promise<void>;
 	close(): Promise<void>;
+	/**
+	 * LISTEN on a channel over one dedicated connection. `onConnect` runs each time the listen is
+	 * (re)established, so a caller can catch up on what it missed while disconnected.
+	 */
+	listen(
+		channel: string,
+		onNotify: (payload: string) => void,
+		onConnect?: () => void
+	): Promise<() => Promise<void>>;
 }
 
 export const DEFAULT_PGLITE_DATA_DIR = '.data/pglite';
@@ -70,6 +79,11 @@ export function openDatabase(config: DatabaseConfig): Database {
 					await lockClient.end();
 				}
 			},
+			async listen(channel, onNotify, onConnect) {
+				// postgres.js keeps one listen connection per client and reconnects it by itself.
+				const request = await client.listen(channel, onNotify, onConnect);
+				return () => request.unlisten();
+			},
 			close: () => client.end({ timeout: 5 })
 		};
 	}
@@ -88,6 +102,11 @@ export function openDatabase(config: DatabaseConfig): Database {
 		location: config.dataDir ?? 'PGlite (in memory)',
 		migrate: () =>
 			migratePglite(drizzlePglite({ client: pglite }), { migrationsFolder: migrationsFolder() }),
+		async listen(channel, onNotify, onConnect) {
+			const unlisten = await pglite.listen(channel, onNotify);
+			onConnect?.();
+			return () => unlisten();
+		},
 		close: () => pglite.close()
 	};
 }

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+	bigserial,
 	boolean,
 	check,
 	index,
@@ -325,6 +326,31 @@ export const emailQueue = pgTable(
 	]
 );
 
+// ---------------------------------------------------------------------------------------------
+// Live updates: a short-lived per-user event log. NOTIFY only says "user X has news"; each stream
+// reads its user's rows after the last id it sent, which also serves Last-Event-ID on reconnect.
+
+export const liveEvents = pgTable(
+	'live_events',
+	{
+		id: bigserial('id', { mode: 'number' }).primaryKey(),
+		userId: uuid('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		kind: text('kind').notNull(),
+		threadId: uuid('thread_id').notNull(),
+		messageId: uuid('message_id'),
+		actorId: uuid('actor_id'),
+		seq: integer('seq'),
+		createdAt: timestamptz('created_at').notNull().defaultNow()
+	},
+	(t) => [
+		index('live_events_user_idx').on(t.userId, t.id),
+		index('live_events_created_idx').on(t.createdAt)
+	]
+);
+
+export type LiveEventRow = typeof liveEvents.$inferSelect;
 export type EmailQueueRow = typeof emailQueue.$inferSelect;
 export type MessageThread = typeof messageThreads.$inferSelect;
 export type Message = typeof messages.$inferSelect;

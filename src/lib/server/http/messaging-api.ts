@@ -20,6 +20,8 @@ import {
 } from '../messaging/threads';
 import { handleApi, notFound, readJsonBody, readQuery, requireApiUser, uuidParam } from './api';
 import type { ApiEvent } from './contracts-api';
+import { notifyTyping } from '../live/events';
+import type { LiveHub } from '../live/hub';
 
 // Every handler checks the session first (401), then that the caller is a party (404, the same
 // answer as for something that does not exist), and only then looks at the input.
@@ -118,6 +120,37 @@ export function getInbox(db: Db, event: ApiEvent) {
 				unreadOnly: query.unread
 			})
 		);
+	});
+}
+
+/** GET /api/messages/stream: the user's live events as Server-Sent Events. */
+export function openStream(db: Db, hub: LiveHub, event: ApiEvent) {
+	return handleApi(async () => {
+		const user = requireApiUser(event.locals);
+		const header = event.request.headers.get('last-event-id');
+		const lastEventId = header && /^\d{1,18}$/.test(header) ? Number(header) : null;
+		return hub.open(user.id, lastEventId, event.request.signal);
+	});
+}
+
+/** POST /api/contracts/{id}/typing: tells the other party, stores nothing. */
+export function postTyping(db: Db, event: ApiEvent) {
+	return handleApi(async () => {
+		const user = requireApiUser(event.locals);
+		const contractId = uuidParam(event.params.id, NO_CONTRACT);
+		const contract = await findContractForParty(db, user.id, contractId);
+		if (!contract) throw notFound(NO_CONTRACT);
+		const thread = await getThreadForContract(db, user.id, contractId);
+		if (thread) {
+			await notifyTyping(db, {
+				threadId: thread.id,
+				contractId,
+				userId: user.id,
+				name: user.displayName,
+				recipients: [contract.requesterId, contract.providerId].filter((id) => id !== user.id)
+			});
+		}
+		return new Response(null, { status: 204 });
 	});
 }
 

@@ -2,6 +2,7 @@ import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { MessageJson, ThreadJson } from '$lib/schemas/messaging';
 import type { Db } from '../db';
 import {
+	contracts,
 	messageNotifications,
 	messageReadReceipts as receipts,
 	messageThreadParticipants as participants,
@@ -9,6 +10,7 @@ import {
 	messages,
 	users
 } from '../db/schema';
+import { notifyThreadParticipants, recordThreadEvent } from '../live/events';
 import { markReadUpTo } from './read-state';
 import {
 	ThreadClosedError,
@@ -81,6 +83,8 @@ async function appendMessage(tx: Db, threadId: string, input: AppendInput) {
 		})
 		.where(eq(participants.threadId, threadId));
 
+	await recordThreadEvent(tx, threadId, 'message.created', { messageId: message!.id, seq });
+
 	if (input.senderId) {
 		// My own message is never unread for me, and sending means I have seen what came before.
 		await markReadUpTo(tx, threadId, input.senderId, seq);
@@ -112,6 +116,7 @@ export async function sendMessage(
 		const threadId = await getOrCreateThread(tx, contract);
 		return appendMessage(tx, threadId, { senderId, senderRole: 'user', body, at: options.at });
 	});
+	await notifyThreadParticipants(db, message.threadId);
 	const [sender] = await db
 		.select({ name: users.displayName })
 		.from(users)
@@ -132,14 +137,16 @@ export async function sendMessage(
 }
 
 /** A status line in the thread ("Paul Provider accepted the rental"), inside the caller's transaction. */
+/** Returns the thread id so the caller can notify its participants once it has committed. */
 export async function postSystemMessage(
 	tx: Db,
 	contract: ContractParties,
 	body: string,
 	options: { at?: Date } = {}
-): Promise<void> {
+): Promise<string> {
 	const threadId = await getOrCreateThread(tx, contract);
 	await appendMessage(tx, threadId, { senderId: null, senderRole: 'system', body, at: options.at });
+	return threadId;
 }
 
 export interface MessagePage {
@@ -215,5 +222,56 @@ export async function listMessages(
 			readByCounterpartAt: m.readByCounterpartAt ? m.readByCounterpartAt.toISOString() : null
 		})),
 		nextCursor: rows.length > options.limit && page[0] ? String(page[0].seq) : null
+	};
+}
+
+/** One message as a participant sees it (for live updates); null when they are not in its thread. */
+export async function getMessageForViewer(
+	db: Db,
+	viewerId: string,
+	messageId: string
+): Promise<MessageJson | null> {
+	const [row] = await db
+		.select({
+			id: messages.id,
+			threadId: messages.threadId,
+			seq: messages.seq,
+			senderId: messages.senderId,
+			senderName: users.displayName,
+			senderRole: messages.senderRole,
+			body: messages.body,
+			createdAt: messages.createdAt,
+			contractId: contracts.id,
+			requesterId: contracts.requesterId,
+			providerId: contracts.providerId,
+			lastReadSeq: participants.lastReadSeq
+		})
+		.from(messages)
+		.innerJoin(
+			participants,
+			and(eq(participants.threadId, messages.threadId), eq(participants.userId, viewerId))
+		)
+		.innerJoin(messageThreads, eq(messageThreads.id, messages.threadId))
+		.innerJoin(contracts, eq(contracts.id, messageThreads.contractId))
+		.leftJoin(users, eq(users.id, messages.senderId))
+		.where(eq(messages.id, messageId));
+	if (!row) return null;
+	const counterpartId = viewerId === row.providerId ? row.requesterId : row.providerId;
+	const [receipt] = await db
+		.select({ readAt: receipts.readAt })
+		.from(receipts)
+		.where(and(eq(receipts.messageId, messageId), eq(receipts.readerId, counterpartId)));
+	return {
+		id: row.id,
+		threadId: row.threadId,
+		contractId: row.contractId,
+		senderId: row.senderId,
+		senderName: row.senderName ?? null,
+		senderRole: row.senderRole,
+		body: row.body,
+		createdAt: row.createdAt.toISOString(),
+		isOwn: row.senderId === viewerId,
+		isRead: row.seq <= row.lastReadSeq,
+		readByCounterpartAt: receipt ? receipt.readAt.toISOString() : null
 	};
 }

@@ -1,5 +1,6 @@
 import { and, eq, gt, sql } from 'drizzle-orm';
 import { rowsOf, type Db } from '../db';
+import { notifyThreadParticipants, recordThreadEvent } from '../live/events';
 import {
 	messageReadReceipts as receipts,
 	messageThreadParticipants as participants,
@@ -46,6 +47,9 @@ export async function markReadUpTo(
 			unreadCount: sql`${participants.unreadCount} - ${inserted.length}`
 		})
 		.where(and(eq(participants.threadId, threadId), eq(participants.userId, readerId)));
+	if (inserted.length > 0) {
+		await recordThreadEvent(tx, threadId, 'message.read', { actorId: readerId, seq: uptoSeq });
+	}
 	return inserted.length;
 }
 
@@ -55,18 +59,25 @@ export async function markMessageRead(
 	readerId: string,
 	messageId: string
 ): Promise<number | null> {
-	return db.transaction(async (tx) => {
-		const [message] = await tx
-			.select({ threadId: messages.threadId, seq: messages.seq })
-			.from(messages)
-			.innerJoin(
-				participants,
-				and(eq(participants.threadId, messages.threadId), eq(participants.userId, readerId))
-			)
-			.where(eq(messages.id, messageId));
-		if (!message) return null;
-		return markReadUpTo(tx, message.threadId, readerId, message.seq);
-	});
+	return db
+		.transaction(async (tx) => {
+			const [message] = await tx
+				.select({ threadId: messages.threadId, seq: messages.seq })
+				.from(messages)
+				.innerJoin(
+					participants,
+					and(eq(participants.threadId, messages.threadId), eq(participants.userId, readerId))
+				)
+				.where(eq(messages.id, messageId));
+			if (!message) return null;
+			const marked = await markReadUpTo(tx, message.threadId, readerId, message.seq);
+			return { marked, threadId: message.threadId };
+		})
+		.then(async (result) => {
+			if (!result) return null;
+			if (result.marked > 0) await notifyThreadParticipants(db, result.threadId);
+			return result.marked;
+		});
 }
 
 /** Everything in the contract's thread up to its newest message. Null when there is no thread. */
@@ -75,18 +86,25 @@ export async function markThreadRead(
 	readerId: string,
 	contractId: string
 ): Promise<number | null> {
-	return db.transaction(async (tx) => {
-		const [thread] = await tx
-			.select({ id: messageThreads.id, lastSeq: messageThreads.lastSeq })
-			.from(messageThreads)
-			.innerJoin(
-				participants,
-				and(eq(participants.threadId, messageThreads.id), eq(participants.userId, readerId))
-			)
-			.where(eq(messageThreads.contractId, contractId));
-		if (!thread) return null;
-		return markReadUpTo(tx, thread.id, readerId, thread.lastSeq);
-	});
+	return db
+		.transaction(async (tx) => {
+			const [thread] = await tx
+				.select({ id: messageThreads.id, lastSeq: messageThreads.lastSeq })
+				.from(messageThreads)
+				.innerJoin(
+					participants,
+					and(eq(participants.threadId, messageThreads.id), eq(participants.userId, readerId))
+				)
+				.where(eq(messageThreads.contractId, contractId));
+			if (!thread) return null;
+			const marked = await markReadUpTo(tx, thread.id, readerId, thread.lastSeq);
+			return { marked, threadId: thread.id };
+		})
+		.then(async (result) => {
+			if (!result) return null;
+			if (result.marked > 0) await notifyThreadParticipants(db, result.threadId);
+			return result.marked;
+		});
 }
 
 /** Total unread for the badge: reads only the reader's threads that have unread messages. */

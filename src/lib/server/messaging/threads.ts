@@ -2,6 +2,7 @@ import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { ThreadJson } from '$lib/schemas/messaging';
 import type { Db } from '../db';
+import { notifyThreadParticipants, recordThreadEvent } from '../live/events';
 import {
 	contracts,
 	messageThreadParticipants as participants,
@@ -181,6 +182,15 @@ export async function getThreadForContract(
 	return view ? withoutCursor(view) : null;
 }
 
+export async function getThreadById(
+	db: Db,
+	actorId: string,
+	threadId: string
+): Promise<ThreadJson | null> {
+	const [view] = await selectThreadViews(db, actorId, eq(messageThreads.id, threadId));
+	return view ? withoutCursor(view) : null;
+}
+
 /** Either party marks the thread resolved or open again; a closed thread stays closed. */
 export async function setThreadStatus(
 	db: Db,
@@ -196,6 +206,8 @@ export async function setThreadStatus(
 		.where(and(eq(messageThreads.id, thread.id), sql`${messageThreads.status} <> 'closed'`))
 		.returning({ id: messageThreads.id });
 	if (!updated) throw new ThreadClosedError();
+	await recordThreadEvent(db, thread.id, 'thread.updated', { actorId });
+	await notifyThreadParticipants(db, thread.id);
 	return getThreadForContract(db, actorId, contractId);
 }
 

@@ -1,0 +1,58 @@
+import { sql } from 'drizzle-orm';
+import type { Db } from '../db';
+
+export const LIVE_CHANNEL = 'parley_live';
+
+export type LiveKind = 'message.created' | 'message.read' | 'thread.updated';
+
+/**
+ * Records an event for every participant of the thread, inside the caller's transaction, so the
+ * log and the change it describes commit together. Streams read it after a NOTIFY.
+ */
+export async function recordThreadEvent(
+	tx: Db,
+	threadId: string,
+	kind: LiveKind,
+	fields: { messageId?: string | null; actorId?: string | null; seq?: number | null } = {}
+): Promise<void> {
+	await tx.execute(sql`
+		insert into live_events (user_id, kind, thread_id, message_id, actor_id, seq)
+		select p.user_id, ${kind}, p.thread_id, ${fields.messageId ?? null}::uuid,
+			${fields.actorId ?? null}::uuid, ${fields.seq ?? null}::int
+		from message_thread_participants p
+		where p.thread_id = ${threadId}`);
+}
+
+/**
+ * Tells every app instance that the thread's participants have news. Called after the transaction
+ * has committed: a NOTIFY inside it would make every commit in the database wait on the notify
+ * queue's lock. The payload carries ids only; each stream loads what its user may see.
+ */
+export async function notifyThreadParticipants(db: Db, threadId: string): Promise<void> {
+	await db.execute(sql`
+		select pg_notify(${LIVE_CHANNEL}, json_build_object('u', array_agg(user_id))::text)
+		from message_thread_participants where thread_id = ${threadId}`);
+}
+
+/** A typing indicator: forwarded to the other participants, never stored. */
+export async function notifyTyping(
+	db: Db,
+	input: {
+		threadId: string;
+		contractId: string;
+		userId: string;
+		name: string;
+		recipients: string[];
+	}
+): Promise<void> {
+	const payload = JSON.stringify({
+		u: input.recipients,
+		typing: {
+			threadId: input.threadId,
+			contractId: input.contractId,
+			userId: input.userId,
+			name: input.name
+		}
+	});
+	await db.execute(sql`select pg_notify(${LIVE_CHANNEL}, ${payload})`);
+}
