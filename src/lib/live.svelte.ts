@@ -1,0 +1,77 @@
+import { invalidate, invalidateAll } from '$app/navigation';
+
+export interface TypingState {
+	threadId: string;
+	contractId: string;
+	userId: string;
+	name: string;
+	until: number;
+}
+
+const TYPING_SHOWN_MS = 4_000;
+
+/**
+ * One EventSource per tab. It keeps the badge count it is told, and asks the pages that show
+ * messages to reload their data when something changed, so there is one source of truth (the
+ * load functions) and no second copy of the rules in the browser.
+ */
+class LiveClient {
+	connected = $state(false);
+	unread = $state<number | null>(null);
+	typing = $state<TypingState | null>(null);
+	private source: EventSource | null = null;
+	private reloadTimer: ReturnType<typeof setTimeout> | null = null;
+	private typingTimer: ReturnType<typeof setTimeout> | null = null;
+	private users = 0;
+
+	/** Called by each component that needs the stream; the last one to leave closes it. */
+	start(): () => void {
+		this.users++;
+		if (!this.source) this.open();
+		return () => {
+			this.users--;
+			if (this.users === 0) this.stop();
+		};
+	}
+
+	private open() {
+		const source = new EventSource('/api/messages/stream');
+		this.source = source;
+		source.onopen = () => (this.connected = true);
+		// EventSource reconnects by itself, sending Last-Event-ID; until then the pages poll.
+		source.onerror = () => (this.connected = false);
+		source.addEventListener('unread.changed', (e) => {
+			this.unread = (JSON.parse((e as MessageEvent).data) as { count: number }).count;
+		});
+		for (const type of ['message.created', 'message.read', 'thread.updated']) {
+			source.addEventListener(type, () => this.reloadSoon());
+		}
+		source.addEventListener('resync', () => void invalidateAll());
+		source.addEventListener('typing', (e) => {
+			const data = JSON.parse((e as MessageEvent).data) as Omit<TypingState, 'until'>;
+			this.typing = { ...data, until: Date.now() + TYPING_SHOWN_MS };
+			if (this.typingTimer) clearTimeout(this.typingTimer);
+			this.typingTimer = setTimeout(() => (this.typing = null), TYPING_SHOWN_MS);
+		});
+	}
+
+	/** Events often come in pairs (a message and its thread); one reload serves them all. */
+	private reloadSoon() {
+		if (this.reloadTimer) return;
+		this.reloadTimer = setTimeout(() => {
+			this.reloadTimer = null;
+			// A new message ends "is typing".
+			this.typing = null;
+			void invalidate('app:messages');
+		}, 50);
+	}
+
+	private stop() {
+		this.source?.close();
+		this.source = null;
+		this.connected = false;
+		this.unread = null;
+	}
+}
+
+export const live = new LiveClient();
