@@ -1,7 +1,7 @@
 import { expect, request as playwrightRequest, test } from '@playwright/test';
 import { startFakeResend } from '../tests/helpers/fake-resend';
 import { E2E_CRON_SECRET, E2E_RESEND_PORT } from './env';
-import { AuthPages, ConversationPage } from './pages';
+import { AuthPages, ConversationPage, publishOffering, rentAndOpenConversation } from './pages';
 
 test('an unread message is emailed once; its link opens the conversation; one click turns email off', async ({
 	browser,
@@ -19,25 +19,14 @@ test('an unread message is emailed once; its link opens the conversation; one cl
 
 		await new AuthPages(provider).signUp('Pia Provider', providerEmail, 'a long enough password');
 		const offeringName = `Trailer ${stamp}`;
-		await provider.goto('/dashboard/offerings');
-		await provider.getByLabel('Name').fill(offeringName);
-		await provider.getByLabel('Description').fill('Two axles.');
-		await provider.getByLabel('Monthly price (USD)').fill('80');
-		await provider.getByRole('button', { name: 'Publish offering' }).click();
-		await expect(provider.getByRole('status')).toContainText('is published');
+		await publishOffering(provider, offeringName, 'Two axles.');
 
 		await new AuthPages(renter).signUp(
 			'Ron Renter',
 			`ron-${stamp}@example.com`,
 			'a long enough password'
 		);
-		await renter.goto('/offerings');
-		await renter
-			.getByTestId('offering')
-			.filter({ hasText: offeringName })
-			.getByRole('button', { name: /Rent/ })
-			.click();
-		await renter.getByRole('link', { name: /Messages with Pia Provider/ }).click();
+		await rentAndOpenConversation(renter, offeringName, 'Pia Provider');
 		await new ConversationPage(renter).send('Can I pick the trailer up at 8?');
 		await expect(new ConversationPage(renter).lastMessage()).not.toContainText('Sending');
 

@@ -1,17 +1,14 @@
-import { expect, test, type Page } from '@playwright/test';
-import { AuthPages, ConversationPage, badge } from './pages';
+import { expect, test } from '@playwright/test';
+import {
+	AuthPages,
+	ConversationPage,
+	badge,
+	publishOffering,
+	rentAndOpenConversation
+} from './pages';
 
 // The UI refreshes every 15 s while live updates do not exist; allow one interval and a margin.
 const REFRESH = { timeout: 25_000 };
-
-async function createOffering(page: Page, name: string) {
-	await page.goto('/dashboard/offerings');
-	await page.getByLabel('Name').fill(name);
-	await page.getByLabel('Description').fill('A van for weekend moves.');
-	await page.getByLabel('Monthly price (USD)').fill('120');
-	await page.getByRole('button', { name: 'Publish offering' }).click();
-	await expect(page.getByRole('status')).toContainText('is published');
-}
 
 test('renter and provider talk in the contract’s conversation', async ({ browser }) => {
 	test.setTimeout(150_000);
@@ -27,7 +24,7 @@ test('renter and provider talk in the contract’s conversation', async ({ brows
 		'a long enough password'
 	);
 	const offeringName = `Moving van ${stamp}`;
-	await createOffering(provider, offeringName);
+	await publishOffering(provider, offeringName, 'A van for weekend moves.');
 	await provider.goto('/dashboard');
 	await expect(badge(provider)).toHaveCount(0);
 
@@ -36,13 +33,7 @@ test('renter and provider talk in the contract’s conversation', async ({ brows
 		`rob-${stamp}@example.com`,
 		'a long enough password'
 	);
-	await renter.goto('/offerings');
-	await renter
-		.getByTestId('offering')
-		.filter({ hasText: offeringName })
-		.getByRole('button', { name: /Rent/ })
-		.click();
-	await renter.getByRole('link', { name: /Messages with Nina Provider/ }).click();
+	await rentAndOpenConversation(renter, offeringName, 'Nina Provider');
 	await expect(renter.getByText('No messages yet.')).toBeVisible();
 	const renterChat = new ConversationPage(renter);
 	await renterChat.send('Hi Nina! Is the van free on Saturday?\nI need it from 9:00.');

@@ -64,3 +64,28 @@ export class ConversationPage {
 export function badge(page: Page) {
 	return page.getByRole('navigation', { name: 'Dashboard' }).getByTestId('unread-badge');
 }
+
+/** Publishes an offering as the signed-in user, from /dashboard/offerings. */
+export async function publishOffering(page: Page, name: string, description = 'For testing.') {
+	await page.goto('/dashboard/offerings');
+	await page.getByLabel('Name').fill(name);
+	await page.getByLabel('Description').fill(description);
+	await page.getByLabel('Monthly price (USD)').fill('80');
+	await page.getByRole('button', { name: 'Publish offering' }).click();
+	await expect(page.getByRole('status')).toContainText('is published');
+}
+
+/** Rents the named offering from /offerings and opens the conversation with its provider. */
+export async function rentAndOpenConversation(
+	page: Page,
+	offeringName: string,
+	providerName: string
+) {
+	await page.goto('/offerings');
+	await page
+		.getByTestId('offering')
+		.filter({ hasText: offeringName })
+		.getByRole('button', { name: /Rent/ })
+		.click();
+	await page.getByRole('link', { name: new RegExp(`Messages with ${providerName}`) }).click();
+}

@@ -1,4 +1,4 @@
-import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, lt, sql, type SQL } from 'drizzle-orm';
 import type { MessageJson, ThreadJson } from '$lib/schemas/messaging';
 import type { Db } from '../db';
 import {
@@ -178,9 +178,34 @@ export async function listMessages(
 		.from(participants)
 		.where(and(eq(participants.threadId, thread.id), eq(participants.userId, viewerId)));
 
-	const rows = await db
+	const rows = await selectMessageRows(
+		db,
+		thread.id,
+		counterpartId,
+		options.before ? lt(messages.seq, options.before) : undefined,
+		options.limit + 1
+	);
+	const page = rows.slice(0, options.limit).reverse();
+	const context = { viewerId, contractId, lastReadSeq: viewer?.lastReadSeq ?? 0 };
+	return {
+		thread,
+		messages: page.map((row) => toMessageJson(row, context)),
+		nextCursor: rows.length > options.limit && page[0] ? String(page[0].seq) : null
+	};
+}
+
+/** Messages of a thread, newest first, with the counterpart's receipt for "Seen". */
+function selectMessageRows(
+	db: Db,
+	threadId: string,
+	counterpartId: string,
+	where: SQL | undefined,
+	limit: number
+) {
+	return db
 		.select({
 			id: messages.id,
+			threadId: messages.threadId,
 			seq: messages.seq,
 			senderId: messages.senderId,
 			senderName: users.displayName,
@@ -195,33 +220,29 @@ export async function listMessages(
 			receipts,
 			and(eq(receipts.messageId, messages.id), eq(receipts.readerId, counterpartId))
 		)
-		.where(
-			and(
-				eq(messages.threadId, thread.id),
-				options.before ? lt(messages.seq, options.before) : undefined
-			)
-		)
+		.where(and(eq(messages.threadId, threadId), where))
 		.orderBy(desc(messages.seq))
-		.limit(options.limit + 1);
+		.limit(limit);
+}
 
-	const page = rows.slice(0, options.limit).reverse();
-	const lastReadSeq = viewer?.lastReadSeq ?? 0;
+type MessageRow = Awaited<ReturnType<typeof selectMessageRows>>[number];
+
+function toMessageJson(
+	row: MessageRow,
+	context: { viewerId: string; contractId: string; lastReadSeq: number }
+): MessageJson {
 	return {
-		thread,
-		messages: page.map((m) => ({
-			id: m.id,
-			threadId: thread.id,
-			contractId,
-			senderId: m.senderId,
-			senderName: m.senderName ?? null,
-			senderRole: m.senderRole,
-			body: m.body,
-			createdAt: m.createdAt.toISOString(),
-			isOwn: m.senderId === viewerId,
-			isRead: m.seq <= lastReadSeq,
-			readByCounterpartAt: m.readByCounterpartAt ? m.readByCounterpartAt.toISOString() : null
-		})),
-		nextCursor: rows.length > options.limit && page[0] ? String(page[0].seq) : null
+		id: row.id,
+		threadId: row.threadId,
+		contractId: context.contractId,
+		senderId: row.senderId,
+		senderName: row.senderName ?? null,
+		senderRole: row.senderRole,
+		body: row.body,
+		createdAt: row.createdAt.toISOString(),
+		isOwn: row.senderId === context.viewerId,
+		isRead: row.seq <= context.lastReadSeq,
+		readByCounterpartAt: row.readByCounterpartAt ? row.readByCounterpartAt.toISOString() : null
 	};
 }
 
@@ -231,16 +252,9 @@ export async function getMessageForViewer(
 	viewerId: string,
 	messageId: string
 ): Promise<MessageJson | null> {
-	const [row] = await db
+	const [found] = await db
 		.select({
-			id: messages.id,
 			threadId: messages.threadId,
-			seq: messages.seq,
-			senderId: messages.senderId,
-			senderName: users.displayName,
-			senderRole: messages.senderRole,
-			body: messages.body,
-			createdAt: messages.createdAt,
 			contractId: contracts.id,
 			requesterId: contracts.requesterId,
 			providerId: contracts.providerId,
@@ -253,25 +267,17 @@ export async function getMessageForViewer(
 		)
 		.innerJoin(messageThreads, eq(messageThreads.id, messages.threadId))
 		.innerJoin(contracts, eq(contracts.id, messageThreads.contractId))
-		.leftJoin(users, eq(users.id, messages.senderId))
 		.where(eq(messages.id, messageId));
-	if (!row) return null;
-	const counterpartId = viewerId === row.providerId ? row.requesterId : row.providerId;
-	const [receipt] = await db
-		.select({ readAt: receipts.readAt })
-		.from(receipts)
-		.where(and(eq(receipts.messageId, messageId), eq(receipts.readerId, counterpartId)));
-	return {
-		id: row.id,
-		threadId: row.threadId,
-		contractId: row.contractId,
-		senderId: row.senderId,
-		senderName: row.senderName ?? null,
-		senderRole: row.senderRole,
-		body: row.body,
-		createdAt: row.createdAt.toISOString(),
-		isOwn: row.senderId === viewerId,
-		isRead: row.seq <= row.lastReadSeq,
-		readByCounterpartAt: receipt ? receipt.readAt.toISOString() : null
-	};
+	if (!found) return null;
+	const counterpartId = viewerId === found.providerId ? found.requesterId : found.providerId;
+	const [row] = await selectMessageRows(
+		db,
+		found.threadId,
+		counterpartId,
+		eq(messages.id, messageId),
+		1
+	);
+	return row
+		? toMessageJson(row, { viewerId, contractId: found.contractId, lastReadSeq: found.lastReadSeq })
+		: null;
 }

@@ -116,7 +116,7 @@ export async function getUnreadCount(db: Db, userId: string): Promise<number> {
 	return row?.count ?? 0;
 }
 
-/** Unread count per contract for the rentals list, for the given contracts only. */
+/** Unread count per contract for the rentals list: only threads with unread messages are read. */
 export async function getUnreadByContract(db: Db, userId: string): Promise<Map<string, number>> {
 	const rows = await db
 		.select({ contractId: messageThreads.contractId, unread: participants.unreadCount })

@@ -4,12 +4,11 @@ import {
 	ForbiddenTransitionError,
 	InvalidTransitionError,
 	allowedActions,
-	getContractForParty,
 	listContractEvents,
 	transitionContract
 } from '$lib/server/contracts';
 import { getDb } from '$lib/server/db';
-import { requireUser } from '$lib/server/guards';
+import { requirePartyContract, requireUser } from '$lib/server/guards';
 import { getThreadForContract } from '$lib/server/messaging/threads';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
@@ -17,9 +16,7 @@ export const load: PageServerLoad = async ({ locals, params, url, depends }) => 
 	depends('app:messages');
 	const user = requireUser(locals, url);
 	const db = getDb();
-	const id = uuidSchema.safeParse(params.id);
-	const contract = id.success ? await getContractForParty(db, user.id, id.data) : null;
-	if (!contract) error(404, 'Not found');
+	const contract = await requirePartyContract(db, user.id, params.id);
 	return {
 		title: contract.title,
 		unreadInThread: (await getThreadForContract(db, user.id, contract.id))?.unreadCount ?? 0,

@@ -1,9 +1,8 @@
 import { error, fail, redirect } from '@sveltejs/kit';
 import { uuidSchema } from '$lib/schemas/contracts';
 import { messageBodySchema, messagesQuerySchema } from '$lib/schemas/messaging';
-import { getContractForParty } from '$lib/server/contracts';
 import { getDb } from '$lib/server/db';
-import { requireUser } from '$lib/server/guards';
+import { requirePartyContract, requireUser } from '$lib/server/guards';
 import { listMessages, sendMessage } from '$lib/server/messaging/messages';
 import { getUnreadCount, markThreadRead } from '$lib/server/messaging/read-state';
 import { ThreadClosedError } from '$lib/server/messaging/threads';
@@ -13,9 +12,7 @@ export const load: PageServerLoad = async ({ locals, params, url, depends }) => 
 	depends('app:messages');
 	const user = requireUser(locals, url);
 	const db = getDb();
-	const id = uuidSchema.safeParse(params.id);
-	const contract = id.success ? await getContractForParty(db, user.id, id.data) : null;
-	if (!contract) error(404, 'Not found');
+	const contract = await requirePartyContract(db, user.id, params.id);
 
 	const query = messagesQuerySchema.safeParse({
 		before: url.searchParams.get('before') ?? undefined
