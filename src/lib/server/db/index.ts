@@ -58,9 +58,13 @@ export function openDatabase(config: DatabaseConfig): Database {
 	if (config.driver === 'postgres') {
 		const client = postgres(config.url, {
 			max: config.maxConnections ?? 10,
-			onnotice: () => {}
+			onnotice: () => {},
+			// No array columns of custom types here: skip the type lookup every new connection makes
+			// (it also fails loudly when a connection is cut while it runs).
+			fetch_types: false
 		});
 		const db = drizzlePostgres({ client, schema }) as unknown as Db;
+		const listeners = new Set<postgres.Sql>();
 		return {
 			db,
 			driver: 'postgres',
@@ -80,11 +84,22 @@ export function openDatabase(config: DatabaseConfig): Database {
 				}
 			},
 			async listen(channel, onNotify, onConnect) {
-				// postgres.js keeps one listen connection per client and reconnects it by itself.
-				const request = await client.listen(channel, onNotify, onConnect);
-				return () => request.unlisten();
+				// A client of its own: one connection that postgres.js reconnects by itself, and that
+				// closing the listener ends for good (no reconnect racing a shutdown).
+				const listener = postgres(config.url, { max: 1, onnotice: () => {}, fetch_types: false });
+				listeners.add(listener);
+				const request = await listener.listen(channel, onNotify, onConnect);
+				return async () => {
+					listeners.delete(listener);
+					await request.unlisten().catch(() => {});
+					await listener.end({ timeout: 5 });
+				};
 			},
-			close: () => client.end({ timeout: 5 })
+			async close() {
+				await Promise.all([...listeners].map((l) => l.end({ timeout: 5 })));
+				listeners.clear();
+				await client.end({ timeout: 5 });
+			}
 		};
 	}
 
