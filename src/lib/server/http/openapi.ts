@@ -161,6 +161,33 @@ export function buildOpenApiDocument(serverUrl: string) {
 					responses: { '200': ok('The count', unreadCountSchema), ...errors(401) }
 				}
 			},
+			'/api/messages/stream': {
+				get: {
+					summary:
+						'Server-Sent Events for me: message.created, message.read, unread.changed, thread.updated, typing, resync',
+					parameters: [
+						{
+							name: 'Last-Event-ID',
+							in: 'header',
+							required: false,
+							description:
+								'The id of the last event received: the stream replays what came after it.',
+							schema: { type: 'string' }
+						}
+					],
+					responses: {
+						'200': { description: 'The stream', content: { 'text/event-stream': {} } },
+						...errors(401)
+					}
+				}
+			},
+			'/api/contracts/{id}/typing': {
+				parameters: [contractId],
+				post: {
+					summary: 'Tell the other party I am typing (not stored)',
+					responses: { '204': ok('Sent'), ...errors(401, 404) }
+				}
+			},
 			'/api/messages/inbox': {
 				get: {
 					summary: 'Threads I am in, most recent activity first',
