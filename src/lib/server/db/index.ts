@@ -14,7 +14,7 @@ import * as schema from './schema';
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
 export type DatabaseConfig =
-	| { driver: 'postgres'; url: string; maxConnections?: number }
+	| { driver: 'postgres'; url: string; maxConnections?: number; prepare?: boolean }
 	| { driver: 'pglite'; dataDir?: string; client?: PGlite };
 
 export interface Database {
@@ -42,7 +42,13 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DatabaseCon
 	const url = env.DATABASE_URL?.trim();
 	if (url) {
 		const max = Number(env.DATABASE_POOL_SIZE);
-		return { driver: 'postgres', url, maxConnections: Number.isInteger(max) && max > 0 ? max : 10 };
+		return {
+			driver: 'postgres',
+			url,
+			maxConnections: Number.isInteger(max) && max > 0 ? max : 10,
+			// Off behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode).
+			prepare: env.DATABASE_PREPARE?.trim() !== 'false'
+		};
 	}
 	return { driver: 'pglite', dataDir: env.PGLITE_DATA_DIR?.trim() || DEFAULT_PGLITE_DATA_DIR };
 }
@@ -63,7 +69,11 @@ export function openDatabase(config: DatabaseConfig): Database {
 			// (it also fails loudly when a connection is cut while it runs).
 			fetch_types: false
 		});
-		const db = drizzlePostgres({ client, schema }) as unknown as Db;
+		const prepare = config.prepare ?? true;
+		const db = drizzlePostgres({
+			client: prepare ? preparedByDefault(client) : client,
+			schema
+		}) as unknown as Db;
 		const listeners = new Set<postgres.Sql>();
 		return {
 			db,
@@ -124,6 +134,32 @@ export function openDatabase(config: DatabaseConfig): Database {
 		},
 		close: () => pglite.close()
 	};
+}
+
+/**
+ * Drizzle sends every query unnamed, so Postgres parses and plans it on each call; the inbox query
+ * alone spends longer in planning than in execution. Named server-side statements, cached per
+ * connection by postgres.js, plan once. This wraps the client (and the ones transactions get) so
+ * every query is prepared.
+ */
+function preparedByDefault(sql: postgres.Sql): postgres.Sql {
+	return new Proxy(sql, {
+		get(target, prop, receiver) {
+			if (prop === 'unsafe') {
+				return (query: string, args?: unknown[], options?: Record<string, unknown>) =>
+					target.unsafe(query, args as never, { ...options, prepare: true });
+			}
+			if (prop === 'begin') {
+				return (...params: unknown[]) => {
+					const callback = params.pop() as (tx: postgres.Sql) => unknown;
+					return (target.begin as (...a: unknown[]) => unknown)(...params, (tx: postgres.Sql) =>
+						callback(preparedByDefault(tx))
+					);
+				};
+			}
+			return Reflect.get(target, prop, receiver);
+		}
+	});
 }
 
 function redactUrl(url: string): string {
