@@ -1,4 +1,4 @@
-import { and, eq, gt, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { rowsOf, type Db } from '../db';
 import { notifyThreadParticipants, recordThreadEvent } from '../live/events';
 import {
@@ -107,12 +107,16 @@ export async function markThreadRead(
 		});
 }
 
+// Spelled as SQL text, not a bound parameter: with prepared statements a parameter would let
+// Postgres switch to a generic plan that cannot use the partial index on unread_count > 0.
+const UNREAD_ONLY = sql`${participants.unreadCount} > 0`;
+
 /** Total unread for the badge: reads only the reader's threads that have unread messages. */
 export async function getUnreadCount(db: Db, userId: string): Promise<number> {
 	const [row] = await db
 		.select({ count: sql<number>`coalesce(sum(${participants.unreadCount}), 0)::int` })
 		.from(participants)
-		.where(and(eq(participants.userId, userId), gt(participants.unreadCount, 0)));
+		.where(and(eq(participants.userId, userId), UNREAD_ONLY));
 	return row?.count ?? 0;
 }
 
@@ -122,6 +126,6 @@ export async function getUnreadByContract(db: Db, userId: string): Promise<Map<s
 		.select({ contractId: messageThreads.contractId, unread: participants.unreadCount })
 		.from(participants)
 		.innerJoin(messageThreads, eq(messageThreads.id, participants.threadId))
-		.where(and(eq(participants.userId, userId), gt(participants.unreadCount, 0)));
+		.where(and(eq(participants.userId, userId), UNREAD_ONLY));
 	return new Map(rows.map((r) => [r.contractId, r.unread]));
 }
