@@ -1,0 +1,184 @@
+// The two load generators: autocannon over HTTP, and a loop of concurrent workers calling the
+// domain functions in-process. Both run either for a duration or for a fixed number of
+// operations, with the same concurrency, and record every latency the same way (see stats.ts).
+
+import http from 'node:http';
+import autocannon from 'autocannon';
+import { Samples, type RunSummary } from './stats';
+
+export interface RunLimit {
+	connections: number;
+	/** Seconds; used when `amount` is not set. */
+	duration: number;
+	/** Stop after this many operations (each one doing real work) instead of after `duration`. */
+	amount?: number;
+}
+
+export interface HttpRunSummary extends RunSummary {
+	/** Responses that were not 2xx, errors and timeouts, by status ("error" for the latter two). */
+	notOk: Record<string, number>;
+	/** The body of one non-2xx response, to say what went wrong. */
+	sampleError?: string;
+}
+
+export interface HttpScenario {
+	method: 'GET' | 'POST' | 'PUT';
+	/** Called for every request: rotating paths spread the load over several threads. */
+	path: () => string;
+	cookie: string;
+	body?: string;
+}
+
+export async function runHttp(
+	baseUrl: string,
+	scenario: HttpScenario,
+	limit: RunLimit
+): Promise<HttpRunSummary> {
+	const headers: Record<string, string> = { cookie: scenario.cookie, accept: 'application/json' };
+	if (scenario.body !== undefined) headers['content-type'] = 'application/json';
+	let sampleError: string | undefined;
+	const samples = new Samples(performance.now());
+	const instance = autocannon({
+		url: baseUrl,
+		connections: limit.connections,
+		...(limit.amount ? { amount: limit.amount } : { duration: limit.duration }),
+		timeout: 30,
+		requests: [
+			{
+				method: scenario.method,
+				headers,
+				body: scenario.body,
+				setupRequest: (request) => ({ ...request, path: scenario.path() }),
+				onResponse: (status, body) => {
+					if ((status < 200 || status > 299) && sampleError === undefined) {
+						sampleError = `${status} ${body.slice(0, 300)}`;
+					}
+				}
+			}
+		]
+	});
+	instance.on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+		if (status >= 200 && status <= 299) samples.record(ms, performance.now());
+		else samples.fail();
+	});
+	const result = await instance;
+
+	const notOk: Record<string, number> = {};
+	for (const [status, { count }] of Object.entries(result.statusCodeStats)) {
+		if (!status.startsWith('2')) notOk[status] = count;
+	}
+	if (result.errors + result.timeouts > 0) notOk.error = result.errors + result.timeouts;
+	const summary = samples.summary();
+	return {
+		...summary,
+		failed: summary.failed + result.errors + result.timeouts,
+		notOk,
+		sampleError
+	};
+}
+
+/**
+ * Open-loop load at a steady rate: a request every 1/rate s whatever the answers do, over at
+ * most `connections` keep-alive sockets (later requests wait for a free one). Latency runs from
+ * when a request was due, so time spent waiting behind a slow answer counts as it would for a
+ * user. (autocannon's own rate limit sends each second's quota in one burst, which measures the
+ * burst, not the steady state.)
+ */
+export async function runPaced(
+	baseUrl: string,
+	scenario: HttpScenario,
+	limit: RunLimit & { rate: number }
+): Promise<HttpRunSummary> {
+	const agent = new http.Agent({ keepAlive: true, maxSockets: limit.connections });
+	const url = new URL(baseUrl);
+	const headers: Record<string, string> = { cookie: scenario.cookie, accept: 'application/json' };
+	if (scenario.body !== undefined) headers['content-type'] = 'application/json';
+	const started = performance.now();
+	const samples = new Samples(started);
+	const notOk: Record<string, number> = {};
+	let sampleError: string | undefined;
+	const inFlight = new Set<Promise<void>>();
+
+	const send = (dueAt: number) =>
+		new Promise<void>((resolve) => {
+			const request = http.request(
+				{
+					host: url.hostname,
+					port: url.port,
+					method: scenario.method,
+					path: scenario.path(),
+					headers,
+					agent
+				},
+				(response) => {
+					const chunks: Buffer[] = [];
+					response.on('data', (chunk: Buffer) => chunks.push(chunk));
+					response.on('end', () => {
+						const endedAt = performance.now();
+						const status = response.statusCode ?? 0;
+						if (status >= 200 && status <= 299) {
+							samples.record(endedAt - dueAt, endedAt);
+						} else {
+							samples.fail();
+							notOk[status] = (notOk[status] ?? 0) + 1;
+							sampleError ??= `${status} ${Buffer.concat(chunks).toString('utf8').slice(0, 300)}`;
+						}
+						resolve();
+					});
+				}
+			);
+			request.on('error', (error) => {
+				samples.fail();
+				notOk.error = (notOk.error ?? 0) + 1;
+				sampleError ??= String(error);
+				resolve();
+			});
+			request.end(scenario.body);
+		});
+
+	const interval = 1000 / limit.rate;
+	const total = Math.round(limit.duration * limit.rate);
+	for (let i = 0; i < total; i++) {
+		const dueAt = started + i * interval;
+		const wait = dueAt - performance.now();
+		if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+		const pending = send(dueAt);
+		inFlight.add(pending);
+		void pending.then(() => inFlight.delete(pending));
+	}
+	await Promise.all(inFlight);
+	agent.destroy();
+	return { ...samples.summary(), notOk, sampleError };
+}
+
+/**
+ * `connections` workers each call `op` in a loop, on a shared pool (the app's size). `op` gets
+ * the running number of the operation, for rotating over threads like the HTTP paths do.
+ */
+export async function runDirect(
+	op: (n: number) => Promise<unknown>,
+	limit: RunLimit
+): Promise<RunSummary & { sampleError?: string }> {
+	const started = performance.now();
+	const samples = new Samples(started);
+	const deadline = started + limit.duration * 1000;
+	let next = 0;
+	let sampleError: string | undefined;
+	const worker = async () => {
+		for (;;) {
+			if (limit.amount ? next >= limit.amount : performance.now() >= deadline) return;
+			const n = next++;
+			const t0 = performance.now();
+			try {
+				await op(n);
+				const t1 = performance.now();
+				samples.record(t1 - t0, t1);
+			} catch (error) {
+				samples.fail();
+				sampleError ??= String(error);
+			}
+		}
+	};
+	await Promise.all(Array.from({ length: limit.connections }, worker));
+	return { ...samples.summary(), sampleError };
+}
