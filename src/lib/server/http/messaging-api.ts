@@ -45,9 +45,10 @@ export function postMessage(db: Db, event: ApiEvent) {
 	return handleApi(async () => {
 		const user = requireApiUser(event.locals);
 		const contractId = uuidParam(event.params.id, NO_CONTRACT);
-		if (!(await findContractForParty(db, user.id, contractId))) throw notFound(NO_CONTRACT);
+		const contract = await findContractForParty(db, user.id, contractId);
+		if (!contract) throw notFound(NO_CONTRACT);
 		const { body } = await readJsonBody(event.request, sendMessageSchema);
-		const message = await sendMessage(db, user.id, contractId, body);
+		const message = await sendMessage(db, user.id, contractId, body, { contract });
 		if (!message) throw notFound(NO_CONTRACT);
 		return json(message, { status: 201 });
 	});

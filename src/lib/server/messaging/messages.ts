@@ -108,9 +108,16 @@ export async function sendMessage(
 	senderId: string,
 	contractId: string,
 	body: string,
-	options: { at?: Date } = {}
+	options: {
+		at?: Date;
+		/** The contract as the caller already found it for this sender: saves looking it up again. */
+		contract?: ContractParties;
+	} = {}
 ): Promise<MessageJson | null> {
-	const contract = await findContractForParty(db, senderId, contractId);
+	const contract =
+		options.contract?.id === contractId
+			? options.contract
+			: await findContractForParty(db, senderId, contractId);
 	if (!contract) return null;
 	const message = await db.transaction(async (tx) => {
 		const threadId = await getOrCreateThread(tx, contract);
