@@ -307,13 +307,11 @@ export async function buildDataset(
  * when all hold): gapless seq 1..N with the thread's aggregates matching its newest message,
  * exactly the contract's two parties as participants, and per participant a receipt for every
  * message up to last_read_seq, for every own message, and unread_count = messages without one.
- * `truncated` counts threads whose last_message_at matches the newest message only to the
- * millisecond.
  */
 export async function checkInvariants(
 	sql: postgres.Sql,
 	threadIds: string[]
-): Promise<{ violations: string[]; truncated: number }> {
+): Promise<{ violations: string[] }> {
 	const [row] = await sql<Record<string, number>[]>`
 		with s as (select unnest(${threadIds}::uuid[]) as id),
 		agg as (
@@ -327,8 +325,7 @@ export async function checkInvariants(
 				where coalesce(agg.n, 0) <> t.last_seq or t.message_count <> t.last_seq
 					or coalesce(agg.min_seq, 1) <> 1 or coalesce(agg.max_seq, 0) <> t.last_seq
 					or t.last_message_id is distinct from lm.id
-					-- to the millisecond: see "truncated" below
-					or date_trunc('milliseconds', t.last_message_at) <> date_trunc('milliseconds', lm.created_at)
+					or t.last_message_at <> lm.created_at
 			) as "threads whose seq or aggregates are wrong",
 			(select count(*)::int from message_threads t join s on s.id = t.id
 				join contracts c on c.id = t.contract_id
@@ -356,18 +353,11 @@ export async function checkInvariants(
 			) as "participants whose read state is wrong",
 			(select count(*)::int from messages m join s on s.id = m.thread_id
 				where (m.sender_role = 'system') <> (m.sender_id is null)
-			) as "messages whose sender does not match their role",
-			-- appendMessage copies created_at through a JavaScript Date, which keeps milliseconds
-			-- while Postgres keeps microseconds: reported, not counted as a violation.
-			(select count(*)::int from message_threads t join s on s.id = t.id
-				join messages lm on lm.id = t.last_message_id
-				where t.last_message_at <> lm.created_at
-			) as truncated`;
-	const { truncated = 0, ...counts } = row ?? {};
+			) as "messages whose sender does not match their role"`;
+	const counts = row ?? {};
 	return {
 		violations: Object.entries(counts)
 			.filter(([, n]) => n > 0)
-			.map(([what, n]) => `${n} ${what}`),
-		truncated
+			.map(([what, n]) => `${n} ${what}`)
 	};
 }

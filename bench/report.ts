@@ -34,8 +34,6 @@ export interface InvariantCheck {
 	when: string;
 	threads: number;
 	violations: string[];
-	/** Threads whose last_message_at equals the newest message's created_at only to the ms. */
-	truncated: number;
 }
 
 export interface ReportInput {
@@ -267,11 +265,7 @@ export function buildReport(input: ReportInput): string {
 	for (const check of input.invariants) {
 		out.push(
 			`- Invariants ${check.when} (${count(check.threads)} threads): ` +
-				(check.violations.length ? `**${check.violations.join('; ')}**` : 'all hold') +
-				(check.truncated
-					? `; in ${count(check.truncated)} of them last_message_at matches the newest message ` +
-						'only to the millisecond (the app copies created_at through a JavaScript Date)'
-					: '')
+				(check.violations.length ? `**${check.violations.join('; ')}**` : 'all hold')
 		);
 	}
 	const scans = input.plans.flatMap((op) =>

@@ -98,6 +98,28 @@ describe('authorization matrix', () => {
 		expect(await (await getUnread(t.db, apiEvent(world.stranger))).json()).toEqual({ count: 0 });
 	});
 
+	it('answers a stranger 404 for a send even when the body is bad, and a party 4xx', async () => {
+		const world = await makeWorld(t.db);
+		const params = { id: world.contract.id };
+		const bad = [
+			{ json: { body: '' } },
+			{ body: 'not json', headers: { 'content-type': 'application/json' } },
+			{ body: 'hi', headers: { 'content-type': 'text/plain' } }
+		];
+		for (const init of bad) {
+			const asStranger = await postMessage(
+				t.db,
+				apiEvent(world.stranger, { method: 'POST', params, ...init })
+			);
+			expect(asStranger.status, JSON.stringify(init)).toBe(404);
+			const asParty = await postMessage(
+				t.db,
+				apiEvent(world.requester, { method: 'POST', params, ...init })
+			);
+			expect([400, 415], JSON.stringify(init)).toContain(asParty.status);
+		}
+	});
+
 	it('lets both parties use every endpoint', async () => {
 		const world = await makeWorld(t.db);
 		const message = (await sendMessage(t.db, world.requester.id, world.contract.id, 'Hello'))!;

@@ -16,7 +16,7 @@ import {
 	markMessageRead,
 	markThreadRead
 } from '../src/lib/server/messaging/read-state';
-import { getThreadForContract } from '../src/lib/server/messaging/threads';
+import { ThreadClosedError, getThreadForContract } from '../src/lib/server/messaging/threads';
 import { onPostgres, useTestDatabase } from './helpers/db';
 import { makeUser, makeWorld } from './helpers/fixtures';
 
@@ -126,7 +126,9 @@ describe('notifications queue', () => {
 		]);
 		// A message refused by validation at the database (closed thread) leaves no row behind.
 		await t.db.update(messageThreads).set({ status: 'closed' });
-		await expect(sendMessage(t.db, provider.id, contract.id, 'late')).rejects.toThrow();
+		await expect(sendMessage(t.db, provider.id, contract.id, 'late')).rejects.toBeInstanceOf(
+			ThreadClosedError
+		);
 		expect(await t.db.select().from(messageNotifications)).toHaveLength(1);
 		expect(await t.db.select().from(messages)).toHaveLength(1);
 	});

@@ -34,6 +34,11 @@ export async function notifyThreadParticipants(db: Db, threadId: string): Promis
 		from message_thread_participants where thread_id = ${threadId}`);
 }
 
+/** Sends a NOTIFY payload that a write function (drizzle/0004) built for after its commit. */
+export async function notifyLive(db: Db, payload: string | null): Promise<void> {
+	if (payload) await db.execute(sql`select pg_notify(${LIVE_CHANNEL}, ${payload})`);
+}
+
 /** A typing indicator: forwarded to the other participants, never stored. */
 export async function notifyTyping(
 	db: Db,

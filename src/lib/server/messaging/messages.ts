@@ -1,159 +1,99 @@
 import { and, desc, eq, lt, sql, type SQL } from 'drizzle-orm';
 import type { MessageJson, ThreadJson } from '$lib/schemas/messaging';
-import type { Db } from '../db';
+import { rowsOf, type Db } from '../db';
 import {
 	contracts,
-	messageNotifications,
 	messageReadReceipts as receipts,
 	messageThreadParticipants as participants,
 	messageThreads,
 	messages,
 	users
 } from '../db/schema';
-import { notifyThreadParticipants, recordThreadEvent } from '../live/events';
-import { markReadUpTo } from './read-state';
+import { notifyLive } from '../live/events';
 import {
 	ThreadClosedError,
 	findContractForParty,
-	getOrCreateThread,
 	getThreadForContract,
 	type ContractParties
 } from './threads';
 
-type SenderRole = 'user' | 'assistant' | 'system';
+/** The SQLSTATE parley_append_message raises for a post into a closed thread. */
+const THREAD_CLOSED_SQLSTATE = 'PR409';
 
-interface AppendInput {
-	senderId: string | null;
-	senderRole: SenderRole;
+/** Maps the database's "thread is closed" error, wherever the driver wrapped it, to ours. */
+function rethrowThreadClosed(err: unknown): never {
+	for (let e: unknown = err; e instanceof Error; e = e.cause) {
+		if ((e as { code?: unknown }).code === THREAD_CLOSED_SQLSTATE) throw new ThreadClosedError();
+	}
+	throw err;
+}
+
+// Timestamps from a raw query arrive as Date (PGlite) or as Postgres' text (postgres.js).
+const toDate = (value: Date | string) => (value instanceof Date ? value : new Date(value));
+
+interface SentRow {
+	id: string;
+	thread_id: string;
+	sender_name: string | null;
 	body: string;
-	/** When the message was written; defaults to now. Seeding and imports pass history. */
-	at?: Date;
+	created_at: Date | string;
+	live_payload: string;
 }
 
 /**
- * Appends one message to a thread: the only place that writes messages. In one transaction it
- * takes the next per-thread sequence number under the thread's row lock, counts the message as
- * unread for every participant, marks everything up to it read for a human sender, and queues
- * one email notification per human recipient (never for system messages).
+ * Posts a message as a party of the contract, creating the thread if needed. Null if not a party.
+ * The whole write (thread lock, sequence number, unread counts, the sender's receipts, live events
+ * and email notifications) is one call of `parley_send_message` (drizzle/0004), so the thread's
+ * lock is held for the database's own work only, never across round trips; the NOTIFY follows
+ * the commit.
  */
-async function appendMessage(tx: Db, threadId: string, input: AppendInput) {
-	const [thread] = await tx
-		.select({ status: messageThreads.status, lastSeq: messageThreads.lastSeq })
-		.from(messageThreads)
-		.where(eq(messageThreads.id, threadId))
-		.for('update');
-	if (!thread) throw new Error(`thread ${threadId} vanished`);
-	if (thread.status === 'closed' && input.senderRole !== 'system') throw new ThreadClosedError();
-
-	const seq = thread.lastSeq + 1;
-	const [message] = await tx
-		.insert(messages)
-		.values({
-			threadId,
-			seq,
-			senderId: input.senderId,
-			senderRole: input.senderRole,
-			body: input.body,
-			...(input.at ? { createdAt: input.at } : {})
-		})
-		.returning();
-	const createdAt = message!.createdAt;
-
-	await tx
-		.update(messageThreads)
-		.set({
-			lastSeq: seq,
-			messageCount: sql`${messageThreads.messageCount} + 1`,
-			lastMessageAt: createdAt,
-			lastMessageId: message!.id,
-			// A new human or assistant message reopens a resolved conversation.
-			...(input.senderRole === 'system'
-				? {}
-				: {
-						status: sql`case when ${messageThreads.status} = 'resolved' then 'open' else ${messageThreads.status} end`
-					})
-		})
-		.where(eq(messageThreads.id, threadId));
-
-	await tx
-		.update(participants)
-		.set({
-			unreadCount: sql`${participants.unreadCount} + 1`,
-			lastMessageAt: createdAt
-		})
-		.where(eq(participants.threadId, threadId));
-
-	await recordThreadEvent(tx, threadId, 'message.created', { messageId: message!.id, seq });
-
-	if (input.senderId) {
-		// My own message is never unread for me, and sending means I have seen what came before.
-		await markReadUpTo(tx, threadId, input.senderId, seq);
-	}
-
-	if (input.senderRole !== 'system') {
-		await tx.execute(sql`
-			insert into ${messageNotifications} (message_id, recipient_id, thread_id, created_at)
-			select ${message!.id}::uuid, p.user_id, p.thread_id, ${createdAt.toISOString()}::timestamptz
-			from ${participants} p
-			where p.thread_id = ${threadId}
-				and p.role in ('requester', 'provider')
-				and p.user_id is distinct from ${input.senderId}::uuid`);
-	}
-	return message!;
-}
-
-/** Posts a message as a party of the contract, creating the thread if needed. Null if not a party. */
 export async function sendMessage(
 	db: Db,
 	senderId: string,
 	contractId: string,
 	body: string,
-	options: {
-		at?: Date;
-		/** The contract as the caller already found it for this sender: saves looking it up again. */
-		contract?: ContractParties;
-	} = {}
+	options: { at?: Date } = {}
 ): Promise<MessageJson | null> {
-	const contract =
-		options.contract?.id === contractId
-			? options.contract
-			: await findContractForParty(db, senderId, contractId);
-	if (!contract) return null;
-	const message = await db.transaction(async (tx) => {
-		const threadId = await getOrCreateThread(tx, contract);
-		return appendMessage(tx, threadId, { senderId, senderRole: 'user', body, at: options.at });
-	});
-	await notifyThreadParticipants(db, message.threadId);
-	const [sender] = await db
-		.select({ name: users.displayName })
-		.from(users)
-		.where(eq(users.id, senderId));
+	const [row] = rowsOf<SentRow>(
+		await db
+			.execute(
+				sql`select * from parley_send_message(${contractId}::uuid, ${senderId}::uuid, ${body}, ${options.at?.toISOString() ?? null}::timestamptz)`
+			)
+			.catch(rethrowThreadClosed)
+	);
+	if (!row) return null;
+	await notifyLive(db, row.live_payload);
 	return {
-		id: message.id,
-		threadId: message.threadId,
+		id: row.id,
+		threadId: row.thread_id,
 		contractId,
 		senderId,
-		senderName: sender?.name ?? null,
+		senderName: row.sender_name,
 		senderRole: 'user',
-		body: message.body,
-		createdAt: message.createdAt.toISOString(),
+		body: row.body,
+		createdAt: toDate(row.created_at).toISOString(),
 		isOwn: true,
 		isRead: true,
 		readByCounterpartAt: null
 	};
 }
 
-/** A status line in the thread ("Paul Provider accepted the rental"), inside the caller's transaction. */
-/** Returns the thread id so the caller can notify its participants once it has committed. */
+/**
+ * A status line in the thread ("Paul Provider accepted the rental"), inside the caller's
+ * transaction. Returns the thread id so the caller can notify its participants once committed.
+ */
 export async function postSystemMessage(
 	tx: Db,
 	contract: ContractParties,
 	body: string,
 	options: { at?: Date } = {}
 ): Promise<string> {
-	const threadId = await getOrCreateThread(tx, contract);
-	await appendMessage(tx, threadId, { senderId: null, senderRole: 'system', body, at: options.at });
-	return threadId;
+	const [row] = rowsOf<{ thread_id: string }>(
+		await tx.execute(
+			sql`select thread_id from parley_append_message(parley_thread_for_contract(${contract.id}::uuid), null, 'system', ${body}, ${options.at?.toISOString() ?? null}::timestamptz)`
+		)
+	);
+	return row!.thread_id;
 }
 
 export interface MessagePage {

@@ -53,31 +53,6 @@ export async function findContractForParty(
 	return row ?? null;
 }
 
-/**
- * The contract's thread, created with both parties as participants if it does not exist yet.
- * Race-free: concurrent first posts meet at the unique index on contract_id, and the loser reads
- * the winner's committed row.
- */
-export async function getOrCreateThread(tx: Db, contract: ContractParties): Promise<string> {
-	const [created] = await tx
-		.insert(messageThreads)
-		.values({ contractId: contract.id, subject: contract.title })
-		.onConflictDoNothing({ target: messageThreads.contractId })
-		.returning({ id: messageThreads.id });
-	if (created) {
-		await tx.insert(participants).values([
-			{ threadId: created.id, userId: contract.requesterId, role: 'requester' },
-			{ threadId: created.id, userId: contract.providerId, role: 'provider' }
-		]);
-		return created.id;
-	}
-	const [existing] = await tx
-		.select({ id: messageThreads.id })
-		.from(messageThreads)
-		.where(eq(messageThreads.contractId, contract.id));
-	return existing!.id;
-}
-
 const counterpartUser = alias(users, 'counterpart_user');
 const lastMessage = alias(messages, 'last_message');
 const lastSender = alias(users, 'last_sender');
