@@ -3,6 +3,7 @@ import { SESSION_COOKIE, validateSessionToken } from '$lib/server/auth';
 import { dev } from '$app/environment';
 import { runMessageNotificationsCron } from '$lib/server/cron';
 import { appDatabase, type Db } from '$lib/server/db';
+import { appLiveHub } from '$lib/server/live/hub';
 import { deleteSessionCookie, setSessionCookie } from '$lib/server/session-cookie';
 
 export const init: ServerInit = async () => {
@@ -11,6 +12,14 @@ export const init: ServerInit = async () => {
 	await database.migrate();
 	console.log(`Parley: database ready (${database.driver}: ${database.location}).`);
 	if (dev) startDevCron(database.db);
+	// adapter-node stops taking requests on SIGINT/SIGTERM and then emits this; without closing
+	// the pool and the LISTEN connection the process would never exit by itself.
+	process.once('sveltekit:shutdown', () => {
+		appLiveHub(database)
+			.close()
+			.then(() => database.close())
+			.catch((err) => console.error('Parley: shutdown failed:', err));
+	});
 };
 
 // In development nothing else calls the cron job: run it every minute so emails show up in

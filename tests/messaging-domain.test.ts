@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { rentOffering, transitionContract } from '../src/lib/server/contracts';
 import { rowsOf } from '../src/lib/server/db';
 import {
+	liveEvents,
 	messageNotifications,
 	messageReadReceipts,
 	messageThreadParticipants,
@@ -70,6 +71,35 @@ describe('read state', () => {
 			.from(messageReadReceipts)
 			.where(eq(messageReadReceipts.readerId, requester.id));
 		expect(receipts).toHaveLength(3);
+	});
+
+	it('tells the live streams about a read only when a send caught up on the other side', async () => {
+		const { requester, provider, contract } = await makeWorld(t.db);
+		const kinds = async () =>
+			(
+				await t.db
+					.select({ kind: liveEvents.kind, userId: liveEvents.userId, seq: liveEvents.seq })
+					.from(liveEvents)
+					.orderBy(liveEvents.id)
+			).map((e) => `${e.kind}@${e.seq} for ${e.userId === requester.id ? 'R' : 'P'}`);
+		await sendMessage(t.db, provider.id, contract.id, 'p1');
+		await sendMessage(t.db, provider.id, contract.id, 'p2');
+		// The provider's sends read only the provider's own messages: nothing new was seen.
+		expect((await kinds()).sort()).toEqual([
+			'message.created@1 for P',
+			'message.created@1 for R',
+			'message.created@2 for P',
+			'message.created@2 for R'
+		]);
+		await t.db.delete(liveEvents);
+		await sendMessage(t.db, requester.id, contract.id, 'r1');
+		// The requester's reply saw p1 and p2: the provider's "Seen" must change.
+		expect((await kinds()).sort()).toEqual([
+			'message.created@3 for P',
+			'message.created@3 for R',
+			'message.read@3 for P',
+			'message.read@3 for R'
+		]);
 	});
 
 	it('marks a message and every earlier one read, idempotently', async () => {

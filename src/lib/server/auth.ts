@@ -3,6 +3,7 @@ import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
 import { and, eq, gt, lt, sql } from 'drizzle-orm';
 import type { Db } from './db';
+import { preparedPerDb } from './db/prepared';
 import { loginFailures, sessions, users } from './db/schema';
 
 // Sessions the Lucia-guide way: a random token in the cookie, only its SHA-256 in the table.
@@ -62,10 +63,9 @@ export type SessionValidation =
 	| { session: Session; user: SessionUser; renewed: boolean }
 	| { session: null; user: null; renewed: false };
 
-/** Looks the token up, deletes it when expired, and slides the expiry when under 15 days remain. */
-export async function validateSessionToken(db: Db, token: string): Promise<SessionValidation> {
-	const sessionId = sessionIdFromToken(token);
-	const [row] = await db
+// Every request runs this one, so it is built once per database handle.
+const sessionById = preparedPerDb((db) =>
+	db
 		.select({
 			session: { id: sessions.id, userId: sessions.userId, expiresAt: sessions.expiresAt },
 			user: {
@@ -77,7 +77,14 @@ export async function validateSessionToken(db: Db, token: string): Promise<Sessi
 		})
 		.from(sessions)
 		.innerJoin(users, eq(sessions.userId, users.id))
-		.where(eq(sessions.id, sessionId));
+		.where(eq(sessions.id, sql.placeholder('sessionId')))
+		.prepare('session_by_id')
+);
+
+/** Looks the token up, deletes it when expired, and slides the expiry when under 15 days remain. */
+export async function validateSessionToken(db: Db, token: string): Promise<SessionValidation> {
+	const sessionId = sessionIdFromToken(token);
+	const [row] = await sessionById(db).execute({ sessionId });
 	if (!row) return { session: null, user: null, renewed: false };
 
 	const now = Date.now();

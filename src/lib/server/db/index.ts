@@ -69,9 +69,8 @@ export function openDatabase(config: DatabaseConfig): Database {
 			// (it also fails loudly when a connection is cut while it runs).
 			fetch_types: false
 		});
-		const prepare = config.prepare ?? true;
 		const db = drizzlePostgres({
-			client: prepare ? preparedByDefault(client) : client,
+			client: withPrepare(client, config.prepare ?? true),
 			schema
 		}) as unknown as Db;
 		const listeners = new Set<postgres.Sql>();
@@ -140,20 +139,22 @@ export function openDatabase(config: DatabaseConfig): Database {
  * Drizzle sends every query unnamed, so Postgres parses and plans it on each call; the inbox query
  * alone spends longer in planning than in execution. Named server-side statements, cached per
  * connection by postgres.js, plan once. This wraps the client (and the ones transactions get) so
- * every query is prepared.
+ * that every query is prepared, or, with DATABASE_PREPARE=false, none is: not even the ones built
+ * with Drizzle's `.prepare()`, which would otherwise ask for a named statement behind a pooler
+ * that cannot keep them.
  */
-function preparedByDefault(sql: postgres.Sql): postgres.Sql {
+function withPrepare(sql: postgres.Sql, prepare: boolean): postgres.Sql {
 	return new Proxy(sql, {
 		get(target, prop, receiver) {
 			if (prop === 'unsafe') {
 				return (query: string, args?: unknown[], options?: Record<string, unknown>) =>
-					target.unsafe(query, args as never, { ...options, prepare: true });
+					target.unsafe(query, args as never, { ...options, prepare });
 			}
 			if (prop === 'begin') {
 				return (...params: unknown[]) => {
 					const callback = params.pop() as (tx: postgres.Sql) => unknown;
 					return (target.begin as (...a: unknown[]) => unknown)(...params, (tx: postgres.Sql) =>
-						callback(preparedByDefault(tx))
+						callback(withPrepare(tx, prepare))
 					);
 				};
 			}

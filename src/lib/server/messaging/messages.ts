@@ -1,6 +1,7 @@
 import { and, desc, eq, lt, sql, type SQL } from 'drizzle-orm';
 import type { MessageJson, ThreadJson } from '$lib/schemas/messaging';
 import { rowsOf, type Db } from '../db';
+import { preparedPerDb } from '../db/prepared';
 import {
 	contracts,
 	messageReadReceipts as receipts,
@@ -13,7 +14,7 @@ import { notifyLive } from '../live/events';
 import {
 	ThreadClosedError,
 	findContractForParty,
-	getThreadForContract,
+	getThreadViewForContract,
 	type ContractParties
 } from './threads';
 
@@ -113,27 +114,23 @@ export async function listMessages(
 	contractId: string,
 	options: { before?: number; limit: number }
 ): Promise<MessagePage | null> {
-	const contract = await findContractForParty(db, viewerId, contractId);
-	if (!contract) return null;
-	const thread = await getThreadForContract(db, viewerId, contractId);
-	if (!thread) return { thread: null, messages: [], nextCursor: null };
-
-	const counterpartId =
-		viewerId === contract.providerId ? contract.requesterId : contract.providerId;
-	const [viewer] = await db
-		.select({ lastReadSeq: participants.lastReadSeq })
-		.from(participants)
-		.where(and(eq(participants.threadId, thread.id), eq(participants.userId, viewerId)));
-
-	const rows = await selectMessageRows(
-		db,
-		thread.id,
-		counterpartId,
-		options.before ? lt(messages.seq, options.before) : undefined,
-		options.limit + 1
-	);
+	// The thread view answers "is this a party" too (it joins the viewer's participant row), so
+	// the contract is looked up only when there is no thread yet.
+	const view = await getThreadViewForContract(db, viewerId, contractId);
+	if (!view) {
+		const contract = await findContractForParty(db, viewerId, contractId);
+		return contract ? { thread: null, messages: [], nextCursor: null } : null;
+	}
+	const { lastReadSeq, cursorAt: _cursorAt, ...thread } = view;
+	const query = options.before ? messagesBefore(db) : newestMessages(db);
+	const rows = await query.execute({
+		threadId: thread.id,
+		counterpartId: thread.counterpart.id,
+		before: options.before,
+		limit: options.limit + 1
+	});
 	const page = rows.slice(0, options.limit).reverse();
-	const context = { viewerId, contractId, lastReadSeq: viewer?.lastReadSeq ?? 0 };
+	const context = { viewerId, contractId, lastReadSeq };
 	return {
 		thread,
 		messages: page.map((row) => toMessageJson(row, context)),
@@ -142,13 +139,7 @@ export async function listMessages(
 }
 
 /** Messages of a thread, newest first, with the counterpart's receipt for "Seen". */
-function selectMessageRows(
-	db: Db,
-	threadId: string,
-	counterpartId: string,
-	where: SQL | undefined,
-	limit: number
-) {
+function selectMessageRows(db: Db, where: SQL | undefined) {
 	return db
 		.select({
 			id: messages.id,
@@ -165,12 +156,25 @@ function selectMessageRows(
 		.leftJoin(users, eq(users.id, messages.senderId))
 		.leftJoin(
 			receipts,
-			and(eq(receipts.messageId, messages.id), eq(receipts.readerId, counterpartId))
+			and(
+				eq(receipts.messageId, messages.id),
+				eq(receipts.readerId, sql.placeholder('counterpartId'))
+			)
 		)
-		.where(and(eq(messages.threadId, threadId), where))
+		.where(and(eq(messages.threadId, sql.placeholder('threadId')), where))
 		.orderBy(desc(messages.seq))
-		.limit(limit);
+		.limit(sql.placeholder('limit'));
 }
+
+const newestMessages = preparedPerDb((db) =>
+	selectMessageRows(db, undefined).prepare('messages_newest')
+);
+const messagesBefore = preparedPerDb((db) =>
+	selectMessageRows(db, lt(messages.seq, sql.placeholder('before'))).prepare('messages_before')
+);
+const messageById = preparedPerDb((db) =>
+	selectMessageRows(db, eq(messages.id, sql.placeholder('messageId'))).prepare('message_by_id')
+);
 
 type MessageRow = Awaited<ReturnType<typeof selectMessageRows>>[number];
 
@@ -217,13 +221,12 @@ export async function getMessageForViewer(
 		.where(eq(messages.id, messageId));
 	if (!found) return null;
 	const counterpartId = viewerId === found.providerId ? found.requesterId : found.providerId;
-	const [row] = await selectMessageRows(
-		db,
-		found.threadId,
+	const [row] = await messageById(db).execute({
+		threadId: found.threadId,
 		counterpartId,
-		eq(messages.id, messageId),
-		1
-	);
+		messageId,
+		limit: 1
+	});
 	return row
 		? toMessageJson(row, { viewerId, contractId: found.contractId, lastReadSeq: found.lastReadSeq })
 		: null;

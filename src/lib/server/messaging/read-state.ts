@@ -1,5 +1,6 @@
 import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { rowsOf, type Db } from '../db';
+import { preparedPerDb } from '../db/prepared';
 import { notifyLive } from '../live/events';
 import { messageThreadParticipants as participants, messageThreads } from '../db/schema';
 
@@ -42,12 +43,17 @@ const UNREAD_ONLY = sql`${participants.unreadCount} > 0`;
 
 /** Total unread for the badge: reads only the reader's threads that have unread messages. */
 export async function getUnreadCount(db: Db, userId: string): Promise<number> {
-	const [row] = await db
-		.select({ count: sql<number>`coalesce(sum(${participants.unreadCount}), 0)::int` })
-		.from(participants)
-		.where(and(eq(participants.userId, userId), UNREAD_ONLY));
+	const [row] = await unreadCountQuery(db).execute({ userId });
 	return row?.count ?? 0;
 }
+
+const unreadCountQuery = preparedPerDb((db) =>
+	db
+		.select({ count: sql<number>`coalesce(sum(${participants.unreadCount}), 0)::int` })
+		.from(participants)
+		.where(and(eq(participants.userId, sql.placeholder('userId')), UNREAD_ONLY))
+		.prepare('unread_count')
+);
 
 /** Unread count per contract for the rentals list: only threads with unread messages are read. */
 export async function getUnreadByContract(db: Db, userId: string): Promise<Map<string, number>> {

@@ -2,6 +2,7 @@ import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { ThreadJson } from '$lib/schemas/messaging';
 import type { Db } from '../db';
+import { preparedPerDb } from '../db/prepared';
 import { notifyThreadParticipants, recordThreadEvent } from '../live/events';
 import {
 	contracts,
@@ -59,19 +60,18 @@ const lastSender = alias(users, 'last_sender');
 
 export const PREVIEW_LENGTH = 140;
 
-type ThreadRow = ThreadJson & { cursorAt: string };
+/** A thread as the viewer sees it, plus what the server needs but does not send. */
+type ThreadRow = ThreadJson & { cursorAt: string; lastReadSeq: number };
+
+const viewerId = sql.placeholder('viewerId');
 
 /**
  * Thread views as one viewer sees them. Every join is by primary key from the viewer's participant
- * rows, so a page costs O(page size) however many messages the threads hold.
+ * rows, so a page costs O(page size) however many messages the threads hold. Built once per
+ * database handle and filter (see preparedPerDb); the values come as placeholders.
  */
-async function selectThreadViews(
-	db: Db,
-	viewerId: string,
-	where: SQL | undefined,
-	options: { limit?: number; orderForInbox?: boolean } = {}
-): Promise<ThreadRow[]> {
-	let query = db
+function buildThreadViews(db: Db, where: SQL | undefined, options: { inbox?: boolean } = {}) {
+	const query = db
 		.select({
 			id: messageThreads.id,
 			contractId: messageThreads.contractId,
@@ -82,7 +82,10 @@ async function selectThreadViews(
 			cursorAt: sql<string>`${participants.lastMessageAt}::text`,
 			messageCount: messageThreads.messageCount,
 			unreadCount: participants.unreadCount,
-			lastMessageBody: sql<string | null>`left(${lastMessage.body}, ${PREVIEW_LENGTH})`,
+			lastReadSeq: participants.lastReadSeq,
+			lastMessageBody: sql<
+				string | null
+			>`left(${lastMessage.body}, ${sql.raw(String(PREVIEW_LENGTH))})`,
 			lastMessageSenderRole: lastMessage.senderRole,
 			lastMessageCreatedAt: lastMessage.createdAt,
 			lastMessageSenderName: lastSender.displayName,
@@ -105,16 +108,22 @@ async function selectThreadViews(
 		.leftJoin(lastSender, eq(lastSender.id, lastMessage.senderId))
 		.where(and(eq(participants.userId, viewerId), where))
 		.$dynamic();
-	if (options.orderForInbox) {
-		// Spelled like the index (desc nulls last) so Postgres walks it instead of sorting.
-		query = query.orderBy(
-			sql`${participants.lastMessageAt} desc nulls last`,
-			sql`${participants.threadId} desc nulls last`
-		);
-	}
-	if (options.limit) query = query.limit(options.limit);
-	const rows = await query;
-	return rows.map((r) => ({
+	if (!options.inbox) return query;
+	return (
+		query
+			// Spelled like the index (desc nulls last) so Postgres walks it instead of sorting.
+			.orderBy(
+				sql`${participants.lastMessageAt} desc nulls last`,
+				sql`${participants.threadId} desc nulls last`
+			)
+			.limit(sql.placeholder('limit'))
+	);
+}
+
+type ThreadViewRow = Awaited<ReturnType<typeof buildThreadViews>>[number];
+
+function toThreadRow(r: ThreadViewRow, viewer: string): ThreadRow {
+	return {
 		id: r.id,
 		contractId: r.contractId,
 		subject: r.subject,
@@ -122,6 +131,7 @@ async function selectThreadViews(
 		createdAt: r.createdAt.toISOString(),
 		lastMessageAt: r.lastMessageAt.toISOString(),
 		cursorAt: r.cursorAt,
+		lastReadSeq: r.lastReadSeq,
 		messageCount: r.messageCount,
 		unreadCount: r.unreadCount,
 		lastMessage:
@@ -131,20 +141,45 @@ async function selectThreadViews(
 						senderName: r.lastMessageSenderName ?? null,
 						senderRole: r.lastMessageSenderRole,
 						createdAt: r.lastMessageCreatedAt.toISOString(),
-						isOwn: r.lastMessageSenderId === viewerId
+						isOwn: r.lastMessageSenderId === viewer
 					}
 				: null,
 		counterpart: {
 			id: r.counterpartId,
 			name: r.counterpartName,
-			role: r.providerId === viewerId ? 'requester' : 'provider'
+			role: r.providerId === viewer ? 'requester' : 'provider'
 		}
-	}));
+	};
 }
 
-function withoutCursor(view: ThreadRow): ThreadJson {
-	const { cursorAt: _cursorAt, ...thread } = view;
+function toThreadJson(view: ThreadRow): ThreadJson {
+	const { cursorAt: _cursorAt, lastReadSeq: _lastReadSeq, ...thread } = view;
 	return thread;
+}
+
+const threadViewByContract = preparedPerDb((db) =>
+	buildThreadViews(db, eq(messageThreads.contractId, sql.placeholder('contractId'))).prepare(
+		'thread_view_by_contract'
+	)
+);
+
+const threadViewById = preparedPerDb((db) =>
+	buildThreadViews(db, eq(messageThreads.id, sql.placeholder('threadId'))).prepare(
+		'thread_view_by_id'
+	)
+);
+
+/**
+ * The contract's thread as the actor sees it, with the actor's read watermark; null when there is
+ * none or it is not theirs.
+ */
+export async function getThreadViewForContract(
+	db: Db,
+	actorId: string,
+	contractId: string
+): Promise<ThreadRow | null> {
+	const [row] = await threadViewByContract(db).execute({ viewerId: actorId, contractId });
+	return row ? toThreadRow(row, actorId) : null;
 }
 
 /** The contract's thread as the actor sees it; null when there is none or it is not theirs. */
@@ -153,8 +188,8 @@ export async function getThreadForContract(
 	actorId: string,
 	contractId: string
 ): Promise<ThreadJson | null> {
-	const [view] = await selectThreadViews(db, actorId, eq(messageThreads.contractId, contractId));
-	return view ? withoutCursor(view) : null;
+	const view = await getThreadViewForContract(db, actorId, contractId);
+	return view ? toThreadJson(view) : null;
 }
 
 export async function getThreadById(
@@ -162,8 +197,8 @@ export async function getThreadById(
 	actorId: string,
 	threadId: string
 ): Promise<ThreadJson | null> {
-	const [view] = await selectThreadViews(db, actorId, eq(messageThreads.id, threadId));
-	return view ? withoutCursor(view) : null;
+	const [row] = await threadViewById(db).execute({ viewerId: actorId, threadId });
+	return row ? toThreadJson(toThreadRow(row, actorId)) : null;
 }
 
 /** Either party marks the thread resolved or open again; a closed thread stays closed. */
@@ -210,28 +245,43 @@ function decodeInboxCursor(cursor: string): { at: string; threadId: string } {
 	throw new InvalidCursorError();
 }
 
+// One prepared query per combination of the inbox's optional filters.
+const inboxQueries = [false, true].map((withCursor) =>
+	[false, true].map((unreadOnly) =>
+		preparedPerDb((db) =>
+			buildThreadViews(
+				db,
+				and(
+					withCursor
+						? sql`(${participants.lastMessageAt}, ${participants.threadId}) < (${sql.placeholder('cursorAt')}::timestamptz, ${sql.placeholder('cursorId')}::uuid)`
+						: undefined,
+					unreadOnly ? sql`${participants.unreadCount} > 0` : undefined
+				),
+				{ inbox: true }
+			).prepare(`inbox_${withCursor ? 'after' : 'first'}_${unreadOnly ? 'unread' : 'all'}`)
+		)
+	)
+);
+
 /** Threads I am in, most recent activity first, by keyset on (last_message_at, thread_id). */
 export async function listInbox(
 	db: Db,
-	viewerId: string,
+	viewer: string,
 	options: { cursor?: string; limit: number; unreadOnly?: boolean }
 ): Promise<{ threads: ThreadJson[]; nextCursor: string | null }> {
-	let after: SQL | undefined;
-	if (options.cursor) {
-		const cursor = decodeInboxCursor(options.cursor);
-		after = sql`(${participants.lastMessageAt}, ${participants.threadId}) < (${cursor.at}::timestamptz, ${cursor.threadId}::uuid)`;
-	}
-	const views = await selectThreadViews(
-		db,
-		viewerId,
-		and(after, options.unreadOnly ? sql`${participants.unreadCount} > 0` : undefined),
-		{ limit: options.limit + 1, orderForInbox: true }
-	);
-	const page = views.slice(0, options.limit);
+	const cursor = options.cursor ? decodeInboxCursor(options.cursor) : null;
+	const query = inboxQueries[cursor ? 1 : 0]![options.unreadOnly ? 1 : 0]!(db);
+	const rows = await query.execute({
+		viewerId: viewer,
+		limit: options.limit + 1,
+		cursorAt: cursor?.at,
+		cursorId: cursor?.threadId
+	});
+	const page = rows.slice(0, options.limit).map((row) => toThreadRow(row, viewer));
 	const last = page.at(-1);
 	return {
-		threads: page.map(withoutCursor),
+		threads: page.map(toThreadJson),
 		nextCursor:
-			views.length > options.limit && last ? encodeInboxCursor(last.cursorAt, last.id) : null
+			rows.length > options.limit && last ? encodeInboxCursor(last.cursorAt, last.id) : null
 	};
 }
