@@ -262,19 +262,27 @@ CREATE FUNCTION parley_send_message(
 ) LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
+	v_thread_id uuid;
 	v_message messages;
 BEGIN
-	PERFORM 1 FROM contracts c
+	-- One lookup answers both "is the sender a party" and "is there a thread yet".
+	SELECT t.id INTO v_thread_id
+	FROM contracts c
+	LEFT JOIN message_threads t ON t.contract_id = c.id
 	WHERE c.id = p_contract_id AND (c.requester_id = p_sender_id OR c.provider_id = p_sender_id);
 	IF NOT FOUND THEN
 		RETURN;
 	END IF;
 	v_message := parley_append_message(
-		parley_thread_for_contract(p_contract_id), p_sender_id, 'user', p_body, p_at
+		coalesce(v_thread_id, parley_thread_for_contract(p_contract_id)), p_sender_id, 'user', p_body, p_at
 	);
 	RETURN QUERY
 	SELECT v_message.id, v_message.thread_id, v_message.seq, u.display_name, v_message.body,
-		v_message.created_at, parley_live_payload(v_message.thread_id)
+		v_message.created_at,
+		(
+			SELECT json_build_object('u', array_agg(p.user_id))::text
+			FROM message_thread_participants p WHERE p.thread_id = v_message.thread_id
+		)
 	FROM users u WHERE u.id = p_sender_id;
 END
 $$;
