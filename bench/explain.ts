@@ -32,6 +32,11 @@ export interface ExplainedStatement extends Statement {
 	executionMs: number | null;
 	/** Sequential scans of tables that grow with the data, as "Seq Scan on messages (rows=…)". */
 	scans: string[];
+	/**
+	 * For a call of one of the app's PL/pgSQL functions (drizzle/0004): the plan of every
+	 * statement the function ran, from auto_explain, since EXPLAIN shows only "Function Scan".
+	 */
+	nested: string[];
 }
 
 export interface ExplainedOperation {
@@ -121,14 +126,39 @@ async function inRolledBackSavepoint<T>(
 	return result as T;
 }
 
+const CALLS_APP_FUNCTION = /\bparley_\w+\(/;
+// The queries Postgres runs for each foreign-key check: one per row, and all alike.
+const FOREIGN_KEY_CHECK = /Query Text: SELECT 1 FROM ONLY /;
+
+/**
+ * auto_explain for the rest of this (sub)transaction: the plan of each statement run inside a
+ * function, sent back as a NOTICE (the client's onnotice collects them). Needs a superuser, as
+ * the loader does.
+ */
+async function explainNested(sp: postgres.TransactionSql) {
+	await sp.unsafe(`load 'auto_explain'`);
+	for (const setting of [
+		'auto_explain.log_min_duration = 0',
+		'auto_explain.log_analyze = on',
+		'auto_explain.log_buffers = on',
+		'auto_explain.log_timing = on',
+		'auto_explain.log_nested_statements = on',
+		'auto_explain.log_level = notice'
+	]) {
+		await sp.unsafe(`set local ${setting}`);
+	}
+}
+
 async function explainStatement(
 	tx: postgres.TransactionSql,
-	statement: Statement
+	statement: Statement,
+	notices: string[]
 ): Promise<ExplainedStatement> {
 	const params = statement.params as postgres.ParameterOrJSON<never>[];
 	const explain = (options: string) => `explain (${options}) ${statement.query}`;
 	let plan: string;
 	let genericPlan: string | null = null;
+	let nested: string[] = [];
 	try {
 		for (let warm = 0; warm < 2; warm++) {
 			await inRolledBackSavepoint(tx, (sp) => sp.unsafe(explain('analyze, buffers'), params));
@@ -146,7 +176,15 @@ async function explainStatement(
 		}).catch((error: Error) => `(not available: ${error.message})`);
 		// Last, the one execution that stays, so later statements see its effects.
 		plan = planText(
-			await tx.savepoint((sp) => sp.unsafe<PlanRow[]>(explain('analyze, buffers'), params))
+			await tx.savepoint(async (sp) => {
+				if (CALLS_APP_FUNCTION.test(statement.query)) await explainNested(sp);
+				notices.length = 0;
+				const rows = await sp.unsafe<PlanRow[]>(explain('analyze, buffers'), params);
+				nested = notices.filter(
+					(text) => !text.includes(statement.query.trim()) && !FOREIGN_KEY_CHECK.test(text)
+				);
+				return rows;
+			})
 		);
 	} catch (error) {
 		// E.g. a row id that the captured run generated and this replay did not: the plan alone.
@@ -172,7 +210,8 @@ async function explainStatement(
 		genericDiffers,
 		planningMs: timing(plan, 'Planning'),
 		executionMs: timing(plan, 'Execution'),
-		scans: [...scans]
+		scans: [...scans],
+		nested
 	};
 }
 
@@ -183,11 +222,17 @@ export async function explainOperations(
 	const explained: ExplainedOperation[] = [];
 	for (const operation of operations) {
 		const statements = await capture(url, operation.run);
-		const client = postgres(url, { max: 1, onnotice: () => {} });
+		const notices: string[] = [];
+		const client = postgres(url, {
+			max: 1,
+			onnotice: (notice) => notices.push(String(notice.message))
+		});
 		const results: ExplainedStatement[] = [];
 		try {
 			await client.begin(async (tx) => {
-				for (const statement of statements) results.push(await explainStatement(tx, statement));
+				for (const statement of statements) {
+					results.push(await explainStatement(tx, statement, notices));
+				}
 				throw new Rollback();
 			});
 		} catch (error) {
@@ -259,6 +304,13 @@ export function plansMarkdown(title: string, operations: ExplainedOperation[]): 
 			);
 			if (statement.genericPlan) {
 				out.push('Generic plan:', '', '```', statement.genericPlan, '```', '');
+			}
+			if (statement.nested.length) {
+				out.push(
+					`Inside the function, ${statement.nested.length} statements (auto_explain, in the order they ran; foreign-key checks left out):`,
+					''
+				);
+				for (const text of statement.nested) out.push('```', text.trim(), '```', '');
 			}
 		});
 	}
