@@ -1,0 +1,2 @@
+DROP INDEX "participants_unread_idx";--> statement-breakpoint
+CREATE INDEX "participants_unread_idx" ON "message_thread_participants" USING btree ("user_id","last_message_at" DESC NULLS LAST,"thread_id" DESC NULLS LAST,"unread_count") WHERE "message_thread_participants"."unread_count" > 0;
