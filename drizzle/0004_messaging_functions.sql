@@ -22,19 +22,23 @@ $$;
 -- Receipts for every message of the thread up to p_upto_seq that the reader has none for, and
 -- unread_count lowered by exactly the number written, under the participant's row lock. Sends
 -- take the thread lock and commit in seq order, so every message up to p_upto_seq is visible:
--- the watermark never passes a message that is still being written. Returns how many it marked.
+-- the watermark never passes a message that is still being written. Returns how many it marked
+-- and, when that is any, the NOTIFY payload for after the commit.
 CREATE FUNCTION parley_mark_read_up_to(p_thread_id uuid, p_reader_id uuid, p_upto_seq integer)
-RETURNS integer LANGUAGE plpgsql AS $$
+RETURNS TABLE (marked integer, thread_id uuid, live_payload text)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
 DECLARE
 	v_last_read integer;
 	v_marked integer;
 BEGIN
-	SELECT last_read_seq INTO v_last_read
-	FROM message_thread_participants
-	WHERE thread_id = p_thread_id AND user_id = p_reader_id
+	SELECT p.last_read_seq INTO v_last_read
+	FROM message_thread_participants p
+	WHERE p.thread_id = p_thread_id AND p.user_id = p_reader_id
 	FOR UPDATE;
 	IF NOT FOUND OR p_upto_seq <= v_last_read THEN
-		RETURN 0;
+		RETURN QUERY SELECT 0, p_thread_id, NULL::text;
+		RETURN;
 	END IF;
 
 	WITH inserted AS (
@@ -61,7 +65,8 @@ BEGIN
 		FROM message_thread_participants p
 		WHERE p.thread_id = p_thread_id;
 	END IF;
-	RETURN v_marked;
+	RETURN QUERY SELECT v_marked, p_thread_id,
+		CASE WHEN v_marked > 0 THEN parley_live_payload(p_thread_id) END;
 END
 $$;
 --> statement-breakpoint
@@ -75,18 +80,14 @@ LANGUAGE plpgsql AS $$
 DECLARE
 	v_thread_id uuid;
 	v_last_seq integer;
-	v_marked integer;
 BEGIN
 	SELECT t.id, t.last_seq INTO v_thread_id, v_last_seq
 	FROM message_threads t
 	JOIN message_thread_participants p ON p.thread_id = t.id AND p.user_id = p_reader_id
 	WHERE t.contract_id = p_contract_id;
-	IF NOT FOUND THEN
-		RETURN;
+	IF FOUND THEN
+		RETURN QUERY SELECT * FROM parley_mark_read_up_to(v_thread_id, p_reader_id, v_last_seq);
 	END IF;
-	v_marked := parley_mark_read_up_to(v_thread_id, p_reader_id, v_last_seq);
-	RETURN QUERY SELECT v_marked, v_thread_id,
-		CASE WHEN v_marked > 0 THEN parley_live_payload(v_thread_id) END;
 END
 $$;
 --> statement-breakpoint
@@ -100,18 +101,14 @@ LANGUAGE plpgsql AS $$
 DECLARE
 	v_thread_id uuid;
 	v_seq integer;
-	v_marked integer;
 BEGIN
 	SELECT m.thread_id, m.seq INTO v_thread_id, v_seq
 	FROM messages m
 	JOIN message_thread_participants p ON p.thread_id = m.thread_id AND p.user_id = p_reader_id
 	WHERE m.id = p_message_id;
-	IF NOT FOUND THEN
-		RETURN;
+	IF FOUND THEN
+		RETURN QUERY SELECT * FROM parley_mark_read_up_to(v_thread_id, p_reader_id, v_seq);
 	END IF;
-	v_marked := parley_mark_read_up_to(v_thread_id, p_reader_id, v_seq);
-	RETURN QUERY SELECT v_marked, v_thread_id,
-		CASE WHEN v_marked > 0 THEN parley_live_payload(v_thread_id) END;
 END
 $$;
 --> statement-breakpoint
