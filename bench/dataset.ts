@@ -162,7 +162,7 @@ export async function buildDataset(
 		await sql`insert into bench_threads select thread_n, max(seq) from bench_messages group by thread_n`;
 
 		// Each reader's watermark. Sending marks everything up to one's own message read (as
-		// appendMessage does), so the watermark is never below the reader's last own message;
+		// parley_append_message does), so the watermark is never below the reader's last own message;
 		// UNREAD_SHARE of the readers stop 1..MAX_UNREAD messages before the end.
 		await sql`create temp table bench_participants (
 			thread_n int not null, kind smallint not null, last_read_seq int not null,

@@ -275,11 +275,7 @@ BEGIN
 	);
 	RETURN QUERY
 	SELECT v_message.id, v_message.thread_id, v_message.seq, u.display_name, v_message.body,
-		v_message.created_at,
-		(
-			SELECT json_build_object('u', array_agg(p.user_id))::text
-			FROM message_thread_participants p WHERE p.thread_id = v_message.thread_id
-		)
+		v_message.created_at, parley_live_payload(v_message.thread_id)
 	FROM users u WHERE u.id = p_sender_id;
 END
 $$;

@@ -15,6 +15,7 @@ import {
 	ThreadClosedError,
 	findContractForParty,
 	getThreadViewForContract,
+	toThreadJson,
 	type ContractParties
 } from './threads';
 
@@ -121,7 +122,7 @@ export async function listMessages(
 		const contract = await findContractForParty(db, viewerId, contractId);
 		return contract ? { thread: null, messages: [], nextCursor: null } : null;
 	}
-	const { lastReadSeq, cursorAt: _cursorAt, ...thread } = view;
+	const thread = toThreadJson(view);
 	const query = options.before ? messagesBefore(db) : newestMessages(db);
 	const rows = await query.execute({
 		threadId: thread.id,
@@ -130,7 +131,7 @@ export async function listMessages(
 		limit: options.limit + 1
 	});
 	const page = rows.slice(0, options.limit).reverse();
-	const context = { viewerId, contractId, lastReadSeq };
+	const context = { viewerId, contractId, lastReadSeq: view.lastReadSeq };
 	return {
 		thread,
 		messages: page.map((row) => toMessageJson(row, context)),

@@ -152,7 +152,7 @@ function toThreadRow(r: ThreadViewRow, viewer: string): ThreadRow {
 	};
 }
 
-function toThreadJson(view: ThreadRow): ThreadJson {
+export function toThreadJson(view: ThreadRow): ThreadJson {
 	const { cursorAt: _cursorAt, lastReadSeq: _lastReadSeq, ...thread } = view;
 	return thread;
 }
