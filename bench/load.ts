@@ -101,6 +101,9 @@ export async function runPaced(
 
 	const send = (dueAt: number) =>
 		new Promise<void>((resolve) => {
+			// The timer may fire up to 1 ms before the due time: count from whichever came first,
+			// so that an early start never shortens a latency.
+			const startedAt = Math.min(dueAt, performance.now());
 			const request = http.request(
 				{
 					host: url.hostname,
@@ -117,7 +120,7 @@ export async function runPaced(
 						const endedAt = performance.now();
 						const status = response.statusCode ?? 0;
 						if (status >= 200 && status <= 299) {
-							samples.record(endedAt - dueAt, endedAt);
+							samples.record(endedAt - startedAt, endedAt);
 						} else {
 							samples.fail();
 							notOk[status] = (notOk[status] ?? 0) + 1;

@@ -2,6 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { rentOffering, transitionContract } from '../src/lib/server/contracts';
 import { rowsOf } from '../src/lib/server/db';
+import { isoTime } from '../src/lib/server/db/iso-time';
 import {
 	liveEvents,
 	messageNotifications,
@@ -41,6 +42,44 @@ describe('threads', () => {
 		expect(rows.map((m) => m.seq).sort()).toEqual([1, 2]);
 		const participants = await t.db.select().from(messageThreadParticipants);
 		expect(participants.map((p) => p.role).sort()).toEqual(['provider', 'requester']);
+	});
+
+	it('formats timestamps in Postgres exactly as Date#toISOString would', async () => {
+		const values = [
+			'2026-03-04 05:06:07.999999+00',
+			'2026-12-31 23:59:59.9995+00',
+			'2026-01-01 00:00:00+00',
+			'2026-06-01 01:00:00.5+02',
+			'1999-12-31 23:59:59.001+00'
+		];
+		for (const value of values) {
+			const [row] = rowsOf<{ iso: string; text: string }>(
+				await t.db.execute(
+					sql`select ${isoTime(sql`${value}::timestamptz`)} as iso, ${value}::timestamptz::text as text`
+				)
+			);
+			// The path the API took before: the driver's text parsed into a Date, then formatted.
+			expect(row!.iso).toBe(new Date(row!.text).toISOString());
+		}
+		expect(
+			rowsOf(await t.db.execute(sql`select ${isoTime(sql`null::timestamptz`)} as iso`))
+		).toEqual([{ iso: null }]);
+	});
+
+	it('sends the microsecond timestamps it stores as milliseconds, in the thread and its messages', async () => {
+		const { requester, provider, contract } = await makeWorld(t.db);
+		const sent = (await sendMessage(t.db, requester.id, contract.id, 'hello'))!;
+		await t.db.execute(
+			sql`update messages set created_at = '2026-03-04 05:06:07.999999+00' where id = ${sent.id}`
+		);
+		await markThreadRead(t.db, provider.id, contract.id);
+		const page = (await listMessages(t.db, requester.id, contract.id, { limit: 10 }))!;
+		expect(page.messages[0]!.createdAt).toBe('2026-03-04T05:06:07.999Z');
+		expect(page.messages[0]!.readByCounterpartAt).toMatch(
+			/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
+		);
+		expect(page.thread!.lastMessage!.createdAt).toBe('2026-03-04T05:06:07.999Z');
+		expect(page.thread!.createdAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
 	});
 
 	it('refuses a sender who is not a party', async () => {

@@ -1,6 +1,7 @@
 import { and, desc, eq, lt, sql, type SQL } from 'drizzle-orm';
 import type { MessageJson, ThreadJson } from '$lib/schemas/messaging';
 import { rowsOf, type Db } from '../db';
+import { isoTime, isoTimeOrNull } from '../db/iso-time';
 import { preparedPerDb } from '../db/prepared';
 import {
 	contracts,
@@ -150,8 +151,8 @@ function selectMessageRows(db: Db, where: SQL | undefined) {
 			senderName: users.displayName,
 			senderRole: messages.senderRole,
 			body: messages.body,
-			createdAt: messages.createdAt,
-			readByCounterpartAt: receipts.readAt
+			createdAt: isoTime(messages.createdAt),
+			readByCounterpartAt: isoTimeOrNull(receipts.readAt)
 		})
 		.from(messages)
 		.leftJoin(users, eq(users.id, messages.senderId))
@@ -191,10 +192,10 @@ function toMessageJson(
 		senderName: row.senderName ?? null,
 		senderRole: row.senderRole,
 		body: row.body,
-		createdAt: row.createdAt.toISOString(),
+		createdAt: row.createdAt,
 		isOwn: row.senderId === context.viewerId,
 		isRead: row.seq <= context.lastReadSeq,
-		readByCounterpartAt: row.readByCounterpartAt ? row.readByCounterpartAt.toISOString() : null
+		readByCounterpartAt: row.readByCounterpartAt
 	};
 }
 

@@ -2,6 +2,7 @@ import { and, eq, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { ThreadJson } from '$lib/schemas/messaging';
 import type { Db } from '../db';
+import { isoTime, isoTimeOrNull } from '../db/iso-time';
 import { preparedPerDb } from '../db/prepared';
 import { notifyThreadParticipants, recordThreadEvent } from '../live/events';
 import {
@@ -77,8 +78,8 @@ function buildThreadViews(db: Db, where: SQL | undefined, options: { inbox?: boo
 			contractId: messageThreads.contractId,
 			subject: messageThreads.subject,
 			status: messageThreads.status,
-			createdAt: messageThreads.createdAt,
-			lastMessageAt: participants.lastMessageAt,
+			createdAt: isoTime(messageThreads.createdAt),
+			lastMessageAt: isoTime(participants.lastMessageAt),
 			cursorAt: sql<string>`${participants.lastMessageAt}::text`,
 			messageCount: messageThreads.messageCount,
 			unreadCount: participants.unreadCount,
@@ -87,7 +88,7 @@ function buildThreadViews(db: Db, where: SQL | undefined, options: { inbox?: boo
 				string | null
 			>`left(${lastMessage.body}, ${sql.raw(String(PREVIEW_LENGTH))})`,
 			lastMessageSenderRole: lastMessage.senderRole,
-			lastMessageCreatedAt: lastMessage.createdAt,
+			lastMessageCreatedAt: isoTimeOrNull(lastMessage.createdAt),
 			lastMessageSenderName: lastSender.displayName,
 			lastMessageSenderId: lastMessage.senderId,
 			counterpartId: counterpartUser.id,
@@ -128,8 +129,8 @@ function toThreadRow(r: ThreadViewRow, viewer: string): ThreadRow {
 		contractId: r.contractId,
 		subject: r.subject,
 		status: r.status,
-		createdAt: r.createdAt.toISOString(),
-		lastMessageAt: r.lastMessageAt.toISOString(),
+		createdAt: r.createdAt,
+		lastMessageAt: r.lastMessageAt,
 		cursorAt: r.cursorAt,
 		lastReadSeq: r.lastReadSeq,
 		messageCount: r.messageCount,
@@ -140,7 +141,7 @@ function toThreadRow(r: ThreadViewRow, viewer: string): ThreadRow {
 						body: r.lastMessageBody,
 						senderName: r.lastMessageSenderName ?? null,
 						senderRole: r.lastMessageSenderRole,
-						createdAt: r.lastMessageCreatedAt.toISOString(),
+						createdAt: r.lastMessageCreatedAt,
 						isOwn: r.lastMessageSenderId === viewer
 					}
 				: null,
