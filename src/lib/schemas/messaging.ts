@@ -106,6 +106,10 @@ export const messageSchema = z
 		senderRole: z.enum(SENDER_ROLES),
 		body: z.string(),
 		createdAt: isoDate,
+		editedAt: isoDate.nullable().meta({ description: 'When the text was last edited.' }),
+		deletedAt: isoDate
+			.nullable()
+			.meta({ description: 'When the sender deleted it; the body is then empty.' }),
 		isOwn: z.boolean(),
 		isRead: z.boolean(),
 		readByCounterpartAt: isoDate.nullable()

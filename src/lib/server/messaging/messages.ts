@@ -75,6 +75,8 @@ export async function sendMessage(
 		senderRole: 'user',
 		body: row.body,
 		createdAt: toDate(row.created_at).toISOString(),
+		editedAt: null,
+		deletedAt: null,
 		isOwn: true,
 		isRead: true,
 		readByCounterpartAt: null
@@ -193,6 +195,8 @@ function toMessageJson(
 		senderRole: row.senderRole,
 		body: row.body,
 		createdAt: row.createdAt,
+		editedAt: null,
+		deletedAt: null,
 		isOwn: row.senderId === context.viewerId,
 		isRead: row.seq <= context.lastReadSeq,
 		readByCounterpartAt: row.readByCounterpartAt
