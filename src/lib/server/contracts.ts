@@ -3,6 +3,7 @@ import { alias } from 'drizzle-orm/pg-core';
 import { describeContractEvent } from '$lib/contract-text';
 import type { ContractAction } from '$lib/schemas/contracts';
 import type { Db } from './db';
+import { DomainError } from './errors';
 import { contractEvents, contracts, offerings, users, type ContractStatus } from './db/schema';
 import { notifyThreadParticipants } from './live/events';
 import { postSystemMessage } from './messaging/messages';
@@ -32,14 +33,23 @@ export interface ContractEventView {
 	createdAt: Date;
 }
 
-export class OwnOfferingError extends Error {
+export class OwnOfferingError extends DomainError {
 	constructor() {
-		super('You cannot rent your own offering.');
+		super(409, 'conflict', 'You cannot rent your own offering.');
 	}
 }
 
-export class ForbiddenTransitionError extends Error {}
-export class InvalidTransitionError extends Error {}
+export class ForbiddenTransitionError extends DomainError {
+	constructor(message: string) {
+		super(403, 'forbidden', message);
+	}
+}
+
+export class InvalidTransitionError extends DomainError {
+	constructor(message: string) {
+		super(409, 'conflict', message);
+	}
+}
 
 interface TransitionRule {
 	to: ContractStatus;

@@ -12,18 +12,10 @@ import {
 	messages,
 	users
 } from '../db/schema';
+import { InvalidCursorError, ThreadClosedError } from './errors';
 
-export class ThreadClosedError extends Error {
-	constructor() {
-		super('This conversation is closed; no new messages can be posted.');
-	}
-}
-
-export class InvalidCursorError extends Error {
-	constructor() {
-		super('The cursor is not valid; use nextCursor from a previous page.');
-	}
-}
+// The errors live in errors.ts; importing them from here keeps working.
+export { InvalidCursorError, ThreadClosedError } from './errors';
 
 export interface ContractParties {
 	id: string;

@@ -1,0 +1,28 @@
+// Expected failures carry their HTTP answer, so the JSON endpoints and the page actions map every
+// one of them in a single place instead of each catching the same classes again.
+
+export type ErrorCode =
+	| 'bad_request'
+	| 'invalid_body'
+	| 'unsupported_media_type'
+	| 'payload_too_large'
+	| 'unauthorized'
+	| 'forbidden'
+	| 'not_found'
+	| 'conflict'
+	| 'rate_limited'
+	| 'service_unavailable'
+	| 'internal_error';
+
+/** A failure the caller can act on: its message is safe to show, its status and code are the answer. */
+export class DomainError extends Error {
+	constructor(
+		readonly status: number,
+		readonly code: ErrorCode,
+		message: string,
+		readonly details?: unknown
+	) {
+		super(message);
+		this.name = new.target.name;
+	}
+}
