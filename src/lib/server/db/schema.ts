@@ -152,6 +152,7 @@ export const THREAD_STATUSES = ['open', 'resolved', 'closed'] as const;
 export const PARTICIPANT_ROLES = ['requester', 'provider', 'assistant'] as const;
 export const SENDER_ROLES = ['user', 'assistant', 'system'] as const;
 export const NOTIFICATION_STATUSES = ['pending', 'sent', 'skipped', 'failed'] as const;
+export const MESSAGE_VIA = ['app', 'email'] as const;
 
 export const messageThreads = pgTable(
 	'message_threads',
@@ -219,12 +220,21 @@ export const messages = pgTable(
 		senderId: uuid('sender_id').references(() => users.id, { onDelete: 'set null' }),
 		senderRole: text('sender_role', { enum: SENDER_ROLES }).notNull().default('user'),
 		body: text('body').notNull(),
-		createdAt: timestamptz('created_at').notNull().defaultNow()
+		createdAt: timestamptz('created_at').notNull().defaultNow(),
+		editedAt: timestamptz('edited_at'),
+		// A deleted message keeps its place in the thread with an empty body.
+		deletedAt: timestamptz('deleted_at'),
+		// Who posted an assistant message, and the party it acted for (if any).
+		agentId: text('agent_id'),
+		actingForId: uuid('acting_for_id').references(() => users.id, { onDelete: 'set null' }),
+		// How a person's message arrived: typed in the app, or a reply to a notification email.
+		via: text('via', { enum: MESSAGE_VIA }).notNull().default('app')
 	},
 	(t) => [
 		uniqueIndex('messages_thread_seq_key').on(t.threadId, t.seq),
 		index('messages_sender_thread_seq_idx').on(t.senderId, t.threadId, t.seq),
 		check('messages_sender_role_check', sql`${t.senderRole} in ('user', 'assistant', 'system')`),
+		check('messages_via_check', sql`${t.via} in ('app', 'email')`),
 		check(
 			'messages_system_has_no_sender',
 			sql`(${t.senderRole} = 'system') = (${t.senderId} is null) or ${t.senderRole} = 'assistant'`
@@ -246,6 +256,39 @@ export const messageReadReceipts = pgTable(
 	(t) => [
 		primaryKey({ columns: [t.messageId, t.readerId] }),
 		index('receipts_reader_idx').on(t.readerId)
+	]
+);
+
+/** The texts an edit replaced, newest last; erased with the message when it is deleted. */
+export const messageEdits = pgTable(
+	'message_edits',
+	{
+		id: uuid('id').primaryKey().defaultRandom(),
+		messageId: uuid('message_id')
+			.notNull()
+			.references(() => messages.id, { onDelete: 'cascade' }),
+		previousBody: text('previous_body').notNull(),
+		editedAt: timestamptz('edited_at').notNull().defaultNow()
+	},
+	(t) => [index('message_edits_message_idx').on(t.messageId, t.editedAt)]
+);
+
+/**
+ * Idempotency-Key of a post, per author (scope 'user:<id>' or 'agent:<id>'), kept 24 hours: a
+ * retry finds the message it already created. The request hash tells a retry from a reuse.
+ */
+export const messageIdempotencyKeys = pgTable(
+	'message_idempotency_keys',
+	{
+		scope: text('scope').notNull(),
+		key: text('key').notNull(),
+		requestHash: text('request_hash').notNull(),
+		messageId: uuid('message_id').references(() => messages.id, { onDelete: 'cascade' }),
+		createdAt: timestamptz('created_at').notNull().defaultNow()
+	},
+	(t) => [
+		primaryKey({ columns: [t.scope, t.key] }),
+		index('message_idempotency_keys_created_idx').on(t.createdAt)
 	]
 );
 

@@ -1,0 +1,84 @@
+-- Posts a message into the contract's thread, for every kind of author, creating the thread on
+-- the first message; the one write path behind appendMessage (src/lib/server/messaging/append.ts).
+-- The author must be a party of the contract: the user who writes, or the one an assistant acts
+-- for; a system message, or an assistant acting for nobody, needs only the contract. No row when
+-- that check fails.
+-- With an idempotency key, the first post under (author, key) within 24 hours is stored; a retry
+-- answers that message again (replayed) and writes nothing, and the same key with another body
+-- or contract raises SQLSTATE PR422. Concurrent retries meet at the key's primary key: the others
+-- wait for the first to commit, then find its message.
+-- Answers the message as parley_message_row shows it to the author, and the NOTIFY payload for
+-- after the commit.
+CREATE OR REPLACE FUNCTION parley_post_message(
+	p_contract_id uuid,
+	p_sender_role text,
+	p_user_id uuid,
+	p_agent_id text,
+	p_acting_for_id uuid,
+	p_via text,
+	p_body text,
+	p_idempotency_key text,
+	p_at timestamptz
+) RETURNS TABLE (message json, thread_id uuid, replayed boolean, live_payload text)
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+DECLARE
+	v_party uuid := coalesce(p_user_id, p_acting_for_id);
+	v_thread_id uuid;
+	v_scope text;
+	v_hash text;
+	v_claimed boolean;
+	v_known_hash text;
+	v_known_message uuid;
+	v_message messages;
+BEGIN
+	-- One lookup answers both "may this author post here" and "is there a thread yet".
+	SELECT t.id INTO v_thread_id
+	FROM contracts c
+	LEFT JOIN message_threads t ON t.contract_id = c.id
+	WHERE c.id = p_contract_id
+		AND (v_party IS NULL OR c.requester_id = v_party OR c.provider_id = v_party);
+	IF NOT FOUND THEN
+		RETURN;
+	END IF;
+
+	IF p_idempotency_key IS NOT NULL THEN
+		v_scope := CASE p_sender_role
+			WHEN 'user' THEN 'user:' || p_user_id
+			WHEN 'assistant' THEN 'agent:' || p_agent_id
+			ELSE 'system' END;
+		v_hash := md5(p_contract_id::text || E'\n' || p_body);
+		INSERT INTO message_idempotency_keys AS k (scope, key, request_hash)
+		VALUES (v_scope, p_idempotency_key, v_hash)
+		ON CONFLICT (scope, key) DO UPDATE
+			SET request_hash = excluded.request_hash, message_id = NULL, created_at = now()
+			WHERE k.created_at < now() - interval '24 hours'
+		RETURNING true INTO v_claimed;
+		IF v_claimed IS NULL THEN
+			SELECT k.request_hash, k.message_id INTO v_known_hash, v_known_message
+			FROM message_idempotency_keys k
+			WHERE k.scope = v_scope AND k.key = p_idempotency_key;
+			IF v_known_hash <> v_hash THEN
+				RAISE EXCEPTION 'idempotency key % was used for another message', p_idempotency_key
+					USING ERRCODE = 'PR422';
+			END IF;
+			RETURN QUERY
+			SELECT parley_message_row(v_known_message, v_party), m.thread_id, true, NULL::text
+			FROM messages m WHERE m.id = v_known_message;
+			RETURN;
+		END IF;
+	END IF;
+
+	v_message := parley_append_message(
+		coalesce(v_thread_id, parley_thread_for_contract(p_contract_id)),
+		p_user_id, p_sender_role, p_body, p_at, p_agent_id, p_acting_for_id, coalesce(p_via, 'app')
+	);
+	IF p_idempotency_key IS NOT NULL THEN
+		UPDATE message_idempotency_keys k SET message_id = v_message.id
+		WHERE k.scope = v_scope AND k.key = p_idempotency_key;
+	END IF;
+	RETURN QUERY
+	SELECT parley_message_row(v_message.id, v_party), v_message.thread_id, false,
+		parley_live_payload(v_message.thread_id);
+END
+$$;
