@@ -32,7 +32,7 @@ const serverEnv: Record<string, string> = {
 	RESEND_BASE_URL: `http://127.0.0.1:${E2E_RESEND_PORT}`,
 	EMAIL_FROM: 'Parley <notify@parley.test>',
 	CRON_SECRET: E2E_CRON_SECRET,
-	APP_SECRET: 'e2e-app-secret',
+	APP_SECRET: 'e2e-app-secret-of-at-least-32-characters',
 	NOTIFY_DELAY_SECONDS: '0'
 };
 if (!process.env.DATABASE_URL) serverEnv.PGLITE_DATA_DIR = process.env.E2E_PGLITE_DIR;

@@ -1,12 +1,14 @@
 import type { Handle, HandleServerError, ServerInit } from '@sveltejs/kit';
 import { SESSION_COOKIE, validateSessionToken } from '$lib/server/auth';
 import { dev } from '$app/environment';
+import { ConfigError, getConfig } from '$lib/server/config';
 import { runMessageNotificationsCron } from '$lib/server/cron';
 import { appDatabase, type Db } from '$lib/server/db';
 import { appLiveHub } from '$lib/server/live/hub';
 import { deleteSessionCookie, setSessionCookie } from '$lib/server/session-cookie';
 
 export const init: ServerInit = async () => {
+	checkConfig();
 	// Every instance migrates at start-up; an advisory lock makes concurrent starts take turns.
 	const database = appDatabase();
 	await database.migrate();
@@ -21,6 +23,20 @@ export const init: ServerInit = async () => {
 			.catch((err) => console.error('Parley: shutdown failed:', err));
 	});
 };
+
+// Every setting is validated before anything else runs, so a bad one stops the server here with one
+// message naming them all, rather than surfacing later as failing requests or cron runs.
+function checkConfig() {
+	try {
+		getConfig();
+	} catch (err) {
+		// In development the error is shown on every request instead, and Vite keeps running.
+		if (dev || !(err instanceof ConfigError)) throw err;
+		// adapter-node would print the rejection with a stack trace: the list alone says it all.
+		console.error(err.message);
+		process.exit(1);
+	}
+}
 
 // In development nothing else calls the cron job: run it every minute so emails show up in
 // /dev/outbox right after `npm run dev`. Production uses an external scheduler (see README).

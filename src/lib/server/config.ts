@@ -1,27 +1,25 @@
-// Settings read from the environment in one place, with their defaults (README lists them all).
+// Every setting, read from the environment and validated by one schema (README lists them all).
+// A bad value is an error that names the variable, never a silent fallback to the default: the
+// server checks the whole configuration once at start-up and refuses to start when it is invalid.
+import { z } from 'zod';
 
-function intFrom(value: string | undefined, fallback: number, min = 0): number {
-	const n = Number(value);
-	return value !== undefined && value.trim() !== '' && Number.isFinite(n) && n >= min
-		? Math.floor(n)
-		: fallback;
+export interface DatabaseSettingsBase {
+	/** The SQL migrations applied at start-up, relative to the working directory. */
+	migrationsDir: string;
 }
+
+/** DATABASE_URL picks Postgres; without it the embedded PGlite keeps its data in a folder. */
+export type DatabaseSettings = DatabaseSettingsBase &
+	(
+		| { driver: 'postgres'; url: string; maxConnections: number; prepare: boolean }
+		| { driver: 'pglite'; dataDir: string }
+	);
 
 export interface NotificationSettings {
 	/** A message becomes due for email this long after it was written. */
 	delaySeconds: number;
 	/** At most one email per recipient and thread within this long. */
 	cooldownSeconds: number;
-	/** A cron run stops claiming work when it nears this budget. */
-	maxRunSeconds: number;
-}
-
-export function notificationSettings(env: NodeJS.ProcessEnv = process.env): NotificationSettings {
-	return {
-		delaySeconds: intFrom(env.NOTIFY_DELAY_SECONDS, 300),
-		cooldownSeconds: intFrom(env.NOTIFY_COOLDOWN_SECONDS, 900),
-		maxRunSeconds: intFrom(env.CRON_MAX_SECONDS, 50, 1)
-	};
 }
 
 export interface EmailSettings {
@@ -35,28 +33,239 @@ export interface EmailSettings {
 	publicOrigin: string;
 }
 
-export function emailSettings(env: NodeJS.ProcessEnv = process.env): EmailSettings {
-	return {
-		from: env.EMAIL_FROM?.trim() || 'Parley <notifications@parley.localhost>',
-		resendApiKey: env.RESEND_API_KEY?.trim() || null,
-		resendBaseUrl: env.RESEND_BASE_URL?.trim() || null,
-		sendTimeoutMs: intFrom(env.EMAIL_SEND_TIMEOUT_MS, 20_000, 100),
-		publicOrigin: (
-			env.ORIGIN?.trim() ||
-			env.PUBLIC_ORIGIN?.trim() ||
-			'http://localhost:5173'
-		).replace(/\/+$/, '')
-	};
+export interface SecretSettings {
+	/** Signs unsubscribe links; every instance must share it. */
+	appSecret: string;
 }
 
-const DEV_SECRET = 'parley-development-secret-do-not-use-in-production';
+export interface CronSettings {
+	/** Bearer token for the cron endpoint; without one the endpoint refuses every call. */
+	secret: string | null;
+	/** A cron run stops claiming work when it nears this budget. */
+	maxRunSeconds: number;
+}
 
-/** Signs unsubscribe links. Every instance must share it; a development default keeps dev simple. */
-export function appSecret(env: NodeJS.ProcessEnv = process.env): string {
-	const secret = env.APP_SECRET?.trim();
-	if (secret) return secret;
-	if (env.NODE_ENV === 'production') {
-		throw new Error('APP_SECRET must be set in production (it signs unsubscribe links).');
+export interface MessagingSettings {
+	/** How long after sending a sender may still edit their own message. */
+	editWindowSeconds: number;
+}
+
+export interface Config {
+	/** NODE_ENV is `production`. */
+	production: boolean;
+	database: DatabaseSettings;
+	notifications: NotificationSettings;
+	email: EmailSettings;
+	secrets: SecretSettings;
+	cron: CronSettings;
+	messaging: MessagingSettings;
+}
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export interface ConfigProblem {
+	variable: string;
+	message: string;
+}
+
+/** The configuration is invalid; `problems` names every variable at fault, not just the first. */
+export class ConfigError extends Error {
+	constructor(readonly problems: ConfigProblem[]) {
+		super(
+			'Parley cannot start: the configuration is invalid:\n' +
+				problems.map((p) => `  - ${p.variable}: ${p.message}`).join('\n')
+		);
+		this.name = 'ConfigError';
 	}
-	return DEV_SECRET;
+}
+
+export const DEFAULT_PGLITE_DATA_DIR = '.data/pglite';
+export const APP_SECRET_MIN_LENGTH = 32;
+const DEV_APP_SECRET = 'parley-development-secret-do-not-use-in-production';
+
+// A `NAME=` line in an env file means "unset", so blank values take the default.
+const text = z
+	.string()
+	.optional()
+	.transform((raw) => raw?.trim() || undefined);
+
+function wholeNumber(fallback: number, min: number) {
+	return text.transform((value, ctx) => {
+		if (value === undefined) return fallback;
+		const n = Number(value);
+		if (/^\d+$/.test(value) && Number.isSafeInteger(n) && n >= min) return n;
+		ctx.addIssue({
+			code: 'custom',
+			message: `must be a whole number >= ${min} (got ${JSON.stringify(value)})`
+		});
+		return z.NEVER;
+	});
+}
+
+function trueOrFalse(fallback: boolean) {
+	return text.transform((value, ctx) => {
+		if (value === undefined) return fallback;
+		const lower = value.toLowerCase();
+		if (lower === 'true' || lower === 'false') return lower === 'true';
+		ctx.addIssue({
+			code: 'custom',
+			message: `must be true or false (got ${JSON.stringify(value)})`
+		});
+		return z.NEVER;
+	});
+}
+
+function httpUrl() {
+	return text.transform((value, ctx) => {
+		if (value === undefined) return undefined;
+		if (URL.canParse(value) && /^https?:$/.test(new URL(value).protocol)) {
+			return value.replace(/\/+$/, '');
+		}
+		ctx.addIssue({
+			code: 'custom',
+			message: `must be an http:// or https:// URL (got ${JSON.stringify(value)})`
+		});
+		return z.NEVER;
+	});
+}
+
+// postgres.js takes a comma-separated host list, which URL() rejects: check the rest with the first
+// host. The value is never echoed back, since it usually carries a password.
+const databaseUrl = text.transform((value, ctx) => {
+	if (value === undefined) return undefined;
+	if (/^postgres(ql)?:\/\//i.test(value)) {
+		const authority = value.slice(value.indexOf('://') + 3).split(/[?/]/, 1)[0] ?? '';
+		const hosts = authority.slice(authority.lastIndexOf('@') + 1);
+		if (URL.canParse(value.replace(hosts, hosts.split(',', 1)[0] ?? ''))) return value;
+	}
+	ctx.addIssue({ code: 'custom', message: 'must be a postgres:// or postgresql:// URL' });
+	return z.NEVER;
+});
+
+const emailFrom = text.transform((value, ctx) => {
+	if (value === undefined) return 'Parley <notifications@parley.localhost>';
+	if (/^(?:[^<>]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/.test(value)) return value;
+	ctx.addIssue({
+		code: 'custom',
+		message: `must be an address like "Parley <notifications@example.com>" (got ${JSON.stringify(value)})`
+	});
+	return z.NEVER;
+});
+
+const envSchema = z
+	.object({
+		NODE_ENV: text,
+		DATABASE_URL: databaseUrl,
+		DATABASE_POOL_SIZE: wholeNumber(10, 1),
+		DATABASE_PREPARE: trueOrFalse(true),
+		PGLITE_DATA_DIR: text,
+		MIGRATIONS_DIR: text,
+		APP_SECRET: text,
+		CRON_SECRET: text,
+		NOTIFY_DELAY_SECONDS: wholeNumber(300, 0),
+		NOTIFY_COOLDOWN_SECONDS: wholeNumber(900, 0),
+		CRON_MAX_SECONDS: wholeNumber(50, 1),
+		RESEND_API_KEY: text,
+		RESEND_BASE_URL: httpUrl(),
+		EMAIL_FROM: emailFrom,
+		EMAIL_SEND_TIMEOUT_MS: wholeNumber(20_000, 100),
+		ORIGIN: httpUrl(),
+		PUBLIC_ORIGIN: httpUrl(),
+		MESSAGE_EDIT_WINDOW_SECONDS: wholeNumber(900, 0)
+	})
+	// Runs even when other variables failed, so one start-up reports every problem at once.
+	.superRefine(
+		({ NODE_ENV, APP_SECRET }, ctx) => {
+			const problem = appSecretProblem(APP_SECRET, NODE_ENV === 'production');
+			if (problem) ctx.addIssue({ code: 'custom', path: ['APP_SECRET'], message: problem });
+		},
+		{ when: () => true }
+	)
+	.transform((env): Config => {
+		const migrationsDir = env.MIGRATIONS_DIR ?? 'drizzle';
+		return {
+			production: env.NODE_ENV === 'production',
+			database: env.DATABASE_URL
+				? {
+						driver: 'postgres',
+						url: env.DATABASE_URL,
+						maxConnections: env.DATABASE_POOL_SIZE,
+						prepare: env.DATABASE_PREPARE,
+						migrationsDir
+					}
+				: {
+						driver: 'pglite',
+						dataDir: env.PGLITE_DATA_DIR ?? DEFAULT_PGLITE_DATA_DIR,
+						migrationsDir
+					},
+			notifications: {
+				delaySeconds: env.NOTIFY_DELAY_SECONDS,
+				cooldownSeconds: env.NOTIFY_COOLDOWN_SECONDS
+			},
+			email: {
+				from: env.EMAIL_FROM,
+				resendApiKey: env.RESEND_API_KEY ?? null,
+				resendBaseUrl: env.RESEND_BASE_URL ?? null,
+				sendTimeoutMs: env.EMAIL_SEND_TIMEOUT_MS,
+				publicOrigin: env.ORIGIN ?? env.PUBLIC_ORIGIN ?? 'http://localhost:5173'
+			},
+			secrets: { appSecret: env.APP_SECRET ?? DEV_APP_SECRET },
+			cron: { secret: env.CRON_SECRET ?? null, maxRunSeconds: env.CRON_MAX_SECONDS },
+			messaging: { editWindowSeconds: env.MESSAGE_EDIT_WINDOW_SECONDS }
+		};
+	});
+
+// Without a secret in production every unsubscribe link (and so every notification email) fails.
+function appSecretProblem(secret: string | undefined, production: boolean): string | null {
+	if (secret === undefined) {
+		return production
+			? `required in production (at least ${APP_SECRET_MIN_LENGTH} characters; it signs unsubscribe links, e.g. \`openssl rand -base64 32\`)`
+			: null;
+	}
+	if (secret.length < APP_SECRET_MIN_LENGTH) {
+		return `must be at least ${APP_SECRET_MIN_LENGTH} characters (got ${secret.length})`;
+	}
+	if (production && secret === DEV_APP_SECRET) {
+		return 'must not be the development default in production';
+	}
+	return null;
+}
+
+function deepFreeze<T extends object>(value: T): Readonly<T> {
+	for (const child of Object.values(value)) {
+		if (child && typeof child === 'object') deepFreeze(child);
+	}
+	return Object.freeze(value);
+}
+
+/** Validates `env` and builds the configuration, or throws a ConfigError listing every problem. */
+export function loadConfig(env: Env): Readonly<Config> {
+	const parsed = envSchema.safeParse(env);
+	if (!parsed.success) {
+		throw new ConfigError(
+			parsed.error.issues.map((issue) => ({
+				variable: issue.path.map(String).join('.') || '(environment)',
+				message: issue.message
+			}))
+		);
+	}
+	return deepFreeze(parsed.data);
+}
+
+let processConfig: Readonly<Config> | undefined;
+
+/** The process's configuration, read from `process.env` on first use and kept for its lifetime. */
+export function getConfig(): Readonly<Config> {
+	processConfig ??= loadConfig(process.env);
+	return processConfig;
+}
+
+/** Notification timing from `env` when given (tests), otherwise from the process's configuration. */
+export function notificationSettings(env?: Env): NotificationSettings {
+	return (env ? loadConfig(env) : getConfig()).notifications;
+}
+
+/** Email settings from `env` when given (tests), otherwise from the process's configuration. */
+export function emailSettings(env?: Env): EmailSettings {
+	return (env ? loadConfig(env) : getConfig()).email;
 }

@@ -1,5 +1,5 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { emailSettings, notificationSettings } from './config';
+import { getConfig, loadConfig, type Config, type EmailSettings, type Env } from './config';
 import type { Db } from './db';
 import { drainEmailQueue, logTransport, resendTransport, type EmailTransport } from './email/queue';
 import { processDueNotifications } from './messaging/notifications';
@@ -12,9 +12,8 @@ export interface CronResult {
 	retried: number;
 }
 
-/** The transport the environment asks for: Resend with RESEND_API_KEY, otherwise nothing leaves. */
-export function transportFromEnv(env: NodeJS.ProcessEnv = process.env): EmailTransport {
-	const settings = emailSettings(env);
+/** The transport the settings ask for: Resend with RESEND_API_KEY, otherwise nothing leaves. */
+export function emailTransport(settings: EmailSettings = getConfig().email): EmailTransport {
 	return settings.resendApiKey
 		? resendTransport(settings.resendApiKey, settings.resendBaseUrl, settings.sendTimeoutMs)
 		: logTransport;
@@ -23,17 +22,23 @@ export function transportFromEnv(env: NodeJS.ProcessEnv = process.env): EmailTra
 // Stop claiming this long before the budget ends, so the last send can finish inside it.
 const SAFETY_MARGIN_MS = 5_000;
 
-/** One cron run: due notifications become digests in the outbox, then the outbox is drained. */
+/**
+ * One cron run: due notifications become digests in the outbox, then the outbox is drained.
+ * Settings come from the process's configuration, or from `env` when one is given (tests).
+ */
 export async function runMessageNotificationsCron(
 	db: Db,
-	env: NodeJS.ProcessEnv = process.env,
-	transport: EmailTransport = transportFromEnv(env)
+	env?: Env,
+	transport?: EmailTransport
 ): Promise<CronResult> {
-	const notify = notificationSettings(env);
-	const email = emailSettings(env);
-	const deadline = Date.now() + Math.max(1_000, notify.maxRunSeconds * 1000 - SAFETY_MARGIN_MS);
-	const notified = await processDueNotifications(db, notify, email, deadline);
-	const drained = await drainEmailQueue(db, transport, { from: email.from, deadline });
+	const config: Config = env ? loadConfig(env) : getConfig();
+	const deadline =
+		Date.now() + Math.max(1_000, config.cron.maxRunSeconds * 1000 - SAFETY_MARGIN_MS);
+	const notified = await processDueNotifications(db, config.notifications, config.email, deadline);
+	const drained = await drainEmailQueue(db, transport ?? emailTransport(config.email), {
+		from: config.email.from,
+		deadline
+	});
 	return {
 		claimed: notified.claimed,
 		sent: drained.sent,

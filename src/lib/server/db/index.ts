@@ -8,6 +8,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { DEFAULT_PGLITE_DATA_DIR, getConfig, loadConfig, type Env } from '../config';
 import * as schema from './schema';
 
 /** The Drizzle database, whichever driver is behind it; transactions are assignable to it too. */
@@ -35,26 +36,27 @@ export interface Database {
 	): Promise<() => Promise<void>>;
 }
 
-export const DEFAULT_PGLITE_DATA_DIR = '.data/pglite';
+export { DEFAULT_PGLITE_DATA_DIR };
 
-/** DATABASE_URL picks Postgres; without it the embedded PGlite keeps its data in PGLITE_DATA_DIR. */
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): DatabaseConfig {
-	const url = env.DATABASE_URL?.trim();
-	if (url) {
-		const max = Number(env.DATABASE_POOL_SIZE);
-		return {
-			driver: 'postgres',
-			url,
-			maxConnections: Number.isInteger(max) && max > 0 ? max : 10,
-			// Off behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode).
-			prepare: env.DATABASE_PREPARE?.trim() !== 'false'
-		};
-	}
-	return { driver: 'pglite', dataDir: env.PGLITE_DATA_DIR?.trim() || DEFAULT_PGLITE_DATA_DIR };
+/**
+ * The database settings of the validated configuration: the process's (getConfig) by default, or
+ * those of `env` (scripts and tests may pass one). DATABASE_URL picks Postgres, otherwise PGlite.
+ */
+export function configFromEnv(env?: Env): DatabaseConfig {
+	const settings = (env ? loadConfig(env) : getConfig()).database;
+	return settings.driver === 'postgres'
+		? {
+				driver: 'postgres',
+				url: settings.url,
+				maxConnections: settings.maxConnections,
+				// Off behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode).
+				prepare: settings.prepare
+			}
+		: { driver: 'pglite', dataDir: settings.dataDir };
 }
 
 export function migrationsFolder(): string {
-	return path.resolve(process.env.MIGRATIONS_DIR ?? 'drizzle');
+	return path.resolve(getConfig().database.migrationsDir);
 }
 
 // Any fixed number works: it only has to be the same for every instance that migrates this database.

@@ -1,13 +1,15 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { eq } from 'drizzle-orm';
-import { appSecret } from '../config';
+import { getConfig } from '../config';
 import type { Db } from '../db';
 import { users } from '../db/schema';
 
 // A per-user token signed with APP_SECRET: unguessable, needs no table, and still works after
 // the user changes anything but the secret.
 function signature(userId: string): string {
-	return createHmac('sha256', appSecret()).update(`unsubscribe:${userId}`).digest('base64url');
+	return createHmac('sha256', getConfig().secrets.appSecret)
+		.update(`unsubscribe:${userId}`)
+		.digest('base64url');
 }
 
 export function unsubscribeToken(userId: string): string {

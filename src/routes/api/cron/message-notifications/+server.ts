@@ -1,4 +1,5 @@
 import { json } from '@sveltejs/kit';
+import { getConfig } from '$lib/server/config';
 import { isAuthorizedCronCall, runMessageNotificationsCron } from '$lib/server/cron';
 import { getDb } from '$lib/server/db';
 import { errorResponse } from '$lib/server/http/api';
@@ -6,7 +7,7 @@ import type { RequestHandler } from './$types';
 
 // POST for schedulers that can, GET for those that only GET; both need the CRON_SECRET bearer.
 const run: RequestHandler = async ({ request }) => {
-	const secret = process.env.CRON_SECRET?.trim();
+	const secret = getConfig().cron.secret;
 	if (!secret) {
 		return errorResponse(
 			503,

@@ -1,0 +1,187 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, type ConfigProblem, type Env } from './config';
+
+const SECRET = 'a-production-secret-of-32-chars!';
+
+function problemsOf(env: Env): ConfigProblem[] {
+	try {
+		loadConfig(env);
+	} catch (err) {
+		if (err instanceof ConfigError) return err.problems;
+		throw err;
+	}
+	throw new Error('expected the configuration to be invalid');
+}
+
+describe('loadConfig', () => {
+	it('gives the documented defaults for an empty environment', () => {
+		expect(loadConfig({})).toEqual({
+			production: false,
+			database: { driver: 'pglite', dataDir: '.data/pglite', migrationsDir: 'drizzle' },
+			notifications: { delaySeconds: 300, cooldownSeconds: 900 },
+			email: {
+				from: 'Parley <notifications@parley.localhost>',
+				resendApiKey: null,
+				resendBaseUrl: null,
+				sendTimeoutMs: 20_000,
+				publicOrigin: 'http://localhost:5173'
+			},
+			secrets: { appSecret: expect.stringMatching(/^parley-development-/) },
+			cron: { secret: null, maxRunSeconds: 50 },
+			messaging: { editWindowSeconds: 900 }
+		});
+	});
+
+	it('treats blank values as unset', () => {
+		const config = loadConfig({ NOTIFY_DELAY_SECONDS: ' ', DATABASE_URL: '', CRON_SECRET: '' });
+		expect(config.notifications.delaySeconds).toBe(300);
+		expect(config.database.driver).toBe('pglite');
+		expect(config.cron.secret).toBeNull();
+	});
+
+	it('reads every setting that is given', () => {
+		const config = loadConfig({
+			NODE_ENV: 'production',
+			DATABASE_URL: 'postgres://app:pw@db.internal:5432/parley',
+			DATABASE_POOL_SIZE: '25',
+			DATABASE_PREPARE: 'FALSE',
+			MIGRATIONS_DIR: 'sql',
+			APP_SECRET: SECRET,
+			CRON_SECRET: ' cron-token ',
+			NOTIFY_DELAY_SECONDS: '0',
+			NOTIFY_COOLDOWN_SECONDS: '60',
+			CRON_MAX_SECONDS: '30',
+			RESEND_API_KEY: 're_123',
+			RESEND_BASE_URL: 'http://127.0.0.1:9000/',
+			EMAIL_FROM: 'notify@parley.example',
+			EMAIL_SEND_TIMEOUT_MS: '5000',
+			ORIGIN: 'https://parley.example.com/',
+			PUBLIC_ORIGIN: 'https://ignored.example.com',
+			MESSAGE_EDIT_WINDOW_SECONDS: '60'
+		});
+		expect(config).toEqual({
+			production: true,
+			database: {
+				driver: 'postgres',
+				url: 'postgres://app:pw@db.internal:5432/parley',
+				maxConnections: 25,
+				prepare: false,
+				migrationsDir: 'sql'
+			},
+			notifications: { delaySeconds: 0, cooldownSeconds: 60 },
+			email: {
+				from: 'notify@parley.example',
+				resendApiKey: 're_123',
+				resendBaseUrl: 'http://127.0.0.1:9000',
+				sendTimeoutMs: 5000,
+				publicOrigin: 'https://parley.example.com'
+			},
+			secrets: { appSecret: SECRET },
+			cron: { secret: 'cron-token', maxRunSeconds: 30 },
+			messaging: { editWindowSeconds: 60 }
+		});
+	});
+
+	it('accepts the Postgres URLs postgres.js accepts, host lists included', () => {
+		for (const url of [
+			'postgresql://localhost/parley',
+			'postgres://u:p@h1:5432,h2:5433/parley?sslmode=require',
+			'postgres:///parley?host=/var/run/postgresql'
+		]) {
+			expect(loadConfig({ DATABASE_URL: url }).database).toMatchObject({ driver: 'postgres', url });
+		}
+	});
+
+	it('returns a frozen configuration', () => {
+		const config = loadConfig({});
+		expect(Object.isFrozen(config)).toBe(true);
+		expect(Object.isFrozen(config.email)).toBe(true);
+		expect(() => {
+			(config.messaging as { editWindowSeconds: number }).editWindowSeconds = 1;
+		}).toThrow(TypeError);
+	});
+
+	it.each([
+		['NOTIFY_DELAY_SECONDS', 'abc', 'must be a whole number >= 0 (got "abc")'],
+		['NOTIFY_DELAY_SECONDS', '-5', 'must be a whole number >= 0 (got "-5")'],
+		['NOTIFY_COOLDOWN_SECONDS', '1.5', 'must be a whole number >= 0 (got "1.5")'],
+		['CRON_MAX_SECONDS', '0', 'must be a whole number >= 1 (got "0")'],
+		['DATABASE_POOL_SIZE', '0', 'must be a whole number >= 1 (got "0")'],
+		['DATABASE_POOL_SIZE', '10 connections', 'must be a whole number >= 1'],
+		['EMAIL_SEND_TIMEOUT_MS', '50', 'must be a whole number >= 100 (got "50")'],
+		['MESSAGE_EDIT_WINDOW_SECONDS', '15m', 'must be a whole number >= 0 (got "15m")'],
+		['DATABASE_PREPARE', 'maybe', 'must be true or false (got "maybe")'],
+		['DATABASE_URL', 'not a url', 'must be a postgres:// or postgresql:// URL'],
+		['DATABASE_URL', 'mysql://root@localhost/parley', 'must be a postgres:// or postgresql:// URL'],
+		[
+			'DATABASE_URL',
+			'postgres://u@host:99999/parley',
+			'must be a postgres:// or postgresql:// URL'
+		],
+		['RESEND_BASE_URL', 'localhost:9000', 'must be an http:// or https:// URL'],
+		['ORIGIN', 'parley.example.com', 'must be an http:// or https:// URL'],
+		['PUBLIC_ORIGIN', 'ftp://parley.example.com', 'must be an http:// or https:// URL'],
+		['EMAIL_FROM', 'Parley', 'must be an address like'],
+		['APP_SECRET', 'too-short', 'must be at least 32 characters (got 9)']
+	])('rejects %s=%s', (variable, value, message) => {
+		const problems = problemsOf({ [variable]: value });
+		expect(problems).toHaveLength(1);
+		expect(problems[0]?.variable).toBe(variable);
+		expect(problems[0]?.message).toContain(message);
+	});
+
+	it('never echoes a database URL, which carries the password', () => {
+		const [problem] = problemsOf({ DATABASE_URL: 'postgres://app:hunter2@db:port/parley' });
+		expect(problem?.variable).toBe('DATABASE_URL');
+		expect(problem?.message).not.toContain('hunter2');
+	});
+
+	it('reports every problem at once, in one message', () => {
+		const env = {
+			NODE_ENV: 'production',
+			NOTIFY_DELAY_SECONDS: 'abc',
+			DATABASE_POOL_SIZE: '0',
+			DATABASE_PREPARE: 'maybe',
+			ORIGIN: 'nope'
+		};
+		expect(problemsOf(env).map((p) => p.variable)).toEqual([
+			'DATABASE_POOL_SIZE',
+			'DATABASE_PREPARE',
+			'NOTIFY_DELAY_SECONDS',
+			'ORIGIN',
+			'APP_SECRET'
+		]);
+		expect(() => loadConfig(env)).toThrow(
+			/^Parley cannot start: the configuration is invalid:\n {2}- DATABASE_POOL_SIZE: .*\n {2}- DATABASE_PREPARE: .*\n {2}- NOTIFY_DELAY_SECONDS: must be a whole number >= 0 \(got "abc"\)\n {2}- ORIGIN: .*\n {2}- APP_SECRET: required in production/
+		);
+	});
+
+	describe('APP_SECRET', () => {
+		it('is required in production', () => {
+			const [problem, ...rest] = problemsOf({ NODE_ENV: 'production' });
+			expect(rest).toEqual([]);
+			expect(problem).toEqual({
+				variable: 'APP_SECRET',
+				message: expect.stringContaining('required in production')
+			});
+		});
+
+		it('must not be the development default in production', () => {
+			const devSecret = loadConfig({}).secrets.appSecret;
+			const [problem] = problemsOf({ NODE_ENV: 'production', APP_SECRET: devSecret });
+			expect(problem?.variable).toBe('APP_SECRET');
+			expect(problem?.message).toContain('development default');
+		});
+
+		it('is taken as given in production when long enough', () => {
+			expect(loadConfig({ NODE_ENV: 'production', APP_SECRET: SECRET }).secrets.appSecret).toBe(
+				SECRET
+			);
+		});
+
+		it('has a development default outside production', () => {
+			expect(loadConfig({ NODE_ENV: 'development' }).secrets.appSecret).toMatch(/\S{32,}/);
+			expect(loadConfig({ NODE_ENV: 'test' }).production).toBe(false);
+		});
+	});
+});
