@@ -22,12 +22,16 @@ export interface HttpRunSummary extends RunSummary {
 }
 
 export interface HttpScenario {
-	method: 'GET' | 'POST' | 'PUT';
+	method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 	/** Called for every request: rotating paths spread the load over several threads. */
 	path: () => string;
 	cookie: string;
-	body?: string;
+	/** JSON; a function is called for every request (e.g. an edit that changes the text). */
+	body?: string | (() => string);
 }
+
+const bodyOf = (scenario: HttpScenario) =>
+	typeof scenario.body === 'function' ? scenario.body() : scenario.body;
 
 export async function runHttp(
 	baseUrl: string,
@@ -47,8 +51,12 @@ export async function runHttp(
 			{
 				method: scenario.method,
 				headers,
-				body: scenario.body,
-				setupRequest: (request) => ({ ...request, path: scenario.path() }),
+				body: typeof scenario.body === 'string' ? scenario.body : undefined,
+				setupRequest: (request) => ({
+					...request,
+					path: scenario.path(),
+					...(typeof scenario.body === 'function' ? { body: scenario.body() } : {})
+				}),
 				onResponse: (status, body) => {
 					if ((status < 200 || status > 299) && sampleError === undefined) {
 						sampleError = `${status} ${body.slice(0, 300)}`;
@@ -136,7 +144,7 @@ export async function runPaced(
 				sampleError ??= String(error);
 				resolve();
 			});
-			request.end(scenario.body);
+			request.end(bodyOf(scenario));
 		});
 
 	const interval = 1000 / limit.rate;
@@ -184,4 +192,46 @@ export async function runDirect(
 	};
 	await Promise.all(Array.from({ length: limit.connections }, worker));
 	return { ...samples.summary(), sampleError };
+}
+
+export interface PlainRequest {
+	method: HttpScenario['method'];
+	path: string;
+	cookie: string;
+	body?: string;
+}
+
+/**
+ * Untimed set-up over HTTP (e.g. the messages a delete run will delete), `concurrency` at a
+ * time: each 2xx answer's JSON (null for 204), in the order of `requests`. Throws on anything
+ * else, since a run on half-prepared data would measure the wrong thing.
+ */
+export async function requestAll(
+	baseUrl: string,
+	requests: PlainRequest[],
+	concurrency: number
+): Promise<unknown[]> {
+	const answers: unknown[] = new Array(requests.length);
+	let next = 0;
+	const worker = async () => {
+		while (next < requests.length) {
+			const i = next++;
+			const r = requests[i]!;
+			const response = await fetch(`${baseUrl}${r.path}`, {
+				method: r.method,
+				headers: {
+					cookie: r.cookie,
+					accept: 'application/json',
+					...(r.body !== undefined ? { 'content-type': 'application/json' } : {})
+				},
+				body: r.body
+			});
+			const text = await response.text();
+			if (!response.ok)
+				throw new Error(`${r.method} ${r.path}: ${response.status} ${text.slice(0, 300)}`);
+			answers[i] = text ? JSON.parse(text) : null;
+		}
+	};
+	await Promise.all(Array.from({ length: Math.min(concurrency, requests.length) }, worker));
+	return answers;
 }

@@ -6,10 +6,15 @@ import type { HttpRunSummary } from './load';
 import type { CpuShare } from './cpu';
 import { fmtMs, fmtRate, fmtRatio, median, medianOfRuns, type RunSummary } from './stats';
 
+/** Under --baseline: the commit measured beside the working tree, or the working tree. */
+export type Side = 'baseline' | 'current';
+
 export interface ScenarioResult {
 	key: string;
 	name: string;
 	dataset: 'small' | 'large';
+	/** Set when this version answered the probe with 404 or 405: it has no such endpoint. */
+	missing?: string;
 	http: HttpRunSummary[];
 	direct: (RunSummary & { sampleError?: string })[];
 	/** E.g. how many threads a mark-read run left unread. */
@@ -48,7 +53,17 @@ export interface ReportInput {
 	};
 	environment: Environment;
 	datasets: { small: Dataset; large: Dataset };
+	/** The working tree's. */
 	results: ScenarioResult[];
+	baseline?: {
+		ref: string;
+		sha: string;
+		results: ScenarioResult[];
+		/** Migrations of the working tree that the baseline lacks, applied to its copies. */
+		migrationsAdded: string[];
+		/** Migrations of the baseline whose file the working tree changed (not applied again). */
+		migrationsChanged: string[];
+	};
 	invariants: InvariantCheck[];
 	plans: ExplainedOperation[];
 	totalSeconds: number;
@@ -57,6 +72,8 @@ export interface ReportInput {
 export const TARGET_READ_P99_MS = 20;
 export const TARGET_SENDS_PER_S = 500;
 export const TARGET_GROWTH = 1.5;
+/** Under --baseline, a row whose working-tree figure is below this share of the baseline's. */
+export const SLOWER_THAN = 0.9;
 
 const count = (n: number) => n.toLocaleString('en');
 const yes = (ok: boolean) => (ok ? 'yes' : '**no**');
@@ -80,8 +97,121 @@ function datasetRow(label: string, ds: Dataset): string {
 	);
 }
 
+/** Median over the runs of a per-run ratio: run i of one version against run i of the other. */
+function pairedRatio(
+	base: RunSummary[],
+	cur: RunSummary[],
+	ratio: (b: RunSummary, c: RunSummary) => number
+): number {
+	return median(
+		base
+			.slice(0, cur.length)
+			.map((b, i) => ratio(b, cur[i]!))
+			.filter((r) => Number.isFinite(r))
+	);
+}
+
+const flagged = (ratio: number) =>
+	Number.isFinite(ratio) && ratio < SLOWER_THAN
+		? `**below ${SLOWER_THAN.toFixed(2)}x**`
+		: Number.isFinite(ratio)
+			? 'ok'
+			: 'n/a';
+
+function comparisonSection(input: ReportInput): string[] {
+	const baseline = input.baseline!;
+	const out: string[] = [];
+	const short = baseline.sha.slice(0, 10);
+	out.push(`## Against the baseline \`${baseline.ref}\` (${short})`, '');
+	out.push(
+		`Both versions ran their own production build on identical copies of each data set: built ` +
+			`on the baseline's schema, copied with \`CREATE DATABASE … TEMPLATE\`, and the copy ` +
+			`upgraded with the working tree's migrations` +
+			(baseline.migrationsAdded.length
+				? ` (${baseline.migrationsAdded.map((t) => `\`${t}\``).join(', ')})`
+				: ' (none new)') +
+			'. Each run measures one version, then the other (the two take turns going first), ' +
+			'each on its own copy, with the same requests; write runs make the same number of ' +
+			'requests on both. Ratios are the median over the runs of each run pair, all as ' +
+			'"times as fast": req/s working tree ÷ baseline, and latency baseline ÷ working ' +
+			`tree, so above 1 the working tree is faster and below ${SLOWER_THAN.toFixed(2)}x a row ` +
+			'is flagged (on req/s, or on p50 for the paced rows). Latencies in ms, medians of ' +
+			'the runs.',
+		''
+	);
+	if (baseline.migrationsChanged.length) {
+		out.push(
+			`**Migrations changed since the baseline:** ${baseline.migrationsChanged.map((t) => `\`${t}\``).join(', ')}. ` +
+				'An upgraded database does not apply them again, so the working tree ran without ' +
+				'those changes.',
+			''
+		);
+	}
+	out.push(
+		'| Endpoint | Set | req/s baseline | req/s now | req/s ratio | p50 baseline | p50 now | p50 ratio | p99 baseline | p99 now | p99 ratio | non-2xx baseline / now | Verdict |',
+		'| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |'
+	);
+	const below: string[] = [];
+	const dash = '–';
+	for (const cur of input.results) {
+		const base = baseline.results.find((r) => r.key === cur.key && r.dataset === cur.dataset);
+		const rows: { name: string; b?: HttpRunSummary[]; c: HttpRunSummary[]; paced: boolean }[] = [
+			{ name: cur.name, b: base?.http, c: cur.http, paced: false }
+		];
+		if (cur.paced)
+			rows.push({
+				name: `${cur.name}, paced at ${fmtRate(cur.paced.rate)} req/s`,
+				b: base?.paced?.runs,
+				c: cur.paced.runs,
+				paced: true
+			});
+		for (const row of rows) {
+			const c = medianOfRuns(row.c);
+			if (cur.missing) {
+				out.push(
+					`| ${row.name} | ${cur.dataset} | ${dash} | ${dash} | ${dash} | ${dash} | ${dash} | ${dash} | ${dash} | ${dash} | ${dash} | ${dash} | not in the working tree (${cur.missing}) |`
+				);
+				continue;
+			}
+			if (!base || base.missing || !row.b?.length) {
+				out.push(
+					`| ${row.name} | ${cur.dataset} | ${dash} | ${fmtRate(c.perSecond)} | new | ${dash} | ${fmtMs(c.p50)} | new | ${dash} | ${fmtMs(c.p99)} | new | ${dash} / ${notOkText(row.c)} | new${base?.missing ? ` (baseline: ${base.missing})` : ''} |`
+				);
+				continue;
+			}
+			const b = medianOfRuns(row.b);
+			const rate = pairedRatio(row.b, row.c, (x, y) => y.perSecond / x.perSecond);
+			const p50 = pairedRatio(row.b, row.c, (x, y) => x.p50 / y.p50);
+			const p99 = pairedRatio(row.b, row.c, (x, y) => x.p99 / y.p99);
+			const verdict = flagged(row.paced ? p50 : rate);
+			if (verdict !== 'ok' && verdict !== 'n/a') below.push(`${row.name} (${cur.dataset})`);
+			out.push(
+				`| ${row.name} | ${cur.dataset} | ${fmtRate(b.perSecond)} | ${fmtRate(c.perSecond)} | ` +
+					`${row.paced ? dash : fmtRatio(rate)} | ${fmtMs(b.p50)} | ${fmtMs(c.p50)} | ${fmtRatio(p50)} | ` +
+					`${fmtMs(b.p99)} | ${fmtMs(c.p99)} | ${fmtRatio(p99)} | ` +
+					`${notOkText(row.b)} / ${notOkText(row.c)} | ${verdict} |`
+			);
+		}
+	}
+	out.push(
+		'',
+		below.length
+			? `**Below ${SLOWER_THAN.toFixed(2)}x of the baseline:** ${below.join('; ')}.`
+			: `No row below ${SLOWER_THAN.toFixed(2)}x of the baseline.`,
+		'',
+		'The direct (in-process) figures further down are the working tree only: the bench ' +
+			"calls the working tree's domain functions and cannot load the baseline's. Direct runs " +
+			'of the write endpoints ran after every HTTP run of both versions, since their writes ' +
+			"land on the working tree's copy only.",
+		''
+	);
+	return out;
+}
+
 export function buildReport(input: ReportInput): string {
-	const { results, datasets, environment: env, options } = input;
+	const { datasets, environment: env, options } = input;
+	// A row whose endpoint the working tree lacks is listed under the comparison only.
+	const results = input.results.filter((r) => !r.missing);
 	const find = (key: string, dataset: 'small' | 'large') =>
 		results.find((r) => r.key === key && r.dataset === dataset);
 	const large = results.filter((r) => r.dataset === 'large');
@@ -108,6 +238,14 @@ export function buildReport(input: ReportInput): string {
 			`${env.loadAfter.map((l) => l.toFixed(2)).join(' / ')}.`,
 		''
 	);
+	if (input.baseline) out.push(...comparisonSection(input));
+	const notHere = input.results.filter((r) => r.missing);
+	if (notHere.length && !input.baseline) {
+		out.push(
+			`Not measured: ${notHere.map((r) => `${r.name} (the working tree answers ${r.missing})`).join('; ')}.`,
+			''
+		);
+	}
 
 	out.push('## Data sets', '');
 	out.push(
@@ -118,7 +256,7 @@ export function buildReport(input: ReportInput): string {
 		''
 	);
 
-	out.push(`## Endpoints at ${bigN} messages`, '');
+	out.push(`## Endpoints at ${bigN} messages${input.baseline ? ', working tree' : ''}`, '');
 	out.push(
 		'HTTP: the production build driven by autocannon, as the busy provider. Direct: the domain ' +
 			'function behind the endpoint, called in-process through Drizzle and postgres.js by as ' +
@@ -279,9 +417,18 @@ export function buildReport(input: ReportInput): string {
 	out.push('## Every run', '');
 	out.push('req/s · p50 · p99 of each run, in the order they ran.', '');
 	const fmt = (x: RunSummary) => `${fmtRate(x.perSecond)} · ${fmtMs(x.p50)} · ${fmtMs(x.p99)}`;
-	for (const r of results) {
+	const everyRun = input.baseline
+		? [
+				...input.baseline.results
+					.filter((r) => !r.missing)
+					.map((r) => ({ ...r, name: `${r.name}, baseline` })),
+				...results.map((r) => ({ ...r, name: `${r.name}, working tree` }))
+			]
+		: results;
+	for (const r of everyRun) {
 		out.push(
-			`- ${r.name} (${r.dataset}): HTTP ${r.http.map(fmt).join(' | ')}; direct ${r.direct.map(fmt).join(' | ')}` +
+			`- ${r.name} (${r.dataset}): HTTP ${r.http.map(fmt).join(' | ')}` +
+				(r.direct.length ? `; direct ${r.direct.map(fmt).join(' | ')}` : '') +
 				(r.paced ? `; paced HTTP ${r.paced.runs.map(fmt).join(' | ')}` : '')
 		);
 		for (const note of r.notes) out.push(`  - ${note}`);

@@ -6,18 +6,48 @@ import { listMessages, sendMessage } from '../src/lib/server/messaging/messages'
 import { getUnreadCount, markThreadRead } from '../src/lib/server/messaging/read-state';
 import { listInbox } from '../src/lib/server/messaging/threads';
 import type { Dataset } from './dataset';
-import type { HttpScenario } from './load';
+import { requestAll, type HttpScenario, type PlainRequest } from './load';
+
+/** What a scenario's set-up sees of one running version: its server and its sessions. */
+export interface SideContext {
+	baseUrl: string;
+	dataset: Dataset;
+	/** The busy provider's session. */
+	cookie: string;
+	/** A session of the requester of each of the first PREPARED_THREADS busy contracts. */
+	counterpartCookies: string[];
+	concurrency: number;
+}
 
 export interface Scenario {
 	key: string;
 	name: string;
-	/** The same request for every dataset it runs on: reads are compared across sizes. */
-	http: (ds: Dataset, cookie: string) => HttpScenario;
-	direct: (ds: Dataset, db: Db) => (n: number) => Promise<unknown>;
+	/**
+	 * The same request for every dataset it runs on: reads are compared across sizes. `work` is
+	 * what `prepare` returned for this run (empty without it).
+	 */
+	http: (ds: Dataset, cookie: string, work: string[]) => HttpScenario;
+	/** The domain function behind the endpoint, in-process; absent for HTTP-only rows. */
+	direct?: (ds: Dataset, db: Db) => (n: number) => Promise<unknown>;
+	/** Untimed, before each direct run (e.g. the counterpart's messages that mark-read reads). */
+	prepareDirect?: (ds: Dataset, db: Db, count: number) => (n: number) => Promise<unknown>;
+	/**
+	 * Untimed set-up before each HTTP run, through that version's own API so that it works on
+	 * either side of a --baseline comparison; returns the ids the run works through. Such a run
+	 * makes `passes` requests per id (a fixed count) instead of running for --duration.
+	 */
+	prepare?: (side: SideContext, count: number) => Promise<string[]>;
+	passes?: number;
+	/** Changes data: under --baseline both sides of a run make the same number of requests. */
+	writes?: boolean;
+	/** Added by the messaging edit work: a side that answers 404/405 does not have it yet. */
+	optional?: boolean;
 }
 
 export const INBOX_LIMIT = 20;
 export const PAGE_LIMIT = 50;
+/** Threads, or messages, that one run of a prepared scenario goes through. */
+export const PREPARED_THREADS = 2000;
 const BODY = 'Benchmark message: is the drill still available on Saturday?';
 
 export const readScenarios: Scenario[] = [
@@ -50,16 +80,19 @@ export const readScenarios: Scenario[] = [
 	}
 ];
 
-/** Rotates over the busy provider's contracts so that concurrent sends rarely share a thread. */
-function rotate(ds: Dataset): () => string {
+/** Rotates over a list, so that concurrent requests rarely share a thread. */
+function rotate<T>(items: T[]): () => T {
 	let i = 0;
-	return () => ds.busyContracts[i++ % ds.busyContracts.length]!.contractId;
+	return () => items[i++ % items.length]!;
 }
+
+const busyContractIds = (ds: Dataset) => ds.busyContracts.map((c) => c.contractId);
 
 export const sendScenarios: Scenario[] = [
 	{
 		key: 'send-hot',
 		name: 'Send a message, all into one thread',
+		writes: true,
 		http: (ds, cookie) => ({
 			method: 'POST',
 			cookie,
@@ -71,8 +104,9 @@ export const sendScenarios: Scenario[] = [
 	{
 		key: 'send-spread',
 		name: 'Send a message, rotating over the busy threads',
+		writes: true,
 		http: (ds, cookie) => {
-			const next = rotate(ds);
+			const next = rotate(busyContractIds(ds));
 			return {
 				method: 'POST',
 				cookie,
@@ -81,35 +115,131 @@ export const sendScenarios: Scenario[] = [
 			};
 		},
 		direct: (ds, db) => {
-			const next = rotate(ds);
+			const next = rotate(busyContractIds(ds));
 			return () => sendMessage(db, ds.busyProviderId, next(), BODY);
 		}
 	}
 ];
 
-/** Each operation marks one thread read in which the counterpart has just written (see run.ts). */
+const COUNTERPART_BODY = 'New message for the read test.';
+
+/** The requester of each of the first `count` busy threads writes one message; their ids. */
+async function counterpartSends(side: SideContext, count: number): Promise<string[]> {
+	const contracts = side.dataset.busyContracts.slice(0, count);
+	const answers = await requestAll(
+		side.baseUrl,
+		contracts.map((c, i): PlainRequest => ({
+			method: 'POST',
+			path: `/api/contracts/${c.contractId}/messages`,
+			cookie: side.counterpartCookies[i]!,
+			body: JSON.stringify({ body: COUNTERPART_BODY })
+		})),
+		side.concurrency
+	);
+	return answers.map((a) => (a as { id: string }).id);
+}
+
+/** The busy provider writes one message into each of the first `count` busy threads; their ids. */
+async function ownSends(side: SideContext, count: number): Promise<string[]> {
+	const answers = await requestAll(
+		side.baseUrl,
+		side.dataset.busyContracts.slice(0, count).map((c): PlainRequest => ({
+			method: 'POST',
+			path: `/api/contracts/${c.contractId}/messages`,
+			cookie: side.cookie,
+			body: JSON.stringify({ body: BODY })
+		})),
+		side.concurrency
+	);
+	return answers.map((a) => (a as { id: string }).id);
+}
+
+/**
+ * Each request marks one thread read in which the counterpart has just written: mark-read does
+ * real work only once per thread, so each run first has the counterpart of PREPARED_THREADS
+ * threads write one message, then marks each of those threads read exactly once.
+ */
 export const markReadScenario: Scenario = {
 	key: 'mark-read',
 	name: 'Mark a thread read (one new message each)',
-	http: (ds, cookie) => {
-		const next = rotate(ds);
+	writes: true,
+	passes: 1,
+	prepare: async (side, count) => {
+		await counterpartSends(side, count);
+		return busyContractIds(side.dataset).slice(0, count);
+	},
+	http: (_ds, cookie, work) => {
+		const next = rotate(work);
 		return { method: 'PUT', cookie, path: () => `/api/contracts/${next()}/thread/read` };
 	},
+	prepareDirect: (ds, db) => (n) => {
+		const contract = ds.busyContracts[n % ds.busyContracts.length]!;
+		return sendMessage(db, contract.requesterId, contract.contractId, COUNTERPART_BODY);
+	},
 	direct: (ds, db) => {
-		const next = rotate(ds);
+		const next = rotate(busyContractIds(ds));
 		return () => markThreadRead(db, ds.busyProviderId, next());
 	}
 };
 
-/** Makes every busy thread unread for the busy provider: its requester writes one message. */
-export function counterpartWrites(ds: Dataset, db: Db): (n: number) => Promise<unknown> {
-	return (n) => {
-		const contract = ds.busyContracts[n % ds.busyContracts.length]!;
-		return sendMessage(
-			db,
-			contract.requesterId,
-			contract.contractId,
-			'New message for the read test.'
-		);
-	};
-}
+/** Only the sender may edit or delete, soon after sending: each run sends its own first. */
+export const editScenarios: Scenario[] = [
+	{
+		key: 'edit',
+		name: 'Edit a message (own, just sent; each twice)',
+		writes: true,
+		optional: true,
+		passes: 2,
+		prepare: ownSends,
+		http: (_ds, cookie, work) => {
+			const next = rotate(work);
+			let n = 0;
+			return {
+				method: 'PATCH',
+				cookie,
+				body: () => JSON.stringify({ body: `${BODY} (edited, ${++n})` }),
+				path: () => `/api/messages/${next()}`
+			};
+		}
+	},
+	{
+		key: 'delete',
+		name: 'Delete a message (own, just sent; each once)',
+		writes: true,
+		optional: true,
+		passes: 1,
+		prepare: ownSends,
+		http: (_ds, cookie, work) => {
+			const next = rotate(work);
+			return { method: 'DELETE', cookie, path: () => `/api/messages/${next()}` };
+		}
+	},
+	{
+		key: 'mark-unread',
+		name: "Mark the counterpart's new message unread (thread read first)",
+		writes: true,
+		optional: true,
+		passes: 1,
+		// The counterpart writes one message per thread, the busy provider reads the thread, then
+		// each request moves the watermark back before that message.
+		prepare: async (side, count) => {
+			const ids = await counterpartSends(side, count);
+			await requestAll(
+				side.baseUrl,
+				busyContractIds(side.dataset)
+					.slice(0, count)
+					.map((id): PlainRequest => ({
+						method: 'PUT',
+						path: `/api/contracts/${id}/thread/read`,
+						cookie: side.cookie
+					})),
+				side.concurrency
+			);
+			return ids;
+		},
+		http: (_ds, cookie, work) => {
+			const next = rotate(work);
+			return { method: 'PUT', cookie, path: () => `/api/messages/${next()}/unread` };
+		}
+	}
+];
