@@ -226,12 +226,13 @@ CREATE OR REPLACE FUNCTION parley_edit_message(
 	p_user_id uuid,
 	p_body text,
 	p_window_seconds integer
-) RETURNS TABLE (message json, thread_id uuid, live_payload text)
+) RETURNS TABLE (message json, contract_id uuid, live_payload text)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
 	v_message messages;
 	v_status text;
+	v_contract_id uuid;
 BEGIN
 	SELECT m.* INTO v_message
 	FROM messages m
@@ -250,13 +251,14 @@ BEGIN
 	IF v_message.created_at < now() - make_interval(secs => p_window_seconds) THEN
 		RAISE EXCEPTION 'message % can no longer be edited', p_message_id USING ERRCODE = 'PRWIN';
 	END IF;
-	SELECT t.status INTO v_status FROM message_threads t WHERE t.id = v_message.thread_id;
+	SELECT t.status, t.contract_id INTO v_status, v_contract_id
+	FROM message_threads t WHERE t.id = v_message.thread_id;
 	IF v_status = 'closed' THEN
 		RAISE EXCEPTION 'thread % is closed', v_message.thread_id USING ERRCODE = 'PR409';
 	END IF;
 
 	IF v_message.body = p_body THEN
-		RETURN QUERY SELECT parley_message_row(p_message_id, p_user_id), v_message.thread_id, NULL::text;
+		RETURN QUERY SELECT parley_message_row(p_message_id, p_user_id), v_contract_id, NULL::text;
 		RETURN;
 	END IF;
 	INSERT INTO message_edits (message_id, previous_body) VALUES (p_message_id, v_message.body);
@@ -265,7 +267,7 @@ BEGIN
 	SELECT p.user_id, 'message.updated', p.thread_id, p_message_id, p_user_id, v_message.seq
 	FROM message_thread_participants p
 	WHERE p.thread_id = v_message.thread_id;
-	RETURN QUERY SELECT parley_message_row(p_message_id, p_user_id), v_message.thread_id,
+	RETURN QUERY SELECT parley_message_row(p_message_id, p_user_id), v_contract_id,
 		parley_live_payload(v_message.thread_id);
 END
 $$;

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { transitionContract } from '../src/lib/server/contracts';
 import { openStream } from '../src/lib/server/http/messaging-api';
 import { LiveHub, REPLAY_LIMIT } from '../src/lib/server/live/hub';
-import { sendMessage } from '../src/lib/server/messaging/messages';
+import { send } from './helpers/messaging';
 import { markThreadRead } from '../src/lib/server/messaging/read-state';
 import type { SessionUser } from '../src/lib/server/auth';
 import { useTestDatabase } from './helpers/db';
@@ -47,7 +47,7 @@ describe('the live stream', () => {
 		expect(p.events).toBeDefined();
 		await p.waitFor((e) => e.some((x) => x.event === 'unread.changed'));
 
-		const message = (await sendMessage(t.db, requester.id, contract.id, 'Live hello'))!;
+		const message = (await send(t.db, requester.id, contract.id, 'Live hello'))!;
 		await p.waitFor((e) => e.some((x) => x.event === 'message.created'));
 		const created = p.events.find((x) => x.event === 'message.created')!;
 		expect(created.id).toMatch(/^\d+$/);
@@ -100,13 +100,13 @@ describe('the live stream', () => {
 		const hub = newHub();
 		const { requester, provider, contract } = await makeWorld(t.db);
 		const first = (await connect(hub, provider)).stream!;
-		await sendMessage(t.db, requester.id, contract.id, 'one');
+		await send(t.db, requester.id, contract.id, 'one');
 		await first.waitFor((e) => e.some((x) => x.event === 'message.created'));
 		const lastId = first.events.find((x) => x.event === 'message.created')!.id!;
 		await first.close();
 
-		await sendMessage(t.db, requester.id, contract.id, 'two');
-		await sendMessage(t.db, requester.id, contract.id, 'three');
+		await send(t.db, requester.id, contract.id, 'two');
+		await send(t.db, requester.id, contract.id, 'three');
 		const again = (await connect(hub, provider, lastId)).stream!;
 		await again.waitFor((e) => e.filter((x) => x.event === 'message.created').length === 2);
 		expect(
@@ -119,7 +119,7 @@ describe('the live stream', () => {
 		const lastBeforeFlood = lastId;
 		// One event per send for the provider: the requester's sends mark nothing but their own.
 		for (let i = 0; i < REPLAY_LIMIT + 1; i++)
-			await sendMessage(t.db, requester.id, contract.id, `flood ${i}`);
+			await send(t.db, requester.id, contract.id, `flood ${i}`);
 		const flooded = (await connect(hub, provider, lastBeforeFlood)).stream!;
 		await flooded.waitFor((e) => e.some((x) => x.event === 'resync'));
 		expect(flooded.events.some((x) => x.event === 'message.created')).toBe(false);
@@ -136,7 +136,7 @@ describe('the live stream', () => {
 			for (let i = 0; i < 200; i++)
 				streams.push((await connect(hub, i % 2 ? provider : requester)).stream!);
 			expect(hub.size).toBe(200);
-			await sendMessage(t.db, requester.id, contract.id, 'to everyone');
+			await send(t.db, requester.id, contract.id, 'to everyone');
 			await Promise.all(
 				streams.map((s) => s.waitFor((e) => e.some((x) => x.event === 'unread.changed')))
 			);

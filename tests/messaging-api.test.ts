@@ -21,7 +21,7 @@ import {
 } from '../src/lib/server/http/messaging-api';
 import type { SessionUser } from '../src/lib/server/auth';
 import type { ApiEvent } from '../src/lib/server/http/contracts-api';
-import { sendMessage } from '../src/lib/server/messaging/messages';
+import { send } from './helpers/messaging';
 import { useTestDatabase } from './helpers/db';
 import { apiEvent, makeWorld } from './helpers/fixtures';
 
@@ -59,7 +59,7 @@ function endpoints(world: World, messageId: string) {
 describe('authorization matrix', () => {
 	it('answers 401 without a session on every endpoint', async () => {
 		const world = await makeWorld(t.db);
-		const message = (await sendMessage(t.db, world.requester.id, world.contract.id, 'Hello'))!;
+		const message = (await send(t.db, world.requester.id, world.contract.id, 'Hello'))!;
 		const all: [string, Handler, ApiEvent][] = [
 			...endpoints(world, message.id).map(
 				([n, h, e]) => [n, h, e(null)] as [string, Handler, ApiEvent]
@@ -77,7 +77,7 @@ describe('authorization matrix', () => {
 
 	it('answers 404 to a signed-in stranger on every endpoint of the contract, and changes nothing', async () => {
 		const world = await makeWorld(t.db);
-		const message = (await sendMessage(t.db, world.requester.id, world.contract.id, 'Private'))!;
+		const message = (await send(t.db, world.requester.id, world.contract.id, 'Private'))!;
 		for (const [name, handler, event] of endpoints(world, message.id)) {
 			const response = await handler(t.db, event(world.stranger));
 			expect(response.status, name).toBe(404);
@@ -122,7 +122,7 @@ describe('authorization matrix', () => {
 
 	it('lets both parties use every endpoint', async () => {
 		const world = await makeWorld(t.db);
-		const message = (await sendMessage(t.db, world.requester.id, world.contract.id, 'Hello'))!;
+		const message = (await send(t.db, world.requester.id, world.contract.id, 'Hello'))!;
 		for (const party of [world.requester, world.provider]) {
 			for (const [name, handler, event] of endpoints(world, message.id)) {
 				const response = await handler(t.db, event(party));
@@ -212,7 +212,7 @@ describe('sending', () => {
 	it('refuses posting into a closed thread with 409, and reopens a resolved one', async () => {
 		const { requester, provider, contract } = await makeWorld(t.db);
 		const params = { id: contract.id };
-		await sendMessage(t.db, requester.id, contract.id, 'Hello');
+		await send(t.db, requester.id, contract.id, 'Hello');
 		const resolved = await patchThread(
 			t.db,
 			apiEvent(provider, { method: 'PATCH', params, json: { status: 'resolved' } })
@@ -257,7 +257,7 @@ describe('reading', () => {
 		const before = await getThread(t.db, apiEvent(requester, { params }));
 		expect(before.status).toBe(404);
 		expect((await before.json()).error.message).toBe('This contract has no messages yet.');
-		await sendMessage(t.db, requester.id, contract.id, 'Hi Paul');
+		await send(t.db, requester.id, contract.id, 'Hi Paul');
 		const thread = threadSchema.parse(
 			await (await getThread(t.db, apiEvent(provider, { params }))).json()
 		);
@@ -275,9 +275,9 @@ describe('reading', () => {
 	it('marks read idempotently and reports receipts to the sender', async () => {
 		const { requester, provider, contract } = await makeWorld(t.db);
 		const params = { id: contract.id };
-		const first = (await sendMessage(t.db, requester.id, contract.id, 'one'))!;
-		const second = (await sendMessage(t.db, requester.id, contract.id, 'two'))!;
-		await sendMessage(t.db, requester.id, contract.id, 'three');
+		const first = (await send(t.db, requester.id, contract.id, 'one'))!;
+		const second = (await send(t.db, requester.id, contract.id, 'two'))!;
+		await send(t.db, requester.id, contract.id, 'three');
 		expect(await (await getUnread(t.db, apiEvent(provider))).json()).toEqual({ count: 3 });
 
 		// Reading the second marks the first too.
@@ -321,7 +321,7 @@ describe('reading', () => {
 		const { requester, provider, contract } = await makeWorld(t.db);
 		const params = { id: contract.id };
 		for (let i = 1; i <= 25; i++) {
-			await sendMessage(t.db, i % 2 ? requester.id : provider.id, contract.id, `m${i}`);
+			await send(t.db, i % 2 ? requester.id : provider.id, contract.id, `m${i}`);
 		}
 		const seen: string[] = [];
 		let cursor: string | null = null;
@@ -335,7 +335,7 @@ describe('reading', () => {
 			seen.unshift(...page.messages.map((m) => m.body));
 			cursor = page.nextCursor;
 			// New messages keep arriving between pages.
-			await sendMessage(t.db, provider.id, contract.id, `new${++round}`);
+			await send(t.db, provider.id, contract.id, `new${++round}`);
 		} while (cursor);
 		expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => `m${i + 1}`));
 	});
@@ -373,10 +373,10 @@ describe('inbox', () => {
 			worlds.push({ ...w, contract, requester: shared.requester });
 		}
 		for (const [i, w] of worlds.entries()) {
-			await sendMessage(t.db, w.provider.id, w.contract.id, `hello ${i}`);
+			await send(t.db, w.provider.id, w.contract.id, `hello ${i}`);
 		}
 		// Activity in the first thread moves it to the top.
-		await sendMessage(t.db, shared.requester.id, shared.contract.id, 'bump');
+		await send(t.db, shared.requester.id, shared.contract.id, 'bump');
 
 		const pages = [];
 		let cursor: string | null = null;
@@ -413,7 +413,7 @@ describe('inbox', () => {
 
 	it('previews the first 140 characters', async () => {
 		const { requester, provider, contract } = await makeWorld(t.db);
-		await sendMessage(t.db, requester.id, contract.id, 'é'.repeat(200));
+		await send(t.db, requester.id, contract.id, 'é'.repeat(200));
 		const inbox = inboxPageSchema.parse(await (await getInbox(t.db, apiEvent(provider))).json());
 		expect(inbox.threads[0]!.lastMessage!.body).toBe('é'.repeat(140));
 	});
@@ -422,8 +422,8 @@ describe('inbox', () => {
 describe('response metrics endpoint', () => {
 	it('is readable by any signed-in user and reveals no content', async () => {
 		const { requester, provider, stranger, contract } = await makeWorld(t.db);
-		await sendMessage(t.db, requester.id, contract.id, 'secret question');
-		await sendMessage(t.db, provider.id, contract.id, 'secret answer');
+		await send(t.db, requester.id, contract.id, 'secret question');
+		await send(t.db, provider.id, contract.id, 'secret answer');
 		const response = await getResponseMetrics(
 			t.db,
 			apiEvent(stranger, { params: { userId: provider.id } })

@@ -11,14 +11,15 @@ import {
 	messageThreads,
 	messages
 } from '../src/lib/server/db/schema';
-import { listMessages, sendMessage } from '../src/lib/server/messaging/messages';
+import { listMessages } from '../src/lib/server/messaging';
+import { send } from './helpers/messaging';
 import { getProviderResponseMetrics } from '../src/lib/server/messaging/metrics';
 import {
 	getUnreadCount,
 	markMessageRead,
 	markThreadRead
 } from '../src/lib/server/messaging/read-state';
-import { ThreadClosedError, getThreadForContract } from '../src/lib/server/messaging/threads';
+import { ThreadClosedError, getThreadForContract } from '../src/lib/server/messaging';
 import { onPostgres, useTestDatabase } from './helpers/db';
 import { makeUser, makeWorld } from './helpers/fixtures';
 
@@ -28,8 +29,8 @@ describe('threads', () => {
 	it('creates one thread when both parties post first at the same instant', async () => {
 		const { requester, provider, contract } = await makeWorld(t.db);
 		const results = await Promise.all([
-			sendMessage(t.db, requester.id, contract.id, 'from the renter'),
-			sendMessage(t.db, provider.id, contract.id, 'from the provider')
+			send(t.db, requester.id, contract.id, 'from the renter'),
+			send(t.db, provider.id, contract.id, 'from the provider')
 		]);
 		expect(results.every((m) => m !== null)).toBe(true);
 		const threads = await t.db
@@ -68,7 +69,7 @@ describe('threads', () => {
 
 	it('sends the microsecond timestamps it stores as milliseconds, in the thread and its messages', async () => {
 		const { requester, provider, contract } = await makeWorld(t.db);
-		const sent = (await sendMessage(t.db, requester.id, contract.id, 'hello'))!;
+		const sent = (await send(t.db, requester.id, contract.id, 'hello'))!;
 		await t.db.execute(
 			sql`update messages set created_at = '2026-03-04 05:06:07.999999+00' where id = ${sent.id}`
 		);
@@ -84,7 +85,7 @@ describe('threads', () => {
 
 	it('refuses a sender who is not a party', async () => {
 		const { stranger, contract } = await makeWorld(t.db);
-		expect(await sendMessage(t.db, stranger.id, contract.id, 'let me in')).toBeNull();
+		expect(await send(t.db, stranger.id, contract.id, 'let me in')).toBeNull();
 		expect(await t.db.select().from(messageThreads)).toHaveLength(0);
 	});
 });
@@ -92,10 +93,10 @@ describe('threads', () => {
 describe('read state', () => {
 	it('never counts my own messages as unread, and sending reads what came before', async () => {
 		const { requester, provider, contract } = await makeWorld(t.db);
-		await sendMessage(t.db, provider.id, contract.id, 'p1');
-		await sendMessage(t.db, provider.id, contract.id, 'p2');
+		await send(t.db, provider.id, contract.id, 'p1');
+		await send(t.db, provider.id, contract.id, 'p2');
 		expect(await getUnreadCount(t.db, requester.id)).toBe(2);
-		await sendMessage(t.db, requester.id, contract.id, 'r1');
+		await send(t.db, requester.id, contract.id, 'r1');
 		expect(await getUnreadCount(t.db, requester.id)).toBe(0);
 		expect(await getUnreadCount(t.db, provider.id)).toBe(1);
 		const page = (await listMessages(t.db, requester.id, contract.id, { limit: 50 }))!;
@@ -121,8 +122,8 @@ describe('read state', () => {
 					.from(liveEvents)
 					.orderBy(liveEvents.id)
 			).map((e) => `${e.kind}@${e.seq} for ${e.userId === requester.id ? 'R' : 'P'}`);
-		await sendMessage(t.db, provider.id, contract.id, 'p1');
-		await sendMessage(t.db, provider.id, contract.id, 'p2');
+		await send(t.db, provider.id, contract.id, 'p1');
+		await send(t.db, provider.id, contract.id, 'p2');
 		// The provider's sends read only the provider's own messages: nothing new was seen.
 		expect((await kinds()).sort()).toEqual([
 			'message.created@1 for P',
@@ -131,7 +132,7 @@ describe('read state', () => {
 			'message.created@2 for R'
 		]);
 		await t.db.delete(liveEvents);
-		await sendMessage(t.db, requester.id, contract.id, 'r1');
+		await send(t.db, requester.id, contract.id, 'r1');
 		// The requester's reply saw p1 and p2: the provider's "Seen" must change.
 		expect((await kinds()).sort()).toEqual([
 			'message.created@3 for P',
@@ -145,7 +146,7 @@ describe('read state', () => {
 		const { requester, provider, contract } = await makeWorld(t.db);
 		const sent = [];
 		for (const body of ['a', 'b', 'c', 'd'])
-			sent.push((await sendMessage(t.db, requester.id, contract.id, body))!);
+			sent.push((await send(t.db, requester.id, contract.id, body))!);
 		expect(await markMessageRead(t.db, provider.id, sent[2]!.id)).toBe(3);
 		expect(await markMessageRead(t.db, provider.id, sent[2]!.id)).toBe(0);
 		expect(await markMessageRead(t.db, provider.id, sent[0]!.id)).toBe(0);
@@ -181,7 +182,7 @@ describe('system messages', () => {
 describe('notifications queue', () => {
 	it('writes one pending row per human recipient in the same transaction as the message', async () => {
 		const { requester, provider, contract } = await makeWorld(t.db);
-		const message = (await sendMessage(t.db, requester.id, contract.id, 'Hello'))!;
+		const message = (await send(t.db, requester.id, contract.id, 'Hello'))!;
 		const rows = await t.db.select().from(messageNotifications);
 		expect(rows).toEqual([
 			expect.objectContaining({
@@ -195,7 +196,7 @@ describe('notifications queue', () => {
 		]);
 		// A message refused by validation at the database (closed thread) leaves no row behind.
 		await t.db.update(messageThreads).set({ status: 'closed' });
-		await expect(sendMessage(t.db, provider.id, contract.id, 'late')).rejects.toBeInstanceOf(
+		await expect(send(t.db, provider.id, contract.id, 'late')).rejects.toBeInstanceOf(
 			ThreadClosedError
 		);
 		expect(await t.db.select().from(messageNotifications)).toHaveLength(1);
@@ -232,9 +233,7 @@ describe('unread_count under concurrency', () => {
 			const kind = random(10);
 			if (kind < 5) {
 				tasks.push(
-					sendMessage(t.db, user, pair.contractId, `message ${i}`).then(
-						(m) => m && sentIds.push(m.id)
-					)
+					send(t.db, user, pair.contractId, `message ${i}`).then((m) => m && sentIds.push(m.id))
 				);
 			} else if (kind < 8) {
 				tasks.push(markThreadRead(t.db, user, pair.contractId));
@@ -317,30 +316,30 @@ describe('provider response metrics', () => {
 
 		// 1: answered after 2 hours.
 		const a = await contractFor();
-		await sendMessage(t.db, a.renter.id, a.contract.id, 'q', { at: ago(10) });
-		await sendMessage(t.db, provider.id, a.contract.id, 'a', { at: ago(8) });
+		await send(t.db, a.renter.id, a.contract.id, 'q', { at: ago(10) });
+		await send(t.db, provider.id, a.contract.id, 'a', { at: ago(8) });
 		// 2: the provider wrote first; the renter's first message in the window is answered 24 h later.
 		const b = await contractFor();
-		await sendMessage(t.db, provider.id, b.contract.id, 'welcome', { at: ago(5 * 24) });
-		await sendMessage(t.db, b.renter.id, b.contract.id, 'q', { at: ago(4 * 24) });
-		await sendMessage(t.db, b.renter.id, b.contract.id, 'q again', { at: ago(3.5 * 24) });
-		await sendMessage(t.db, provider.id, b.contract.id, 'a', { at: ago(3 * 24) });
+		await send(t.db, provider.id, b.contract.id, 'welcome', { at: ago(5 * 24) });
+		await send(t.db, b.renter.id, b.contract.id, 'q', { at: ago(4 * 24) });
+		await send(t.db, b.renter.id, b.contract.id, 'q again', { at: ago(3.5 * 24) });
+		await send(t.db, provider.id, b.contract.id, 'a', { at: ago(3 * 24) });
 		// 3: only a system message followed: not a response.
 		const c = await contractFor();
-		await sendMessage(t.db, c.renter.id, c.contract.id, 'q', { at: ago(30) });
+		await send(t.db, c.renter.id, c.contract.id, 'q', { at: ago(30) });
 		await transitionContract(t.db, provider.id, c.contract.id, 'accept');
 		// 4: entirely outside a 30-day window.
 		const d = await contractFor();
-		await sendMessage(t.db, d.renter.id, d.contract.id, 'old q', { at: ago(40 * 24) });
-		await sendMessage(t.db, provider.id, d.contract.id, 'old a', { at: ago(39 * 24) });
+		await send(t.db, d.renter.id, d.contract.id, 'old q', { at: ago(40 * 24) });
+		await send(t.db, provider.id, d.contract.id, 'old a', { at: ago(39 * 24) });
 		// 5: answered after 30 hours.
 		const e = await contractFor();
-		await sendMessage(t.db, e.renter.id, e.contract.id, 'q', { at: ago(40) });
-		await sendMessage(t.db, provider.id, e.contract.id, 'a', { at: ago(10) });
+		await send(t.db, e.renter.id, e.contract.id, 'q', { at: ago(40) });
+		await send(t.db, provider.id, e.contract.id, 'a', { at: ago(10) });
 		// 6: the provider only wrote before the renter, never after.
 		const f = await contractFor();
-		await sendMessage(t.db, provider.id, f.contract.id, 'hello?', { at: ago(50) });
-		await sendMessage(t.db, f.renter.id, f.contract.id, 'late reply', { at: ago(1) });
+		await send(t.db, provider.id, f.contract.id, 'hello?', { at: ago(50) });
+		await send(t.db, f.renter.id, f.contract.id, 'late reply', { at: ago(1) });
 
 		const m30 = await getProviderResponseMetrics(t.db, provider.id, 30);
 		expect(m30).toMatchObject({
@@ -377,7 +376,7 @@ describe('provider response metrics', () => {
 
 	it('does not count a thread where only the provider wrote', async () => {
 		const { provider, contract } = await makeWorld(t.db);
-		await sendMessage(t.db, provider.id, contract.id, 'hi');
+		await send(t.db, provider.id, contract.id, 'hi');
 		const metrics = await getProviderResponseMetrics(t.db, provider.id, 30);
 		expect(metrics.totalThreads).toBe(0);
 		const participants = await t.db

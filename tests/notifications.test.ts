@@ -8,7 +8,7 @@ import { emailSettings, notificationSettings } from '../src/lib/server/config';
 import { MAX_ATTEMPTS } from '../src/lib/server/email/queue';
 import { processDueNotifications } from '../src/lib/server/messaging/notifications';
 import { setEmailNotifications, verifyUnsubscribeToken } from '../src/lib/server/email/unsubscribe';
-import { sendMessage } from '../src/lib/server/messaging/messages';
+import { send } from './helpers/messaging';
 import { markThreadRead } from '../src/lib/server/messaging/read-state';
 import { createOffering } from '../src/lib/server/offerings';
 import { onPostgres, useTestDatabase } from './helpers/db';
@@ -45,7 +45,7 @@ const dueNow = () => t.db.update(emailQueue).set({ nextAttemptAt: new Date(Date.
 describe('the notification step', () => {
 	it('waits NOTIFY_DELAY_SECONDS after the message', async () => {
 		const { requester, contract } = await makeWorld(t.db);
-		await sendMessage(t.db, requester.id, contract.id, 'Hello');
+		await send(t.db, requester.id, contract.id, 'Hello');
 		expect(await cron({ NOTIFY_DELAY_SECONDS: '300' })).toMatchObject({ claimed: 0, sent: 0 });
 		expect(fake.requests).toHaveLength(0);
 		await t.db.update(messageNotifications).set({ createdAt: new Date(Date.now() - 301_000) });
@@ -55,8 +55,7 @@ describe('the notification step', () => {
 
 	it('sends one digest for a burst, listing up to 5 messages and "and N more"', async () => {
 		const { requester, provider, contract } = await makeWorld(t.db);
-		for (let i = 1; i <= 7; i++)
-			await sendMessage(t.db, requester.id, contract.id, `Question ${i}`);
+		for (let i = 1; i <= 7; i++) await send(t.db, requester.id, contract.id, `Question ${i}`);
 		expect(await cron()).toEqual({ claimed: 7, sent: 1, skipped: 0, failed: 0, retried: 0 });
 		expect(fake.requests).toHaveLength(1);
 		const request = fake.requests[0]!;
@@ -88,10 +87,10 @@ describe('the notification step', () => {
 
 	it('skips messages the recipient has read, and recipients who turned email off', async () => {
 		const a = await makeWorld(t.db);
-		await sendMessage(t.db, a.requester.id, a.contract.id, 'Read in time');
+		await send(t.db, a.requester.id, a.contract.id, 'Read in time');
 		await markThreadRead(t.db, a.provider.id, a.contract.id);
 		const b = await makeWorld(t.db);
-		await sendMessage(t.db, b.requester.id, b.contract.id, 'Nobody wants email');
+		await send(t.db, b.requester.id, b.contract.id, 'Nobody wants email');
 		await setEmailNotifications(t.db, b.provider.id, false);
 		expect(await cron()).toMatchObject({ claimed: 2, skipped: 2, sent: 0 });
 		expect(fake.requests).toHaveLength(0);
@@ -111,9 +110,9 @@ describe('the notification step', () => {
 
 	it('sends at most one email per recipient and thread per cooldown', async () => {
 		const { requester, contract } = await makeWorld(t.db);
-		await sendMessage(t.db, requester.id, contract.id, 'first');
+		await send(t.db, requester.id, contract.id, 'first');
 		expect((await cron()).sent).toBe(1);
-		await sendMessage(t.db, requester.id, contract.id, 'second');
+		await send(t.db, requester.id, contract.id, 'second');
 		expect(await cron()).toMatchObject({ claimed: 0, sent: 0 });
 		expect(fake.requests).toHaveLength(1);
 		// Once the cooldown has passed, the waiting message goes out.
@@ -148,7 +147,7 @@ describe('the notification step', () => {
 			monthlyPrice: 1
 		});
 		const contract = (await rentOffering(t.db, requester.id, offering.id))!;
-		await sendMessage(
+		await send(
 			t.db,
 			requester.id,
 			contract.id,
@@ -169,12 +168,7 @@ describe('the notification step', () => {
 	it('cuts previews at 200 characters without splitting an emoji', async () => {
 		const { requester, contract } = await makeWorld(t.db);
 		const family = '👨‍👩‍👧‍👦';
-		await sendMessage(
-			t.db,
-			requester.id,
-			contract.id,
-			'a'.repeat(199) + family + 'tail that is cut'
-		);
+		await send(t.db, requester.id, contract.id, 'a'.repeat(199) + family + 'tail that is cut');
 		await cron();
 		const html = String(fake.requests[0]!.body.html);
 		expect(html).toContain('a'.repeat(199) + family + '…');
@@ -186,7 +180,7 @@ describe('the notification step', () => {
 describe('the email queue', () => {
 	async function queueOne() {
 		const { requester, contract } = await makeWorld(t.db);
-		await sendMessage(t.db, requester.id, contract.id, 'Hello');
+		await send(t.db, requester.id, contract.id, 'Hello');
 	}
 
 	it('retries a 429 after retry-after, then succeeds with the same idempotency key', async () => {
@@ -284,8 +278,7 @@ describe('the email queue', () => {
 		for (let i = 0; i < threads; i++) worlds.push(await makeWorld(t.db));
 		await t.db.execute(sql`select 1`);
 		for (const w of worlds) {
-			for (let j = 0; j < perThread; j++)
-				await sendMessage(t.db, w.requester.id, w.contract.id, `m${j}`);
+			for (let j = 0; j < perThread; j++) await send(t.db, w.requester.id, w.contract.id, `m${j}`);
 		}
 		const runs = await Promise.all(Array.from({ length: 16 }, () => cron()));
 		const total = runs.reduce(

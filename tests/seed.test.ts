@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { authenticate } from '../src/lib/server/auth';
 import { listContractsForUser } from '../src/lib/server/contracts';
-import { listMessages } from '../src/lib/server/messaging/messages';
+import { listMessages } from '../src/lib/server/messaging';
 import { getUnreadCount } from '../src/lib/server/messaging/read-state';
 import { offerings, users } from '../src/lib/server/db/schema';
 import { listOfferings } from '../src/lib/server/offerings';

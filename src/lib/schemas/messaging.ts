@@ -132,6 +132,7 @@ export const threadSchema = z
 				senderName: z.string().nullable(),
 				senderRole: z.enum(SENDER_ROLES),
 				createdAt: isoDate,
+				deleted: z.boolean().meta({ description: 'Deleted by its sender; the body is empty.' }),
 				isOwn: z.boolean().meta({ description: 'Whether the caller wrote it.' })
 			})
 			.nullable(),

@@ -1,12 +1,12 @@
-import { and, asc, desc, eq, inArray, or } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { describeContractEvent } from '$lib/contract-text';
 import type { ContractAction } from '$lib/schemas/contracts';
 import type { Db } from './db';
 import { DomainError } from './errors';
 import { contractEvents, contracts, offerings, users, type ContractStatus } from './db/schema';
-import { notifyThreadParticipants } from './live/events';
-import { postSystemMessage } from './messaging/messages';
+import { appendMessage } from './messaging/append';
+import { isPartyOf } from './messaging/parties';
 
 export type PartyRole = 'requester' | 'provider';
 
@@ -108,9 +108,6 @@ function selectContracts(db: Db) {
 		.innerJoin(providerUser, eq(contracts.providerId, providerUser.id));
 }
 
-const isParty = (actorId: string) =>
-	or(eq(contracts.requesterId, actorId), eq(contracts.providerId, actorId));
-
 /** The contract if the actor is one of its two parties; null otherwise, exactly as if it did not exist. */
 export async function getContractForParty(
 	db: Db,
@@ -118,7 +115,7 @@ export async function getContractForParty(
 	contractId: string
 ): Promise<ContractView | null> {
 	const [row] = await selectContracts(db).where(
-		and(eq(contracts.id, contractId), isParty(actorId))
+		and(eq(contracts.id, contractId), isPartyOf(actorId))
 	);
 	return row ? toView(row, actorId) : null;
 }
@@ -132,7 +129,7 @@ export async function listContractsForUser(
 	const rows = await selectContracts(db)
 		.where(
 			and(
-				isParty(actorId),
+				isPartyOf(actorId),
 				options.statuses?.length ? inArray(contracts.status, options.statuses) : undefined
 			)
 		)
@@ -182,7 +179,7 @@ export async function transitionContract(
 	action: ContractAction
 ): Promise<ContractView | null> {
 	const rule = TRANSITIONS[action];
-	const threadId = await db.transaction(async (tx) => {
+	const changed = await db.transaction(async (tx) => {
 		const [contract] = await tx
 			.select({
 				id: contracts.id,
@@ -192,7 +189,7 @@ export async function transitionContract(
 				providerId: contracts.providerId
 			})
 			.from(contracts)
-			.where(and(eq(contracts.id, contractId), isParty(actorId)))
+			.where(and(eq(contracts.id, contractId), isPartyOf(actorId)))
 			.for('update');
 		if (!contract) return null;
 		const role: PartyRole = contract.providerId === actorId ? 'provider' : 'requester';
@@ -221,10 +218,13 @@ export async function transitionContract(
 			.select({ name: users.displayName })
 			.from(users)
 			.where(eq(users.id, actorId));
-		return postSystemMessage(tx, contract, describeContractEvent(actor!.name, rule.to));
+		// Its NOTIFY is delivered when this transaction commits.
+		await appendMessage(tx, { kind: 'system' }, contract.id, {
+			body: describeContractEvent(actor!.name, rule.to)
+		});
+		return true;
 	});
-	if (!threadId) return null;
-	await notifyThreadParticipants(db, threadId);
+	if (!changed) return null;
 	return getContractForParty(db, actorId, contractId);
 }
 

@@ -10,6 +10,7 @@ export type ErrorCode =
 	| 'forbidden'
 	| 'not_found'
 	| 'conflict'
+	| 'idempotency_key_reused'
 	| 'rate_limited'
 	| 'service_unavailable'
 	| 'internal_error';

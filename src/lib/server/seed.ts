@@ -3,7 +3,7 @@ import { hashPassword } from './auth';
 import type { Db } from './db';
 import { describeContractEvent } from '../contract-text';
 import { contractEvents, contracts, offerings, users, type ContractStatus } from './db/schema';
-import { postSystemMessage, sendMessage } from './messaging/messages';
+import { appendMessage } from './messaging/append';
 import { markThreadRead } from './messaging/read-state';
 
 export const DEMO_PASSWORD = 'parley-demo';
@@ -255,7 +255,6 @@ export async function seedDemoData(db: Db): Promise<SeedResult> {
 				timeline.push({ at: createdAt.getTime() + line.hours * HOUR, say: line });
 			}
 			timeline.sort((a, b) => a.at - b.at);
-			const parties = { id: plan.id, title: offering.name, requesterId, providerId };
 			const names = { [requesterId]: 'Rita Renter', [providerId]: providerName(offering.provider) };
 			let markedRead = false;
 			for (const entry of timeline) {
@@ -275,11 +274,17 @@ export async function seedDemoData(db: Db): Promise<SeedResult> {
 						createdAt: at
 					});
 					if (e.from) {
-						await postSystemMessage(tx, parties, describeContractEvent(names[e.by]!, e.to), { at });
+						await appendMessage(tx, { kind: 'system' }, plan.id, {
+							body: describeContractEvent(names[e.by]!, e.to),
+							at
+						});
 					}
 				} else if (entry.say) {
 					const sender = entry.say.from === 'renter' ? requesterId : providerId;
-					await sendMessage(tx, sender, plan.id, entry.say.text, { at });
+					await appendMessage(tx, { kind: 'user', userId: sender }, plan.id, {
+						body: entry.say.text,
+						at
+					});
 				}
 			}
 			if (!markedRead) {

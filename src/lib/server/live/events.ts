@@ -3,7 +3,14 @@ import type { Db } from '../db';
 
 export const LIVE_CHANNEL = 'parley_live';
 
-export type LiveKind = 'message.created' | 'message.read' | 'thread.updated';
+/** What a live_events row says happened; the write functions in SQL record most of them. */
+export type LiveKind =
+	| 'message.created'
+	| 'message.updated'
+	| 'message.deleted'
+	| 'message.read'
+	| 'message.unread'
+	| 'thread.updated';
 
 /**
  * Records an event for every participant of the thread, inside the caller's transaction, so the
@@ -34,7 +41,7 @@ export async function notifyThreadParticipants(db: Db, threadId: string): Promis
 		from message_thread_participants where thread_id = ${threadId}`);
 }
 
-/** Sends a NOTIFY payload that a write function (drizzle/0004) built for after its commit. */
+/** Sends a NOTIFY payload that a write function (src/lib/server/db/functions) built for after its commit. */
 export async function notifyLive(db: Db, payload: string | null): Promise<void> {
 	if (payload) await db.execute(sql`select pg_notify(${LIVE_CHANNEL}, ${payload})`);
 }

@@ -1,9 +1,7 @@
 import { and, asc, eq, gt, lt, max, sql } from 'drizzle-orm';
 import type { Database, Db } from '../db';
 import { liveEvents } from '../db/schema';
-import { getMessageForViewer } from '../messaging/messages';
-import { getUnreadCount } from '../messaging/read-state';
-import { getThreadById } from '../messaging/threads';
+import { getMessageForViewer, getThreadById, getUnreadCount } from '../messaging';
 import { LIVE_CHANNEL } from './events';
 
 /** Past this many missed events a reconnecting client is told to reload instead of replaying. */
@@ -14,6 +12,9 @@ const RETENTION_MINUTES = 60;
 const PRUNE_EVERY_MS = 10 * 60_000;
 
 const encoder = new TextEncoder();
+
+/** Events about one message: each is sent with the message as the user sees it now. */
+const MESSAGE_KINDS = new Set(['message.created', 'message.updated', 'message.deleted']);
 
 function frame(event: string, data: unknown, id?: number): string {
 	return `${id ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
@@ -121,11 +122,20 @@ class LiveStream {
 	}
 
 	private async send(event: typeof liveEvents.$inferSelect) {
-		if (event.kind === 'message.created' && event.messageId) {
+		if (MESSAGE_KINDS.has(event.kind) && event.messageId) {
+			// The message as it is now (edited text, or the deleted placeholder), and its thread.
 			const message = await getMessageForViewer(this.db, this.userId, event.messageId);
-			if (message) this.write(frame('message.created', message, event.id));
+			if (message) this.write(frame(event.kind, message, event.id));
 			const thread = await getThreadById(this.db, this.userId, event.threadId);
 			if (thread) this.write(frame('thread.updated', thread));
+		} else if (event.kind === 'message.unread') {
+			this.write(
+				frame(
+					'message.unread',
+					{ threadId: event.threadId, readerId: event.actorId, fromSeq: event.seq },
+					event.id
+				)
+			);
 		} else if (event.kind === 'message.read') {
 			this.write(
 				frame(

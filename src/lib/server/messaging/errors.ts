@@ -13,3 +13,67 @@ export class InvalidCursorError extends DomainError {
 		super(400, 'bad_request', 'The cursor is not valid; use nextCursor from a previous page.');
 	}
 }
+
+export class NotYourMessageError extends DomainError {
+	constructor(action: 'edit' | 'delete') {
+		super(403, 'forbidden', `Only the person who wrote a message can ${action} it.`);
+	}
+}
+
+export class MessageDeletedError extends DomainError {
+	constructor() {
+		super(409, 'conflict', 'This message was deleted.');
+	}
+}
+
+export class ChangeWindowClosedError extends DomainError {
+	constructor(action: 'edit' | 'delete', windowSeconds: number) {
+		super(
+			409,
+			'conflict',
+			`Messages can be ${action === 'edit' ? 'edited' : 'deleted'} for ${describeDuration(windowSeconds)} after they are sent.`
+		);
+	}
+}
+
+export class IdempotencyKeyReusedError extends DomainError {
+	constructor() {
+		super(
+			422,
+			'idempotency_key_reused',
+			'This Idempotency-Key was already used for a different message; use a new key for a new message.'
+		);
+	}
+}
+
+function describeDuration(seconds: number): string {
+	if (seconds % 3600 === 0) return plural(seconds / 3600, 'hour');
+	if (seconds % 60 === 0) return plural(seconds / 60, 'minute');
+	return plural(seconds, 'second');
+}
+
+const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
+
+/** SQLSTATEs that the write functions (src/lib/server/db/functions) raise for expected refusals. */
+const SQLSTATE_ERRORS: Record<string, () => DomainError> = {
+	PR409: () => new ThreadClosedError(),
+	PR422: () => new IdempotencyKeyReusedError(),
+	PRDEL: () => new MessageDeletedError()
+};
+
+/**
+ * Maps a refusal raised by a write function, wherever the driver wrapped it, to its domain error;
+ * `more` adds the codes whose message depends on the call. Anything else is thrown as it is.
+ */
+export function rethrowDatabaseRefusal(
+	err: unknown,
+	more: Record<string, () => DomainError> = {}
+): never {
+	for (let e: unknown = err; e instanceof Error; e = e.cause) {
+		const code = (e as { code?: unknown }).code;
+		if (typeof code !== 'string') continue;
+		const make = more[code] ?? SQLSTATE_ERRORS[code];
+		if (make) throw make();
+	}
+	throw err;
+}

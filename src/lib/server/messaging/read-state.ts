@@ -10,11 +10,11 @@ interface MarkedRow {
 }
 
 /**
- * Runs one of the mark-read functions of drizzle/0004 (receipts for every earlier unread message,
- * unread_count lowered by exactly that many, under the participant's row lock) and tells the
- * thread's streams after the commit. Null when the reader has nothing there to read.
+ * Runs one of the read-state functions (src/lib/server/db/functions: receipts written or removed
+ * and unread_count changed by exactly that many, under the participant's row lock) and tells the
+ * thread's streams after the commit. Null when the reader has nothing there.
  */
-async function markRead(db: Db, call: SQL): Promise<number | null> {
+async function changeReadState(db: Db, call: SQL): Promise<number | null> {
 	const [row] = rowsOf<MarkedRow>(await db.execute(call));
 	if (!row) return null;
 	await notifyLive(db, row.live_payload);
@@ -23,7 +23,7 @@ async function markRead(db: Db, call: SQL): Promise<number | null> {
 
 /** PUT /messages/{id}/read: this message and every earlier one. Null when not the reader's. */
 export function markMessageRead(db: Db, readerId: string, messageId: string) {
-	return markRead(
+	return changeReadState(
 		db,
 		sql`select marked, live_payload from parley_mark_message_read(${messageId}::uuid, ${readerId}::uuid)`
 	);
@@ -31,7 +31,7 @@ export function markMessageRead(db: Db, readerId: string, messageId: string) {
 
 /** Everything in the contract's thread up to its newest message. Null when there is no thread. */
 export function markThreadRead(db: Db, readerId: string, contractId: string) {
-	return markRead(
+	return changeReadState(
 		db,
 		sql`select marked, live_payload from parley_mark_thread_read(${contractId}::uuid, ${readerId}::uuid)`
 	);
@@ -63,4 +63,15 @@ export async function getUnreadByContract(db: Db, userId: string): Promise<Map<s
 		.innerJoin(messageThreads, eq(messageThreads.id, participants.threadId))
 		.where(and(eq(participants.userId, userId), UNREAD_ONLY));
 	return new Map(rows.map((r) => [r.contractId, r.unread]));
+}
+
+/**
+ * PUT /messages/{id}/unread: this message and every later one the reader did not write become
+ * unread again (the watermark moves back; their receipts go). Null when not the reader's.
+ */
+export function markMessageUnread(db: Db, readerId: string, messageId: string) {
+	return changeReadState(
+		db,
+		sql`select marked, live_payload from parley_mark_message_unread(${messageId}::uuid, ${readerId}::uuid)`
+	);
 }

@@ -1,154 +1,26 @@
-import { and, eq, sql, type SQL } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/pg-core';
-import type { ThreadJson } from '$lib/schemas/messaging';
+import { and, eq, lt, sql } from 'drizzle-orm';
+import type { MessageJson, ThreadJson } from '$lib/schemas/messaging';
 import type { Db } from '../db';
-import { isoTime, isoTimeOrNull } from '../db/iso-time';
 import { preparedPerDb } from '../db/prepared';
 import { notifyThreadParticipants, recordThreadEvent } from '../live/events';
 import {
 	contracts,
 	messageThreadParticipants as participants,
 	messageThreads,
-	messages,
-	users
+	messages
 } from '../db/schema';
-import { InvalidCursorError, ThreadClosedError } from './errors';
+import { ThreadClosedError } from './errors';
+import { counterpartOf, findContractForParty } from './parties';
+import {
+	buildThreadViews,
+	selectMessageRows,
+	toMessageJson,
+	toThreadJson,
+	toThreadRow,
+	type ThreadRow
+} from './views';
 
-// The errors live in errors.ts; importing them from here keeps working.
-export { InvalidCursorError, ThreadClosedError } from './errors';
-
-export interface ContractParties {
-	id: string;
-	title: string;
-	requesterId: string;
-	providerId: string;
-}
-
-/** The contract if the actor is one of its parties, else null (the caller answers 404). */
-export async function findContractForParty(
-	db: Db,
-	actorId: string,
-	contractId: string
-): Promise<ContractParties | null> {
-	const [row] = await db
-		.select({
-			id: contracts.id,
-			title: contracts.title,
-			requesterId: contracts.requesterId,
-			providerId: contracts.providerId
-		})
-		.from(contracts)
-		.where(
-			and(
-				eq(contracts.id, contractId),
-				sql`(${contracts.requesterId} = ${actorId} or ${contracts.providerId} = ${actorId})`
-			)
-		);
-	return row ?? null;
-}
-
-const counterpartUser = alias(users, 'counterpart_user');
-const lastMessage = alias(messages, 'last_message');
-const lastSender = alias(users, 'last_sender');
-
-export const PREVIEW_LENGTH = 140;
-
-/** A thread as the viewer sees it, plus what the server needs but does not send. */
-type ThreadRow = ThreadJson & { cursorAt: string; lastReadSeq: number };
-
-const viewerId = sql.placeholder('viewerId');
-
-/**
- * Thread views as one viewer sees them. Every join is by primary key from the viewer's participant
- * rows, so a page costs O(page size) however many messages the threads hold. Built once per
- * database handle and filter (see preparedPerDb); the values come as placeholders.
- */
-function buildThreadViews(db: Db, where: SQL | undefined, options: { inbox?: boolean } = {}) {
-	const query = db
-		.select({
-			id: messageThreads.id,
-			contractId: messageThreads.contractId,
-			subject: messageThreads.subject,
-			status: messageThreads.status,
-			createdAt: isoTime(messageThreads.createdAt),
-			lastMessageAt: isoTime(participants.lastMessageAt),
-			cursorAt: sql<string>`${participants.lastMessageAt}::text`,
-			messageCount: messageThreads.messageCount,
-			unreadCount: participants.unreadCount,
-			lastReadSeq: participants.lastReadSeq,
-			lastMessageBody: sql<
-				string | null
-			>`left(${lastMessage.body}, ${sql.raw(String(PREVIEW_LENGTH))})`,
-			lastMessageSenderRole: lastMessage.senderRole,
-			lastMessageCreatedAt: isoTimeOrNull(lastMessage.createdAt),
-			lastMessageSenderName: lastSender.displayName,
-			lastMessageSenderId: lastMessage.senderId,
-			counterpartId: counterpartUser.id,
-			counterpartName: counterpartUser.displayName,
-			providerId: contracts.providerId
-		})
-		.from(participants)
-		.innerJoin(messageThreads, eq(messageThreads.id, participants.threadId))
-		.innerJoin(contracts, eq(contracts.id, messageThreads.contractId))
-		.innerJoin(
-			counterpartUser,
-			eq(
-				counterpartUser.id,
-				sql`case when ${contracts.providerId} = ${viewerId} then ${contracts.requesterId} else ${contracts.providerId} end`
-			)
-		)
-		.leftJoin(lastMessage, eq(lastMessage.id, messageThreads.lastMessageId))
-		.leftJoin(lastSender, eq(lastSender.id, lastMessage.senderId))
-		.where(and(eq(participants.userId, viewerId), where))
-		.$dynamic();
-	if (!options.inbox) return query;
-	return (
-		query
-			// Spelled like the index (desc nulls last) so Postgres walks it instead of sorting.
-			.orderBy(
-				sql`${participants.lastMessageAt} desc nulls last`,
-				sql`${participants.threadId} desc nulls last`
-			)
-			.limit(sql.placeholder('limit'))
-	);
-}
-
-type ThreadViewRow = Awaited<ReturnType<typeof buildThreadViews>>[number];
-
-function toThreadRow(r: ThreadViewRow, viewer: string): ThreadRow {
-	return {
-		id: r.id,
-		contractId: r.contractId,
-		subject: r.subject,
-		status: r.status,
-		createdAt: r.createdAt,
-		lastMessageAt: r.lastMessageAt,
-		cursorAt: r.cursorAt,
-		lastReadSeq: r.lastReadSeq,
-		messageCount: r.messageCount,
-		unreadCount: r.unreadCount,
-		lastMessage:
-			r.lastMessageBody !== null && r.lastMessageSenderRole && r.lastMessageCreatedAt
-				? {
-						body: r.lastMessageBody,
-						senderName: r.lastMessageSenderName ?? null,
-						senderRole: r.lastMessageSenderRole,
-						createdAt: r.lastMessageCreatedAt,
-						isOwn: r.lastMessageSenderId === viewer
-					}
-				: null,
-		counterpart: {
-			id: r.counterpartId,
-			name: r.counterpartName,
-			role: r.providerId === viewer ? 'requester' : 'provider'
-		}
-	};
-}
-
-export function toThreadJson(view: ThreadRow): ThreadJson {
-	const { cursorAt: _cursorAt, lastReadSeq: _lastReadSeq, ...thread } = view;
-	return thread;
-}
+// A conversation as a party sees it: the thread, its pages of messages, one message.
 
 const threadViewByContract = preparedPerDb((db) =>
 	buildThreadViews(db, eq(messageThreads.contractId, sql.placeholder('contractId'))).prepare(
@@ -214,67 +86,88 @@ export async function setThreadStatus(
 	return getThreadForContract(db, actorId, contractId);
 }
 
-// Inbox cursors carry Postgres' own text form of the timestamp (microseconds, with offset), so
-// keyset comparisons are exact; a JavaScript Date would round to milliseconds and skip rows.
-function encodeInboxCursor(at: string, threadId: string): string {
-	return Buffer.from(JSON.stringify([at, threadId])).toString('base64url');
+export interface MessagePage {
+	thread: ThreadJson | null;
+	messages: MessageJson[];
+	nextCursor: string | null;
 }
 
-function decodeInboxCursor(cursor: string): { at: string; threadId: string } {
-	try {
-		const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-		if (
-			Array.isArray(value) &&
-			typeof value[0] === 'string' &&
-			/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d)?$/.test(value[0]) &&
-			typeof value[1] === 'string' &&
-			/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value[1])
-		) {
-			return { at: value[0], threadId: value[1] };
-		}
-	} catch {
-		// not base64url JSON: reported below like any other bad cursor
-	}
-	throw new InvalidCursorError();
-}
-
-// One prepared query per combination of the inbox's optional filters.
-const inboxQueries = [false, true].map((withCursor) =>
-	[false, true].map((unreadOnly) =>
-		preparedPerDb((db) =>
-			buildThreadViews(
-				db,
-				and(
-					withCursor
-						? sql`(${participants.lastMessageAt}, ${participants.threadId}) < (${sql.placeholder('cursorAt')}::timestamptz, ${sql.placeholder('cursorId')}::uuid)`
-						: undefined,
-					unreadOnly ? sql`${participants.unreadCount} > 0` : undefined
-				),
-				{ inbox: true }
-			).prepare(`inbox_${withCursor ? 'after' : 'first'}_${unreadOnly ? 'unread' : 'all'}`)
-		)
-	)
+const newestMessages = preparedPerDb((db) =>
+	selectMessageRows(db, undefined).prepare('messages_newest')
+);
+const messagesBefore = preparedPerDb((db) =>
+	selectMessageRows(db, lt(messages.seq, sql.placeholder('before'))).prepare('messages_before')
+);
+const messageById = preparedPerDb((db) =>
+	selectMessageRows(db, eq(messages.id, sql.placeholder('messageId'))).prepare('message_by_id')
 );
 
-/** Threads I am in, most recent activity first, by keyset on (last_message_at, thread_id). */
-export async function listInbox(
+/**
+ * One page of the contract's conversation for a party, oldest first, paging backwards by sequence
+ * number: new messages only ever get higher numbers, so pages neither skip nor repeat.
+ * Null when the actor is not a party.
+ */
+export async function listMessages(
 	db: Db,
-	viewer: string,
-	options: { cursor?: string; limit: number; unreadOnly?: boolean }
-): Promise<{ threads: ThreadJson[]; nextCursor: string | null }> {
-	const cursor = options.cursor ? decodeInboxCursor(options.cursor) : null;
-	const query = inboxQueries[cursor ? 1 : 0]![options.unreadOnly ? 1 : 0]!(db);
+	viewerId: string,
+	contractId: string,
+	options: { before?: number; limit: number }
+): Promise<MessagePage | null> {
+	// The thread view answers "is this a party" too (it joins the viewer's participant row), so
+	// the contract is looked up only when there is no thread yet.
+	const view = await getThreadViewForContract(db, viewerId, contractId);
+	if (!view) {
+		const contract = await findContractForParty(db, viewerId, contractId);
+		return contract ? { thread: null, messages: [], nextCursor: null } : null;
+	}
+	const thread = toThreadJson(view);
+	const query = options.before ? messagesBefore(db) : newestMessages(db);
 	const rows = await query.execute({
-		viewerId: viewer,
-		limit: options.limit + 1,
-		cursorAt: cursor?.at,
-		cursorId: cursor?.threadId
+		threadId: thread.id,
+		counterpartId: thread.counterpart.id,
+		before: options.before,
+		limit: options.limit + 1
 	});
-	const page = rows.slice(0, options.limit).map((row) => toThreadRow(row, viewer));
-	const last = page.at(-1);
+	const page = rows.slice(0, options.limit).reverse();
+	const viewer = { viewerId, contractId, lastReadSeq: view.lastReadSeq };
 	return {
-		threads: page.map(toThreadJson),
-		nextCursor:
-			rows.length > options.limit && last ? encodeInboxCursor(last.cursorAt, last.id) : null
+		thread,
+		messages: page.map((row) => toMessageJson(row, viewer)),
+		nextCursor: rows.length > options.limit && page[0] ? String(page[0].seq) : null
 	};
+}
+
+/** One message as a participant sees it (for live updates); null when they are not in its thread. */
+export async function getMessageForViewer(
+	db: Db,
+	viewerId: string,
+	messageId: string
+): Promise<MessageJson | null> {
+	const [found] = await db
+		.select({
+			threadId: messages.threadId,
+			contractId: contracts.id,
+			title: contracts.title,
+			requesterId: contracts.requesterId,
+			providerId: contracts.providerId,
+			lastReadSeq: participants.lastReadSeq
+		})
+		.from(messages)
+		.innerJoin(
+			participants,
+			and(eq(participants.threadId, messages.threadId), eq(participants.userId, viewerId))
+		)
+		.innerJoin(messageThreads, eq(messageThreads.id, messages.threadId))
+		.innerJoin(contracts, eq(contracts.id, messageThreads.contractId))
+		.where(eq(messages.id, messageId));
+	if (!found) return null;
+	const [row] = await messageById(db).execute({
+		threadId: found.threadId,
+		counterpartId: counterpartOf({ ...found, id: found.contractId }, viewerId),
+		messageId,
+		limit: 1
+	});
+	return row
+		? toMessageJson(row, { viewerId, contractId: found.contractId, lastReadSeq: found.lastReadSeq })
+		: null;
 }

@@ -1,0 +1,80 @@
+import { sql } from 'drizzle-orm';
+import type { MessageJson } from '$lib/schemas/messaging';
+import { rowsOf, type Db } from '../db';
+import { notifyLive } from '../live/events';
+import { rethrowDatabaseRefusal } from './errors';
+import { toMessageJson, type MessageRow } from './views';
+
+/** Who writes a message. Every way a message gets into a conversation names one of these. */
+export type Author =
+	/** A party typing in the app (or through the JSON API). */
+	| { kind: 'user'; userId: string }
+	/** A party answering a notification email. */
+	| { kind: 'email'; userId: string }
+	/** An AI agent; `actingFor` is the party it speaks for, who must be a party of the contract. */
+	| { kind: 'assistant'; agentId: string; actingFor?: string }
+	/** The platform itself: status changes and the like. */
+	| { kind: 'system' };
+
+export interface AppendInput {
+	/** Already validated and normalised (messageBodySchema). */
+	body: string;
+	/** The client's Idempotency-Key: a retry within 24 hours answers the first message. */
+	idempotencyKey?: string;
+	/** Backdating, for demo data and tests. */
+	at?: Date;
+}
+
+export interface Appended {
+	/** As the author sees it (for a system message: as neither party, so unread). */
+	message: MessageJson;
+	/** True when the idempotency key had been used for this message already: nothing was written. */
+	replayed: boolean;
+}
+
+interface PostedRow {
+	message: MessageRow | string;
+	replayed: boolean;
+	live_payload: string | null;
+}
+
+/**
+ * Posts a message into the contract's conversation, creating the thread on the first one; null
+ * when the author may not post there (not a party, or no such contract). The whole write (the
+ * author's check, the thread's lock and sequence number, unread counts, the sender's receipts,
+ * live events, email notifications and the idempotency key) is one call of parley_post_message,
+ * so the thread's lock is held for the database's own work only. Its NOTIFY follows: after the
+ * commit, or, inside a caller's transaction, delivered by Postgres when that commits.
+ */
+export async function appendMessage(
+	db: Db,
+	author: Author,
+	contractId: string,
+	input: AppendInput
+): Promise<Appended | null> {
+	const userId = author.kind === 'user' || author.kind === 'email' ? author.userId : null;
+	const agentId = author.kind === 'assistant' ? author.agentId : null;
+	const actingFor = author.kind === 'assistant' ? (author.actingFor ?? null) : null;
+	const role = author.kind === 'email' ? 'user' : author.kind;
+	const via = author.kind === 'email' ? 'email' : 'app';
+	const [row] = rowsOf<PostedRow>(
+		await db
+			.execute(
+				sql`select message, replayed, live_payload from parley_post_message(${contractId}::uuid, ${role}, ${userId}::uuid, ${agentId}, ${actingFor}::uuid, ${via}, ${input.body}, ${input.idempotencyKey ?? null}, ${input.at?.toISOString() ?? null}::timestamptz)`
+			)
+			.catch((err) => rethrowDatabaseRefusal(err))
+	);
+	if (!row) return null;
+	await notifyLive(db, row.live_payload);
+	const message: MessageRow =
+		typeof row.message === 'string' ? JSON.parse(row.message) : row.message;
+	return {
+		message: toMessageJson(message, {
+			viewerId: userId,
+			contractId,
+			// Sending reads everything up to one's own message; nobody has read anyone else's yet.
+			lastReadSeq: userId ? message.seq : message.seq - 1
+		}),
+		replayed: row.replayed
+	};
+}

@@ -1,0 +1,80 @@
+import { sql } from 'drizzle-orm';
+import type { MessageJson } from '$lib/schemas/messaging';
+import { getConfig } from '../config';
+import { rowsOf, type Db } from '../db';
+import { notifyLive } from '../live/events';
+import { ChangeWindowClosedError, NotYourMessageError, rethrowDatabaseRefusal } from './errors';
+import { toMessageJson, type MessageRow } from './views';
+
+// After sending: the sender edits or unsends their own message, within a window. The rules and
+// the locks are in parley_edit_message and parley_delete_message (src/lib/server/db/functions).
+
+/** A sender may delete (unsend) a message for this long. */
+export const DELETE_WINDOW_SECONDS = 24 * 60 * 60;
+
+/**
+ * The sender replaces the text of their own message within the edit window; the previous text
+ * goes into its edit history. Null when the editor cannot see the message.
+ */
+export async function editMessage(
+	db: Db,
+	editorId: string,
+	messageId: string,
+	body: string,
+	options: { windowSeconds?: number } = {}
+): Promise<MessageJson | null> {
+	const windowSeconds = options.windowSeconds ?? getConfig().messaging.editWindowSeconds;
+	const [row] = rowsOf<{
+		message: MessageRow | string;
+		contract_id: string;
+		live_payload: string | null;
+	}>(
+		await db
+			.execute(
+				sql`select message, contract_id, live_payload from parley_edit_message(${messageId}::uuid, ${editorId}::uuid, ${body}, ${windowSeconds})`
+			)
+			.catch((err) =>
+				rethrowDatabaseRefusal(err, {
+					PR403: () => new NotYourMessageError('edit'),
+					PRWIN: () => new ChangeWindowClosedError('edit', windowSeconds)
+				})
+			)
+	);
+	if (!row) return null;
+	await notifyLive(db, row.live_payload);
+	const message: MessageRow =
+		typeof row.message === 'string' ? JSON.parse(row.message) : row.message;
+	// The editor wrote it, so it is read for them.
+	return toMessageJson(message, {
+		viewerId: editorId,
+		contractId: row.contract_id,
+		lastReadSeq: message.seq
+	});
+}
+
+/**
+ * The sender unsends their own message within DELETE_WINDOW_SECONDS: the text and its history
+ * are erased, the message stays as "deleted". False when it already was; null when the caller
+ * cannot see the message.
+ */
+export async function deleteMessage(
+	db: Db,
+	userId: string,
+	messageId: string
+): Promise<boolean | null> {
+	const [row] = rowsOf<{ deleted: boolean; live_payload: string | null }>(
+		await db
+			.execute(
+				sql`select deleted, live_payload from parley_delete_message(${messageId}::uuid, ${userId}::uuid, ${DELETE_WINDOW_SECONDS})`
+			)
+			.catch((err) =>
+				rethrowDatabaseRefusal(err, {
+					PR403: () => new NotYourMessageError('delete'),
+					PRWIN: () => new ChangeWindowClosedError('delete', DELETE_WINDOW_SECONDS)
+				})
+			)
+	);
+	if (!row) return null;
+	await notifyLive(db, row.live_payload);
+	return row.deleted;
+}

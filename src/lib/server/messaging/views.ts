@@ -1,0 +1,205 @@
+import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
+import type { MessageJson, ThreadJson } from '$lib/schemas/messaging';
+import type { Db } from '../db';
+import { isoTime, isoTimeOrNull } from '../db/iso-time';
+import {
+	contracts,
+	messageReadReceipts as receipts,
+	messageThreadParticipants as participants,
+	messageThreads,
+	messages,
+	users
+} from '../db/schema';
+
+// One mapper per JSON shape. Every read, every write's answer and every live event builds its
+// Message and Thread here, from rows that the Drizzle queries below select (or, for the write
+// functions, from parley_message_row, which builds the same MessageRow in SQL).
+
+// ---- Message ---------------------------------------------------------------------------------
+
+/** A message as a participant sees it, before the viewer-relative fields are filled in. */
+export interface MessageRow {
+	id: string;
+	threadId: string;
+	seq: number;
+	senderId: string | null;
+	senderName: string | null;
+	senderRole: MessageJson['senderRole'];
+	body: string;
+	createdAt: string;
+	editedAt: string | null;
+	deletedAt: string | null;
+	readByCounterpartAt: string | null;
+}
+
+/** The name shown for an assistant that has no account of its own. */
+export const ASSISTANT_NAME = 'Assistant';
+
+/** Messages of a thread, newest first, with the counterpart's receipt for "Seen". */
+export function selectMessageRows(db: Db, where: SQL | undefined) {
+	return db
+		.select({
+			id: messages.id,
+			threadId: messages.threadId,
+			seq: messages.seq,
+			senderId: messages.senderId,
+			senderName: users.displayName,
+			senderRole: messages.senderRole,
+			body: messages.body,
+			createdAt: isoTime(messages.createdAt),
+			editedAt: isoTimeOrNull(messages.editedAt),
+			deletedAt: isoTimeOrNull(messages.deletedAt),
+			readByCounterpartAt: isoTimeOrNull(receipts.readAt)
+		})
+		.from(messages)
+		.leftJoin(users, eq(users.id, messages.senderId))
+		.leftJoin(
+			receipts,
+			and(
+				eq(receipts.messageId, messages.id),
+				eq(receipts.readerId, sql.placeholder('counterpartId'))
+			)
+		)
+		.where(and(eq(messages.threadId, sql.placeholder('threadId')), where))
+		.orderBy(desc(messages.seq))
+		.limit(sql.placeholder('limit'));
+}
+
+export interface MessageViewer {
+	viewerId: string | null;
+	contractId: string;
+	/** The viewer's read watermark: messages up to it are read. */
+	lastReadSeq: number;
+}
+
+export function toMessageJson(row: MessageRow, viewer: MessageViewer): MessageJson {
+	return {
+		id: row.id,
+		threadId: row.threadId,
+		contractId: viewer.contractId,
+		senderId: row.senderId,
+		senderName: row.senderName ?? (row.senderRole === 'assistant' ? ASSISTANT_NAME : null),
+		senderRole: row.senderRole,
+		body: row.body,
+		createdAt: row.createdAt,
+		editedAt: row.editedAt,
+		deletedAt: row.deletedAt,
+		isOwn: row.senderId !== null && row.senderId === viewer.viewerId,
+		isRead: row.seq <= viewer.lastReadSeq,
+		readByCounterpartAt: row.readByCounterpartAt
+	};
+}
+
+// ---- Thread ----------------------------------------------------------------------------------
+
+const counterpartUser = alias(users, 'counterpart_user');
+const lastMessage = alias(messages, 'last_message');
+const lastSender = alias(users, 'last_sender');
+
+export const PREVIEW_LENGTH = 140;
+
+/** A thread as the viewer sees it, plus what the server needs but does not send. */
+export type ThreadRow = ThreadJson & { cursorAt: string; lastReadSeq: number };
+
+const viewerId = sql.placeholder('viewerId');
+
+/**
+ * Thread views as one viewer sees them. Every join is by primary key from the viewer's participant
+ * rows, so a page costs O(page size) however many messages the threads hold. Built once per
+ * database handle and filter (see preparedPerDb); the values come as placeholders.
+ */
+export function buildThreadViews(
+	db: Db,
+	where: SQL | undefined,
+	options: { inbox?: boolean } = {}
+) {
+	const query = db
+		.select({
+			id: messageThreads.id,
+			contractId: messageThreads.contractId,
+			subject: messageThreads.subject,
+			status: messageThreads.status,
+			createdAt: isoTime(messageThreads.createdAt),
+			lastMessageAt: isoTime(participants.lastMessageAt),
+			cursorAt: sql<string>`${participants.lastMessageAt}::text`,
+			messageCount: messageThreads.messageCount,
+			unreadCount: participants.unreadCount,
+			lastReadSeq: participants.lastReadSeq,
+			lastMessageBody: sql<
+				string | null
+			>`left(${lastMessage.body}, ${sql.raw(String(PREVIEW_LENGTH))})`,
+			lastMessageSenderRole: lastMessage.senderRole,
+			lastMessageCreatedAt: isoTimeOrNull(lastMessage.createdAt),
+			lastMessageDeleted: sql<boolean>`${lastMessage.deletedAt} is not null`,
+			lastMessageSenderName: lastSender.displayName,
+			lastMessageSenderId: lastMessage.senderId,
+			counterpartId: counterpartUser.id,
+			counterpartName: counterpartUser.displayName,
+			providerId: contracts.providerId
+		})
+		.from(participants)
+		.innerJoin(messageThreads, eq(messageThreads.id, participants.threadId))
+		.innerJoin(contracts, eq(contracts.id, messageThreads.contractId))
+		.innerJoin(
+			counterpartUser,
+			eq(
+				counterpartUser.id,
+				sql`case when ${contracts.providerId} = ${viewerId} then ${contracts.requesterId} else ${contracts.providerId} end`
+			)
+		)
+		.leftJoin(lastMessage, eq(lastMessage.id, messageThreads.lastMessageId))
+		.leftJoin(lastSender, eq(lastSender.id, lastMessage.senderId))
+		.where(and(eq(participants.userId, viewerId), where))
+		.$dynamic();
+	if (!options.inbox) return query;
+	return (
+		query
+			// Spelled like the index (desc nulls last) so Postgres walks it instead of sorting.
+			.orderBy(
+				sql`${participants.lastMessageAt} desc nulls last`,
+				sql`${participants.threadId} desc nulls last`
+			)
+			.limit(sql.placeholder('limit'))
+	);
+}
+
+type ThreadViewRow = Awaited<ReturnType<typeof buildThreadViews>>[number];
+
+export function toThreadRow(r: ThreadViewRow, viewer: string): ThreadRow {
+	return {
+		id: r.id,
+		contractId: r.contractId,
+		subject: r.subject,
+		status: r.status,
+		createdAt: r.createdAt,
+		lastMessageAt: r.lastMessageAt,
+		cursorAt: r.cursorAt,
+		lastReadSeq: r.lastReadSeq,
+		messageCount: r.messageCount,
+		unreadCount: r.unreadCount,
+		lastMessage:
+			r.lastMessageBody !== null && r.lastMessageSenderRole && r.lastMessageCreatedAt
+				? {
+						body: r.lastMessageBody,
+						senderName:
+							r.lastMessageSenderName ??
+							(r.lastMessageSenderRole === 'assistant' ? ASSISTANT_NAME : null),
+						senderRole: r.lastMessageSenderRole,
+						createdAt: r.lastMessageCreatedAt,
+						deleted: r.lastMessageDeleted,
+						isOwn: r.lastMessageSenderId === viewer
+					}
+				: null,
+		counterpart: {
+			id: r.counterpartId,
+			name: r.counterpartName,
+			role: r.providerId === viewer ? 'requester' : 'provider'
+		}
+	};
+}
+
+export function toThreadJson(view: ThreadRow): ThreadJson {
+	const { cursorAt: _cursorAt, lastReadSeq: _lastReadSeq, ...thread } = view;
+	return thread;
+}
