@@ -1,8 +1,9 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { rentSchema } from '$lib/schemas/contracts';
-import { OwnOfferingError, rentOffering } from '$lib/server/contracts';
+import { rentOffering } from '$lib/server/contracts';
 import { getDb } from '$lib/server/db';
 import { requireUser } from '$lib/server/guards';
+import { failFromDomainError } from '$lib/server/http/actions';
 import { getProviderResponseMetrics } from '$lib/server/messaging/metrics';
 import { listOfferings } from '$lib/server/offerings';
 import { describeResponsiveness } from '$lib/responsiveness';
@@ -35,8 +36,7 @@ export const actions: Actions = {
 			if (!contract) return fail(404, { offeringId, message: 'This offering no longer exists.' });
 			contractId = contract.id;
 		} catch (err) {
-			if (err instanceof OwnOfferingError) return fail(409, { offeringId, message: err.message });
-			throw err;
+			return failFromDomainError(err, (message) => ({ offeringId, message }));
 		}
 		redirect(303, `/dashboard/rentals/${contractId}`);
 	}

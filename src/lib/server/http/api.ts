@@ -1,33 +1,13 @@
 import { json } from '@sveltejs/kit';
 import { z } from 'zod';
-import { ForbiddenTransitionError, InvalidTransitionError, OwnOfferingError } from '../contracts';
 import type { SessionUser } from '../auth';
-import { InvalidCursorError, ThreadClosedError } from '../messaging/threads';
+import { DomainError, type ErrorCode } from '../errors';
 
-// JSON endpoints answer alike: one error shape, one mapping from domain errors to statuses.
-export type ErrorCode =
-	| 'bad_request'
-	| 'invalid_body'
-	| 'unsupported_media_type'
-	| 'payload_too_large'
-	| 'unauthorized'
-	| 'forbidden'
-	| 'not_found'
-	| 'conflict'
-	| 'rate_limited'
-	| 'service_unavailable'
-	| 'internal_error';
+// JSON endpoints answer alike: one error shape, and every expected failure carries its status.
+export type { ErrorCode } from '../errors';
 
-export class ApiError extends Error {
-	constructor(
-		readonly status: number,
-		readonly code: ErrorCode,
-		message: string,
-		readonly details?: unknown
-	) {
-		super(message);
-	}
-}
+/** A failure the HTTP layer itself finds (no session, a bad body); domain errors are its siblings. */
+export class ApiError extends DomainError {}
 
 export function errorResponse(
 	status: number,
@@ -78,9 +58,21 @@ export async function readJsonBody<S extends z.ZodType>(
 
 /** Validates the query string; the first problem becomes the 400's message. */
 export function readQuery<S extends z.ZodType>(url: URL, schema: S): z.output<S> {
-	const parsed = schema.safeParse(Object.fromEntries(url.searchParams));
+	return parseOr400(schema, Object.fromEntries(url.searchParams), 'The query is invalid.');
+}
+
+/** Validates the named request headers (the schema's keys); a missing one is undefined. */
+export function readHeaders<S extends z.ZodObject>(headers: Headers, schema: S): z.output<S> {
+	const values = Object.fromEntries(
+		Object.keys(schema.shape).map((name) => [name, headers.get(name) ?? undefined])
+	);
+	return parseOr400(schema, values, 'A header is invalid.');
+}
+
+function parseOr400<S extends z.ZodType>(schema: S, data: unknown, fallback: string): z.output<S> {
+	const parsed = schema.safeParse(data);
 	if (!parsed.success) {
-		const message = parsed.error.issues[0]?.message ?? 'The query is invalid.';
+		const message = parsed.error.issues[0]?.message ?? fallback;
 		throw new ApiError(400, 'bad_request', message, z.flattenError(parsed.error).fieldErrors);
 	}
 	return parsed.data;
@@ -119,12 +111,8 @@ export async function handleApi(fn: () => Promise<Response>): Promise<Response> 
 }
 
 export function toErrorResponse(err: unknown): Response {
-	if (err instanceof ApiError) return errorResponse(err.status, err.code, err.message, err.details);
-	if (err instanceof OwnOfferingError) return errorResponse(409, 'conflict', err.message);
-	if (err instanceof InvalidTransitionError) return errorResponse(409, 'conflict', err.message);
-	if (err instanceof ForbiddenTransitionError) return errorResponse(403, 'forbidden', err.message);
-	if (err instanceof ThreadClosedError) return errorResponse(409, 'conflict', err.message);
-	if (err instanceof InvalidCursorError) return errorResponse(400, 'bad_request', err.message);
+	if (err instanceof DomainError)
+		return errorResponse(err.status, err.code, err.message, err.details);
 	throw err;
 }
 

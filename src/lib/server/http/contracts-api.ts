@@ -8,60 +8,71 @@ import {
 	transitionContract,
 	type ContractView
 } from '../contracts';
-import type { Db } from '../db';
-import { handleApi, notFound, readJsonBody, requireApiUser, uuidParam } from './api';
+import { notFound } from './api';
+import { endpoint, type PathParam } from './endpoint';
 
-/** What a JSON endpoint needs of SvelteKit's RequestEvent; tests pass the same shape. */
-export interface ApiEvent {
-	request: Request;
-	locals: App.Locals;
-	params: Record<string, string | undefined>;
-	url: URL;
-}
+export type { ApiEvent } from './endpoint';
 
 const CONTRACT_NOT_FOUND = 'No such contract.';
+const contractId: PathParam = { description: 'Contract id', notFound: CONTRACT_NOT_FOUND };
 
 function contractJson(contract: ContractView) {
 	return { ...contract, allowedActions: allowedActions(contract.status, contract.role) };
 }
 
-export function listContracts(db: Db, event: ApiEvent) {
-	return handleApi(async () => {
-		const user = requireApiUser(event.locals);
+export const listContracts = endpoint({
+	method: 'GET',
+	path: '/api/contracts',
+	summary: 'Contracts where I rent or provide',
+	responses: { 200: { description: 'The contracts' } },
+	async handler({ db, user }) {
 		const contracts = await listContractsForUser(db, user.id);
 		return json({ contracts: contracts.map(contractJson) });
-	});
-}
+	}
+});
 
-export function createContract(db: Db, event: ApiEvent) {
-	return handleApi(async () => {
-		const user = requireApiUser(event.locals);
-		const { offeringId } = await readJsonBody(event.request, rentSchema);
+export const createContract = endpoint({
+	method: 'POST',
+	path: '/api/contracts',
+	summary: 'Rent an offering: a contract in status requested',
+	body: rentSchema,
+	responses: { 201: { description: 'The contract' } },
+	errors: [404, 409],
+	async handler({ db, user, body }) {
+		const { offeringId } = await body();
 		const contract = await rentOffering(db, user.id, offeringId);
 		if (!contract) throw notFound('No such offering.');
 		return json(contractJson(contract), { status: 201 });
-	});
-}
+	}
+});
 
-export function getContract(db: Db, event: ApiEvent) {
-	return handleApi(async () => {
-		const user = requireApiUser(event.locals);
-		const id = uuidParam(event.params.id, CONTRACT_NOT_FOUND);
-		const contract = await getContractForParty(db, user.id, id);
+export const getContract = endpoint({
+	method: 'GET',
+	path: '/api/contracts/{id}',
+	summary: 'One contract, with the actions open to me',
+	params: { id: contractId },
+	responses: { 200: { description: 'The contract' } },
+	async handler({ db, user, params }) {
+		const contract = await getContractForParty(db, user.id, params.id);
 		if (!contract) throw notFound(CONTRACT_NOT_FOUND);
 		return json(contractJson(contract));
-	});
-}
+	}
+});
 
-export function changeContractStatus(db: Db, event: ApiEvent) {
-	return handleApi(async () => {
-		const user = requireApiUser(event.locals);
-		const id = uuidParam(event.params.id, CONTRACT_NOT_FOUND);
+export const changeContractStatus = endpoint({
+	method: 'PATCH',
+	path: '/api/contracts/{id}',
+	summary: 'Change the contract’s status (accept, reject, cancel, complete)',
+	params: { id: contractId },
+	body: contractStatusChangeSchema,
+	responses: { 200: { description: 'The contract' } },
+	errors: [403, 409],
+	async handler({ db, user, params, body }) {
 		// Existence first, so a stranger learns nothing from validation errors.
-		if (!(await getContractForParty(db, user.id, id))) throw notFound(CONTRACT_NOT_FOUND);
-		const { status } = await readJsonBody(event.request, contractStatusChangeSchema);
-		const contract = await transitionContract(db, user.id, id, ACTION_FOR_STATUS[status]);
+		if (!(await getContractForParty(db, user.id, params.id))) throw notFound(CONTRACT_NOT_FOUND);
+		const { status } = await body();
+		const contract = await transitionContract(db, user.id, params.id, ACTION_FOR_STATUS[status]);
 		if (!contract) throw notFound(CONTRACT_NOT_FOUND);
 		return json(contractJson(contract));
-	});
-}
+	}
+});

@@ -1,122 +1,166 @@
 import { json } from '@sveltejs/kit';
 import { eq } from 'drizzle-orm';
+import { z } from 'zod';
 import {
+	inboxPageSchema,
 	inboxQuerySchema,
+	markedSchema,
+	messagePageSchema,
+	messageSchema,
 	messagesQuerySchema,
 	metricsQuerySchema,
+	responseMetricsSchema,
 	sendMessageSchema,
-	threadStatusChangeSchema
+	threadSchema,
+	threadStatusChangeSchema,
+	unreadCountSchema
 } from '$lib/schemas/messaging';
 import type { Db } from '../db';
 import { users } from '../db/schema';
-import { listMessages, sendMessage } from '../messaging/messages';
-import { getProviderResponseMetrics } from '../messaging/metrics';
-import { getUnreadCount, markMessageRead, markThreadRead } from '../messaging/read-state';
 import {
+	appendMessage,
 	findContractForParty,
+	getProviderResponseMetrics,
 	getThreadForContract,
+	getUnreadCount,
 	listInbox,
+	listMessages,
+	markMessageRead,
+	markThreadRead,
 	setThreadStatus
-} from '../messaging/threads';
-import { handleApi, notFound, readJsonBody, readQuery, requireApiUser, uuidParam } from './api';
-import type { ApiEvent } from './contracts-api';
+} from '../messaging';
+import { notFound } from './api';
+import { endpoint, type ApiEvent, type PathParam } from './endpoint';
 import { notifyTyping } from '../live/events';
 import type { LiveHub } from '../live/hub';
 
-// Every handler checks the session first (401), then that the caller is a party (404, the same
-// answer as for something that does not exist), and only then looks at the input.
+// Every handler is reached with a session (else 401) and ids that can exist (else 404); it then
+// checks that the caller is a party (404, the same answer as for something that does not exist),
+// and only then looks at the body.
 const NO_CONTRACT = 'No such contract.';
+const contractId: PathParam = { description: 'Contract id', notFound: NO_CONTRACT };
+const messageId: PathParam = { description: 'Message id', notFound: 'No such message.' };
 
-export function getMessages(db: Db, event: ApiEvent) {
-	return handleApi(async () => {
-		const user = requireApiUser(event.locals);
-		const contractId = uuidParam(event.params.id, NO_CONTRACT);
-		const query = readQuery(event.url, messagesQuerySchema);
-		const page = await listMessages(db, user.id, contractId, {
+export const getMessages = endpoint({
+	method: 'GET',
+	path: '/api/contracts/{id}/messages',
+	summary: 'A page of the contract’s conversation, oldest first',
+	params: { id: contractId },
+	query: messagesQuerySchema,
+	responses: { 200: { description: 'The page', schema: messagePageSchema } },
+	async handler({ db, user, params, query }) {
+		const page = await listMessages(db, user.id, params.id, {
 			before: query.before ? Number(query.before) : undefined,
 			limit: query.limit
 		});
 		if (!page) throw notFound(NO_CONTRACT);
 		return json(page);
-	});
-}
+	}
+});
 
-export function postMessage(db: Db, event: ApiEvent) {
-	return handleApi(async () => {
-		const user = requireApiUser(event.locals);
-		const contractId = uuidParam(event.params.id, NO_CONTRACT);
+export const postMessage = endpoint({
+	method: 'POST',
+	path: '/api/contracts/{id}/messages',
+	summary: 'Send a message in the contract’s thread (created on the first message)',
+	params: { id: contractId },
+	body: sendMessageSchema,
+	responses: { 201: { description: 'The stored message', schema: messageSchema } },
+	errors: [409],
+	async handler({ db, user, params, body }) {
 		// The send itself checks that the caller is a party, so the common case costs one call.
 		// A bad body gets its 4xx only after that check, or a stranger could probe for contracts.
-		const { body } = await readJsonBody(event.request, sendMessageSchema).catch(async (err) => {
-			if (!(await findContractForParty(db, user.id, contractId))) throw notFound(NO_CONTRACT);
+		const { body: text } = await body().catch(async (err) => {
+			if (!(await findContractForParty(db, user.id, params.id))) throw notFound(NO_CONTRACT);
 			throw err;
 		});
-		const message = await sendMessage(db, user.id, contractId, body);
-		if (!message) throw notFound(NO_CONTRACT);
-		return json(message, { status: 201 });
-	});
-}
+		const appended = await appendMessage(db, { kind: 'user', userId: user.id }, params.id, {
+			body: text
+		});
+		if (!appended) throw notFound(NO_CONTRACT);
+		return json(appended.message, { status: 201 });
+	}
+});
 
-export function getThread(db: Db, event: ApiEvent) {
-	return handleApi(async () => {
-		const user = requireApiUser(event.locals);
-		const contractId = uuidParam(event.params.id, NO_CONTRACT);
-		const thread = await getThreadForContract(db, user.id, contractId);
+export const getThread = endpoint({
+	method: 'GET',
+	path: '/api/contracts/{id}/thread',
+	summary: 'The contract’s thread; 404 while it has no message',
+	params: { id: contractId },
+	responses: { 200: { description: 'The thread', schema: threadSchema } },
+	async handler({ db, user, params }) {
+		const thread = await getThreadForContract(db, user.id, params.id);
 		if (!thread) {
-			const isParty = await findContractForParty(db, user.id, contractId);
+			const isParty = await findContractForParty(db, user.id, params.id);
 			throw notFound(isParty ? 'This contract has no messages yet.' : NO_CONTRACT);
 		}
 		return json(thread);
-	});
-}
+	}
+});
 
-export function patchThread(db: Db, event: ApiEvent) {
-	return handleApi(async () => {
-		const user = requireApiUser(event.locals);
-		const contractId = uuidParam(event.params.id, NO_CONTRACT);
-		if (!(await getThreadForContract(db, user.id, contractId))) throw notFound(NO_CONTRACT);
-		const { status } = await readJsonBody(event.request, threadStatusChangeSchema);
-		const thread = await setThreadStatus(db, user.id, contractId, status);
+export const patchThread = endpoint({
+	method: 'PATCH',
+	path: '/api/contracts/{id}/thread',
+	summary: 'Mark the thread resolved, or open again',
+	params: { id: contractId },
+	body: threadStatusChangeSchema,
+	responses: { 200: { description: 'The thread', schema: threadSchema } },
+	errors: [409],
+	async handler({ db, user, params, body }) {
+		if (!(await getThreadForContract(db, user.id, params.id))) throw notFound(NO_CONTRACT);
+		const { status } = await body();
+		const thread = await setThreadStatus(db, user.id, params.id, status);
 		if (!thread) throw notFound(NO_CONTRACT);
 		return json(thread);
-	});
-}
+	}
+});
 
-export function putThreadRead(db: Db, event: ApiEvent) {
-	return handleApi(async () => {
-		const user = requireApiUser(event.locals);
-		const contractId = uuidParam(event.params.id, NO_CONTRACT);
-		const marked = await markThreadRead(db, user.id, contractId);
+export const putThreadRead = endpoint({
+	method: 'PUT',
+	path: '/api/contracts/{id}/thread/read',
+	summary: 'Mark every message of the thread read',
+	params: { id: contractId },
+	responses: { 200: { description: 'How many were newly marked', schema: markedSchema } },
+	async handler({ db, user, params }) {
+		const marked = await markThreadRead(db, user.id, params.id);
 		if (marked === null) {
 			// A party whose contract has no thread yet has nothing to read.
-			if (await findContractForParty(db, user.id, contractId)) return json({ marked: 0 });
+			if (await findContractForParty(db, user.id, params.id)) return json({ marked: 0 });
 			throw notFound(NO_CONTRACT);
 		}
 		return json({ marked });
-	});
-}
+	}
+});
 
-export function putMessageRead(db: Db, event: ApiEvent) {
-	return handleApi(async () => {
-		const user = requireApiUser(event.locals);
-		const messageId = uuidParam(event.params.id, 'No such message.');
-		const marked = await markMessageRead(db, user.id, messageId);
-		if (marked === null) throw notFound('No such message.');
+export const putMessageRead = endpoint({
+	method: 'PUT',
+	path: '/api/messages/{id}/read',
+	summary: 'Mark this message and every earlier one of its thread read',
+	params: { id: messageId },
+	responses: { 204: { description: 'Marked (idempotent)' } },
+	async handler({ db, user, params }) {
+		const marked = await markMessageRead(db, user.id, params.id);
+		if (marked === null) throw notFound(messageId.notFound);
 		return new Response(null, { status: 204 });
-	});
-}
+	}
+});
 
-export function getUnread(db: Db, event: ApiEvent) {
-	return handleApi(async () => {
-		const user = requireApiUser(event.locals);
+export const getUnread = endpoint({
+	method: 'GET',
+	path: '/api/messages/unread-count',
+	summary: 'My total unread messages',
+	responses: { 200: { description: 'The count', schema: unreadCountSchema } },
+	async handler({ db, user }) {
 		return json({ count: await getUnreadCount(db, user.id) });
-	});
-}
+	}
+});
 
-export function getInbox(db: Db, event: ApiEvent) {
-	return handleApi(async () => {
-		const user = requireApiUser(event.locals);
-		const query = readQuery(event.url, inboxQuerySchema);
+export const getInbox = endpoint({
+	method: 'GET',
+	path: '/api/messages/inbox',
+	summary: 'Threads I am in, most recent activity first',
+	query: inboxQuerySchema,
+	responses: { 200: { description: 'The page', schema: inboxPageSchema } },
+	async handler({ db, user, query }) {
 		return json(
 			await listInbox(db, user.id, {
 				cursor: query.cursor,
@@ -124,50 +168,74 @@ export function getInbox(db: Db, event: ApiEvent) {
 				unreadOnly: query.unread
 			})
 		);
-	});
-}
+	}
+});
 
-/** GET /api/messages/stream: the user's live events as Server-Sent Events. */
+export const streamEvents = endpoint({
+	method: 'GET',
+	path: '/api/messages/stream',
+	summary:
+		'Server-Sent Events for me: message.created, message.read, unread.changed, thread.updated, typing, resync',
+	headers: z.object({
+		'Last-Event-ID': z
+			.string()
+			.regex(/^\d{1,18}$/)
+			.transform(Number)
+			.optional()
+			// Anything but an id we sent is ignored: the client gets a fresh stream.
+			.catch(undefined)
+			.meta({
+				description: 'The id of the last event received: the stream replays what came after it.'
+			})
+	}),
+	responses: { 200: { description: 'The stream', contentType: 'text/event-stream' } },
+	async handler({ user, event, headers, services }) {
+		const lastEventId = headers['Last-Event-ID'] ?? null;
+		return services.liveHub().open(user.id, lastEventId, event.request.signal);
+	}
+});
+
+/** The stream with a hub of the caller's choosing (tests run their own). */
 export function openStream(db: Db, hub: LiveHub, event: ApiEvent) {
-	return handleApi(async () => {
-		const user = requireApiUser(event.locals);
-		const header = event.request.headers.get('last-event-id');
-		const lastEventId = header && /^\d{1,18}$/.test(header) ? Number(header) : null;
-		return hub.open(user.id, lastEventId, event.request.signal);
-	});
+	return streamEvents(db, event, { liveHub: () => hub });
 }
 
-/** POST /api/contracts/{id}/typing: tells the other party, stores nothing. */
-export function postTyping(db: Db, event: ApiEvent) {
-	return handleApi(async () => {
-		const user = requireApiUser(event.locals);
-		const contractId = uuidParam(event.params.id, NO_CONTRACT);
-		const contract = await findContractForParty(db, user.id, contractId);
+export const postTyping = endpoint({
+	method: 'POST',
+	path: '/api/contracts/{id}/typing',
+	summary: 'Tell the other party I am typing (not stored)',
+	params: { id: contractId },
+	responses: { 204: { description: 'Sent' } },
+	async handler({ db, user, params }) {
+		const contract = await findContractForParty(db, user.id, params.id);
 		if (!contract) throw notFound(NO_CONTRACT);
-		const thread = await getThreadForContract(db, user.id, contractId);
+		const thread = await getThreadForContract(db, user.id, params.id);
 		if (thread) {
 			await notifyTyping(db, {
 				threadId: thread.id,
-				contractId,
+				contractId: params.id,
 				userId: user.id,
 				name: user.displayName,
 				recipients: [contract.requesterId, contract.providerId].filter((id) => id !== user.id)
 			});
 		}
 		return new Response(null, { status: 204 });
-	});
-}
+	}
+});
 
-export function getResponseMetrics(db: Db, event: ApiEvent) {
-	return handleApi(async () => {
-		requireApiUser(event.locals);
-		const providerId = uuidParam(event.params.userId, 'No such user.');
-		const { days } = readQuery(event.url, metricsQuerySchema);
+export const getResponseMetrics = endpoint({
+	method: 'GET',
+	path: '/api/providers/{userId}/response-metrics',
+	summary: 'How quickly and how often a provider answers renters',
+	params: { userId: { description: 'Provider’s user id', notFound: 'No such user.' } },
+	query: metricsQuerySchema,
+	responses: { 200: { description: 'The metrics', schema: responseMetricsSchema } },
+	async handler({ db, params, query }) {
 		const [provider] = await db
 			.select({ id: users.id })
 			.from(users)
-			.where(eq(users.id, providerId));
+			.where(eq(users.id, params.userId));
 		if (!provider) throw notFound('No such user.');
-		return json(await getProviderResponseMetrics(db, providerId, days));
-	});
-}
+		return json(await getProviderResponseMetrics(db, params.userId, query.days));
+	}
+});

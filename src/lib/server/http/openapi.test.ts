@@ -1,5 +1,22 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { endpoint } from './endpoint';
+import { ENDPOINTS } from './endpoints';
 import { buildOpenApiDocument } from './openapi';
+
+interface Operation {
+	summary: string;
+	parameters?: { name: string; in: string; required: boolean; schema: Record<string, unknown> }[];
+	requestBody?: { content: Record<string, { schema: Record<string, unknown> }> };
+	responses: Record<string, { description: string; content?: Record<string, unknown> }>;
+	security?: unknown[];
+}
+
+function operationOf(doc: ReturnType<typeof buildOpenApiDocument>, method: string, path: string) {
+	const operation = doc.paths[path]?.[method] as Operation | undefined;
+	if (!operation) throw new Error(`no ${method} ${path}`);
+	return operation;
+}
 
 describe('OpenAPI document', () => {
 	const doc = buildOpenApiDocument('http://localhost:5173');
@@ -14,9 +31,21 @@ describe('OpenAPI document', () => {
 				'/api/messages/{id}/read',
 				'/api/messages/unread-count',
 				'/api/messages/inbox',
-				'/api/providers/{userId}/response-metrics'
+				'/api/messages/stream',
+				'/api/contracts/{id}/typing',
+				'/api/providers/{userId}/response-metrics',
+				'/api/contracts',
+				'/api/contracts/{id}'
 			])
 		);
+	});
+
+	it('has one operation per declared endpoint, and nothing else', () => {
+		const operations = Object.entries(doc.paths).flatMap(([path, item]) =>
+			Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`)
+		);
+		const declared = ENDPOINTS.map((e) => `${e.declaration.method} ${e.declaration.path}`);
+		expect(operations.sort()).toEqual(declared.sort());
 	});
 
 	it('takes its component schemas from the zod schemas', () => {
@@ -38,12 +67,101 @@ describe('OpenAPI document', () => {
 		);
 		// Every $ref points at a component that exists.
 		const refs = JSON.stringify(doc).match(/#\/components\/schemas\/[A-Za-z]+/g) ?? [];
+		expect(refs.length).toBeGreaterThan(0);
 		for (const r of refs) expect(schemas).toHaveProperty(r.split('/').pop()!);
 	});
 
 	it('documents the query limits', () => {
-		const get = doc.paths['/api/contracts/{id}/messages'].get;
-		const limit = get.parameters.find((p) => p.name === 'limit');
+		const get = operationOf(doc, 'get', '/api/contracts/{id}/messages');
+		const limit = get.parameters?.find((p) => p.name === 'limit');
+		expect(limit).toMatchObject({ in: 'query', required: false });
 		expect(limit?.schema).toMatchObject({ maximum: 100, minimum: 1, default: 50 });
+	});
+
+	it('documents path parameters, bodies and the statuses each declaration implies', () => {
+		const post = operationOf(doc, 'post', '/api/contracts/{id}/messages');
+		expect(post.parameters).toEqual([
+			expect.objectContaining({
+				name: 'id',
+				in: 'path',
+				required: true,
+				description: 'Contract id'
+			})
+		]);
+		expect(post.requestBody?.content['application/json']?.schema).toEqual({
+			$ref: '#/components/schemas/SendMessage'
+		});
+		expect(Object.keys(post.responses).sort()).toEqual(
+			['201', '400', '401', '404', '409', '413', '415'].sort()
+		);
+		// A body schema without an id is inlined.
+		const patch = operationOf(doc, 'patch', '/api/contracts/{id}');
+		expect(patch.requestBody?.content['application/json']?.schema).toMatchObject({
+			type: 'object',
+			properties: { status: { enum: ['active', 'rejected', 'cancelled', 'completed'] } }
+		});
+		expect(Object.keys(patch.responses)).toEqual(
+			expect.arrayContaining(['200', '400', '401', '403', '404', '409'])
+		);
+		expect(Object.keys(operationOf(doc, 'get', '/api/messages/unread-count').responses)).toEqual([
+			'200',
+			'401'
+		]);
+	});
+
+	it('documents the stream’s content type and its Last-Event-ID header', () => {
+		const stream = operationOf(doc, 'get', '/api/messages/stream');
+		expect(stream.responses['200']?.content).toEqual({ 'text/event-stream': {} });
+		expect(stream.parameters).toEqual([
+			expect.objectContaining({ name: 'Last-Event-ID', in: 'header', required: false })
+		]);
+		// A bad Last-Event-ID is ignored, not refused.
+		expect(stream.responses).not.toHaveProperty('400');
+	});
+
+	it('builds any declaration: headers, public endpoints, inline responses', () => {
+		const example = endpoint({
+			method: 'POST',
+			path: '/api/examples/{id}',
+			summary: 'An example',
+			auth: false,
+			params: { id: { description: 'Example id', notFound: 'No such example.' } },
+			headers: z.object({
+				'Idempotency-Key': z.string().max(100).meta({ description: 'Retry safely.' })
+			}),
+			responses: { 200: { description: 'Done', schema: z.object({ ok: z.boolean() }) } },
+			async handler() {
+				return new Response(null, { status: 204 });
+			}
+		});
+		const built = buildOpenApiDocument('http://x', [example.declaration]);
+		const post = operationOf(built, 'post', '/api/examples/{id}');
+		expect(post.security).toEqual([]);
+		expect(post.parameters).toContainEqual(
+			expect.objectContaining({
+				name: 'Idempotency-Key',
+				in: 'header',
+				required: true,
+				description: 'Retry safely.'
+			})
+		);
+		expect(post.responses['200']?.content).toEqual({
+			'application/json': { schema: expect.objectContaining({ type: 'object' }) }
+		});
+		expect(Object.keys(post.responses).sort()).toEqual(['200', '400', '404']);
+	});
+
+	it('refuses a declaration whose path parameters do not match its path', () => {
+		expect(() =>
+			endpoint({
+				method: 'GET',
+				path: '/api/examples/{id}',
+				summary: 'Wrong',
+				responses: { 200: { description: 'Never' } },
+				async handler() {
+					return new Response();
+				}
+			})
+		).toThrow(/path parameters/);
 	});
 });

@@ -1,52 +1,32 @@
 import { z } from 'zod';
-import { contractStatusChangeSchema, rentSchema } from '$lib/schemas/contracts';
-import {
-	errorSchema,
-	inboxPageSchema,
-	inboxQuerySchema,
-	markedSchema,
-	messagePageSchema,
-	messageSchema,
-	messagesQuerySchema,
-	metricsQuerySchema,
-	responseMetricsSchema,
-	sendMessageSchema,
-	threadSchema,
-	threadStatusChangeSchema,
-	unreadCountSchema
-} from '$lib/schemas/messaging';
+import { errorSchema } from '$lib/schemas/messaging';
+import type { EndpointDeclaration } from './endpoint';
+import { ENDPOINTS } from './endpoints';
+import { MAX_JSON_BYTES } from './api';
 
-// The OpenAPI document is built from the zod schemas the endpoints validate with: there is no
-// second, hand-kept description of the API to fall out of date.
+// The OpenAPI document is built from the endpoint declarations and the zod schemas the endpoints
+// validate with: there is no second, hand-kept description of the API to fall out of date.
 
-type ZodObjectSchema = z.ZodObject<z.ZodRawShape>;
+type JsonSchema = Record<string, unknown>;
 
-const ref = (schema: z.ZodType) => {
+const COMPONENTS = '#/components/schemas/';
+
+/** A `$ref` for a schema with `.meta({ id })`, else the schema inline (its named parts as `$ref`s). */
+function schemaJson(schema: z.ZodType): JsonSchema {
 	const id = z.globalRegistry.get(schema)?.id;
-	if (!id) throw new Error('schema has no id for the OpenAPI components');
-	return { $ref: `#/components/schemas/${id}` };
-};
-
-const jsonBody = (schema: z.ZodType) => ({
-	required: true,
-	content: { 'application/json': { schema: ref(schema) } }
-});
-
-const ok = (description: string, schema?: z.ZodType) => ({
-	description,
-	...(schema ? { content: { 'application/json': { schema: ref(schema) } } } : {})
-});
-
-const errors = (...codes: number[]) =>
-	Object.fromEntries(
-		codes.map((code) => [
-			String(code),
-			{
-				description: ERROR_TEXT[code] ?? 'Error',
-				content: { 'application/json': { schema: ref(errorSchema) } }
-			}
-		])
-	);
+	if (id) return { $ref: `${COMPONENTS}${id}` };
+	const {
+		$schema: _s,
+		$defs: _d,
+		...inline
+	} = z.toJSONSchema(schema, {
+		io: 'input',
+		unrepresentable: 'any',
+		target: 'draft-2020-12'
+	}) as JsonSchema;
+	// Named schemas nested inside are components already.
+	return JSON.parse(JSON.stringify(inline).replaceAll('"#/$defs/', `"${COMPONENTS}`));
+}
 
 const ERROR_TEXT: Record<number, string> = {
 	400: 'Invalid input; the message says what is wrong',
@@ -54,37 +34,94 @@ const ERROR_TEXT: Record<number, string> = {
 	403: 'Not allowed for this party',
 	404: 'Not found, or not yours',
 	409: 'Conflict with the current state',
-	413: 'Body over 64 KB',
-	415: 'Body is not application/json'
+	413: `Body over ${MAX_JSON_BYTES / 1024} KB`,
+	415: 'Body is not application/json',
+	422: 'Refused as sent; the message says why'
 };
 
-function queryParameters(schema: ZodObjectSchema) {
-	return Object.entries(schema.shape).map(([name, field]) => ({
-		name,
-		in: 'query',
-		required: false,
-		schema: z.toJSONSchema(field as z.ZodType, { io: 'input', unrepresentable: 'any' })
-	}));
+/** Query or header parameters from the fields of a zod object; `.meta({ description })` carries over. */
+function parameters(location: 'query' | 'header', schema: z.ZodObject | undefined) {
+	return Object.entries(schema?.shape ?? {}).map(([name, field]) => {
+		const json = schemaJson(field);
+		const { description } = json;
+		return {
+			name,
+			in: location,
+			// Optional fields and those with a default accept a missing value.
+			required: !field.safeParse(undefined).success,
+			...(typeof description === 'string' ? { description } : {}),
+			schema: json
+		};
+	});
 }
 
-const pathId = (name: string, description: string) => ({
-	name,
-	in: 'path',
-	required: true,
-	description,
-	schema: { type: 'string', format: 'uuid' }
-});
+function operation(endpoint: EndpointDeclaration) {
+	const pathParameters = Object.entries(endpoint.params).map(([name, param]) => ({
+		name,
+		in: 'path',
+		required: true,
+		description: param.description,
+		schema: { type: 'string', format: 'uuid' }
+	}));
+	const allParameters = [
+		...pathParameters,
+		...parameters('query', endpoint.query),
+		...parameters('header', endpoint.headers)
+	];
+	const responses: Record<string, unknown> = {};
+	for (const [status, response] of Object.entries(endpoint.responses)) {
+		const type = response.contentType ?? 'application/json';
+		responses[status] = {
+			description: response.description,
+			...(response.schema
+				? { content: { [type]: { schema: schemaJson(response.schema) } } }
+				: response.contentType
+					? { content: { [type]: {} } }
+					: {})
+		};
+	}
+	for (const status of endpoint.errors) {
+		responses[String(status)] = {
+			description: ERROR_TEXT[status] ?? 'Error',
+			content: { 'application/json': { schema: schemaJson(errorSchema) } }
+		};
+	}
+	return {
+		summary: endpoint.summary,
+		...(allParameters.length > 0 ? { parameters: allParameters } : {}),
+		...(endpoint.body
+			? {
+					requestBody: {
+						required: true,
+						content: { 'application/json': { schema: schemaJson(endpoint.body) } }
+					}
+				}
+			: {}),
+		responses,
+		// The document's default is the session cookie; a public endpoint says it needs nothing.
+		...(endpoint.auth ? {} : { security: [] })
+	};
+}
 
-const contractId = pathId('id', 'Contract id');
-
-export function buildOpenApiDocument(serverUrl: string) {
+export function buildOpenApiDocument(
+	serverUrl: string,
+	endpoints: readonly EndpointDeclaration[] = ENDPOINTS.map((e) => e.declaration)
+) {
 	// Every schema given an id with .meta({ id }) becomes a component; nested ones become $refs.
 	const components = z.toJSONSchema(z.globalRegistry, {
 		io: 'input',
 		unrepresentable: 'any',
 		target: 'draft-2020-12',
-		uri: (id) => `#/components/schemas/${id}`
+		uri: (id) => `${COMPONENTS}${id}`
 	});
+
+	const paths: Record<string, Record<string, ReturnType<typeof operation>>> = {};
+	for (const endpoint of endpoints) {
+		const item = (paths[endpoint.path] ??= {});
+		const method = endpoint.method.toLowerCase();
+		if (item[method]) throw new Error(`${endpoint.method} ${endpoint.path} is declared twice`);
+		item[method] = operation(endpoint);
+	}
 
 	return {
 		openapi: '3.1.0',
@@ -109,144 +146,6 @@ export function buildOpenApiDocument(serverUrl: string) {
 			}
 		},
 		security: [{ session: [] }],
-		paths: {
-			'/api/contracts/{id}/messages': {
-				parameters: [contractId],
-				get: {
-					summary: 'A page of the contract’s conversation, oldest first',
-					parameters: queryParameters(messagesQuerySchema),
-					responses: { '200': ok('The page', messagePageSchema), ...errors(400, 401, 404) }
-				},
-				post: {
-					summary: 'Send a message in the contract’s thread (created on the first message)',
-					requestBody: jsonBody(sendMessageSchema),
-					responses: {
-						'201': ok('The stored message', messageSchema),
-						...errors(400, 401, 404, 409, 413, 415)
-					}
-				}
-			},
-			'/api/contracts/{id}/thread': {
-				parameters: [contractId],
-				get: {
-					summary: 'The contract’s thread; 404 while it has no message',
-					responses: { '200': ok('The thread', threadSchema), ...errors(401, 404) }
-				},
-				patch: {
-					summary: 'Mark the thread resolved, or open again',
-					requestBody: jsonBody(threadStatusChangeSchema),
-					responses: {
-						'200': ok('The thread', threadSchema),
-						...errors(400, 401, 404, 409, 413, 415)
-					}
-				}
-			},
-			'/api/contracts/{id}/thread/read': {
-				parameters: [contractId],
-				put: {
-					summary: 'Mark every message of the thread read',
-					responses: { '200': ok('How many were newly marked', markedSchema), ...errors(401, 404) }
-				}
-			},
-			'/api/messages/{id}/read': {
-				parameters: [pathId('id', 'Message id')],
-				put: {
-					summary: 'Mark this message and every earlier one of its thread read',
-					responses: { '204': ok('Marked (idempotent)'), ...errors(401, 404) }
-				}
-			},
-			'/api/messages/unread-count': {
-				get: {
-					summary: 'My total unread messages',
-					responses: { '200': ok('The count', unreadCountSchema), ...errors(401) }
-				}
-			},
-			'/api/messages/stream': {
-				get: {
-					summary:
-						'Server-Sent Events for me: message.created, message.read, unread.changed, thread.updated, typing, resync',
-					parameters: [
-						{
-							name: 'Last-Event-ID',
-							in: 'header',
-							required: false,
-							description:
-								'The id of the last event received: the stream replays what came after it.',
-							schema: { type: 'string' }
-						}
-					],
-					responses: {
-						'200': { description: 'The stream', content: { 'text/event-stream': {} } },
-						...errors(401)
-					}
-				}
-			},
-			'/api/contracts/{id}/typing': {
-				parameters: [contractId],
-				post: {
-					summary: 'Tell the other party I am typing (not stored)',
-					responses: { '204': ok('Sent'), ...errors(401, 404) }
-				}
-			},
-			'/api/messages/inbox': {
-				get: {
-					summary: 'Threads I am in, most recent activity first',
-					parameters: queryParameters(inboxQuerySchema),
-					responses: { '200': ok('The page', inboxPageSchema), ...errors(400, 401) }
-				}
-			},
-			'/api/providers/{userId}/response-metrics': {
-				parameters: [pathId('userId', 'Provider’s user id')],
-				get: {
-					summary: 'How quickly and how often a provider answers renters',
-					parameters: queryParameters(metricsQuerySchema),
-					responses: {
-						'200': ok('The metrics', responseMetricsSchema),
-						...errors(400, 401, 404)
-					}
-				}
-			},
-			'/api/contracts': {
-				get: {
-					summary: 'Contracts where I rent or provide',
-					responses: { '200': { description: 'The contracts' }, ...errors(401) }
-				},
-				post: {
-					summary: 'Rent an offering: a contract in status requested',
-					requestBody: {
-						required: true,
-						content: {
-							'application/json': { schema: z.toJSONSchema(rentSchema, { io: 'input' }) }
-						}
-					},
-					responses: {
-						'201': { description: 'The contract' },
-						...errors(400, 401, 404, 409, 413, 415)
-					}
-				}
-			},
-			'/api/contracts/{id}': {
-				parameters: [contractId],
-				get: {
-					summary: 'One contract, with the actions open to me',
-					responses: { '200': { description: 'The contract' }, ...errors(401, 404) }
-				},
-				patch: {
-					summary: 'Change the contract’s status (accept, reject, cancel, complete)',
-					requestBody: {
-						required: true,
-						content: {
-							'application/json': {
-								schema: z.toJSONSchema(contractStatusChangeSchema, { io: 'input' })
-							}
-						}
-					},
-					responses: {
-						'200': { description: 'The contract' },
-						...errors(400, 401, 403, 404, 409, 413, 415)
-					}
-				}
-			}
-		}
+		paths
 	};
 }

@@ -1,6 +1,5 @@
-import { getDb } from '$lib/server/db';
 import { createContract, listContracts } from '$lib/server/http/contracts-api';
-import type { RequestHandler } from './$types';
+import { serve } from '$lib/server/http/endpoint';
 
-export const GET: RequestHandler = (event) => listContracts(getDb(), event);
-export const POST: RequestHandler = (event) => createContract(getDb(), event);
+export const GET = serve(listContracts);
+export const POST = serve(createContract);

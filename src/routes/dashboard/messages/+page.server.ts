@@ -2,7 +2,8 @@ import { error } from '@sveltejs/kit';
 import { inboxQuerySchema } from '$lib/schemas/messaging';
 import { getDb } from '$lib/server/db';
 import { requireUser } from '$lib/server/guards';
-import { InvalidCursorError, listInbox } from '$lib/server/messaging/threads';
+import { DomainError } from '$lib/server/errors';
+import { listInbox } from '$lib/server/messaging';
 import type { PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, url, depends }) => {
@@ -23,7 +24,7 @@ export const load: PageServerLoad = async ({ locals, url, depends }) => {
 			paged: !!query.data.cursor
 		};
 	} catch (err) {
-		if (err instanceof InvalidCursorError) error(400, err.message);
+		if (err instanceof DomainError) error(err.status, err.message);
 		throw err;
 	}
 };

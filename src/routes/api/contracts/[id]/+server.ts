@@ -1,6 +1,5 @@
-import { getDb } from '$lib/server/db';
 import { changeContractStatus, getContract } from '$lib/server/http/contracts-api';
-import type { RequestHandler } from './$types';
+import { serve } from '$lib/server/http/endpoint';
 
-export const GET: RequestHandler = (event) => getContract(getDb(), event);
-export const PATCH: RequestHandler = (event) => changeContractStatus(getDb(), event);
+export const GET = serve(getContract);
+export const PATCH = serve(changeContractStatus);

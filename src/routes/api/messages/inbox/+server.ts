@@ -1,5 +1,4 @@
-import { getDb } from '$lib/server/db';
 import { getInbox } from '$lib/server/http/messaging-api';
-import type { RequestHandler } from './$types';
+import { serve } from '$lib/server/http/endpoint';
 
-export const GET: RequestHandler = (event) => getInbox(getDb(), event);
+export const GET = serve(getInbox);

@@ -1,9 +1,4 @@
-import { appDatabase } from '$lib/server/db';
-import { openStream } from '$lib/server/http/messaging-api';
-import { appLiveHub } from '$lib/server/live/hub';
-import type { RequestHandler } from './$types';
+import { streamEvents } from '$lib/server/http/messaging-api';
+import { serve } from '$lib/server/http/endpoint';
 
-export const GET: RequestHandler = (event) => {
-	const database = appDatabase();
-	return openStream(database.db, appLiveHub(database), event);
-};
+export const GET = serve(streamEvents);

@@ -1,14 +1,9 @@
-import { error, fail } from '@sveltejs/kit';
+import { error } from '@sveltejs/kit';
 import { uuidSchema, type ContractAction } from '$lib/schemas/contracts';
-import {
-	ForbiddenTransitionError,
-	InvalidTransitionError,
-	allowedActions,
-	listContractEvents,
-	transitionContract
-} from '$lib/server/contracts';
+import { allowedActions, listContractEvents, transitionContract } from '$lib/server/contracts';
 import { getDb } from '$lib/server/db';
 import { requirePartyContract, requireUser } from '$lib/server/guards';
+import { failFromDomainError } from '$lib/server/http/actions';
 import { getThreadForContract } from '$lib/server/messaging/threads';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
@@ -36,10 +31,7 @@ function transitionAction(action: ContractAction) {
 			if (!contract) error(404, 'Not found');
 			return { done: action };
 		} catch (err) {
-			if (err instanceof InvalidTransitionError || err instanceof ForbiddenTransitionError) {
-				return fail(409, { message: err.message });
-			}
-			throw err;
+			return failFromDomainError(err, (message) => ({ message }));
 		}
 	};
 }

@@ -1,6 +1,5 @@
-import { getDb } from '$lib/server/db';
 import { getMessages, postMessage } from '$lib/server/http/messaging-api';
-import type { RequestHandler } from './$types';
+import { serve } from '$lib/server/http/endpoint';
 
-export const GET: RequestHandler = (event) => getMessages(getDb(), event);
-export const POST: RequestHandler = (event) => postMessage(getDb(), event);
+export const GET = serve(getMessages);
+export const POST = serve(postMessage);

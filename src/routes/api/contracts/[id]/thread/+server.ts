@@ -1,6 +1,5 @@
-import { getDb } from '$lib/server/db';
 import { getThread, patchThread } from '$lib/server/http/messaging-api';
-import type { RequestHandler } from './$types';
+import { serve } from '$lib/server/http/endpoint';
 
-export const GET: RequestHandler = (event) => getThread(getDb(), event);
-export const PATCH: RequestHandler = (event) => patchThread(getDb(), event);
+export const GET = serve(getThread);
+export const PATCH = serve(patchThread);

@@ -1,5 +1,4 @@
-import { getDb } from '$lib/server/db';
 import { postTyping } from '$lib/server/http/messaging-api';
-import type { RequestHandler } from './$types';
+import { serve } from '$lib/server/http/endpoint';
 
-export const POST: RequestHandler = (event) => postTyping(getDb(), event);
+export const POST = serve(postTyping);

@@ -1,5 +1,4 @@
-import { getDb } from '$lib/server/db';
 import { putMessageRead } from '$lib/server/http/messaging-api';
-import type { RequestHandler } from './$types';
+import { serve } from '$lib/server/http/endpoint';
 
-export const PUT: RequestHandler = (event) => putMessageRead(getDb(), event);
+export const PUT = serve(putMessageRead);

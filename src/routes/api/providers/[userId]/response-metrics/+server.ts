@@ -1,5 +1,4 @@
-import { getDb } from '$lib/server/db';
 import { getResponseMetrics } from '$lib/server/http/messaging-api';
-import type { RequestHandler } from './$types';
+import { serve } from '$lib/server/http/endpoint';
 
-export const GET: RequestHandler = (event) => getResponseMetrics(getDb(), event);
+export const GET = serve(getResponseMetrics);

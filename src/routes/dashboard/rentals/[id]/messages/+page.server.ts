@@ -3,9 +3,13 @@ import { uuidSchema } from '$lib/schemas/contracts';
 import { messageBodySchema, messagesQuerySchema } from '$lib/schemas/messaging';
 import { getDb } from '$lib/server/db';
 import { requirePartyContract, requireUser } from '$lib/server/guards';
-import { listMessages, sendMessage } from '$lib/server/messaging/messages';
-import { getUnreadCount, markThreadRead } from '$lib/server/messaging/read-state';
-import { ThreadClosedError } from '$lib/server/messaging/threads';
+import { failFromDomainError } from '$lib/server/http/actions';
+import {
+	appendMessage,
+	getUnreadCount,
+	listMessages,
+	markThreadRead
+} from '$lib/server/messaging';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, params, url, depends }) => {
@@ -48,11 +52,12 @@ export const actions: Actions = {
 			return fail(400, { body: raw, error: parsed.error.issues[0]?.message ?? 'Invalid message.' });
 		}
 		try {
-			const message = await sendMessage(getDb(), user.id, id.data, parsed.data);
-			if (!message) error(404, 'Not found');
+			const appended = await appendMessage(getDb(), { kind: 'user', userId: user.id }, id.data, {
+				body: parsed.data
+			});
+			if (!appended) error(404, 'Not found');
 		} catch (err) {
-			if (err instanceof ThreadClosedError) return fail(409, { body: raw, error: err.message });
-			throw err;
+			return failFromDomainError(err, (error) => ({ body: raw, error }));
 		}
 		// Post/redirect/get: a reload does not send twice, and without JavaScript the page shows it.
 		redirect(303, `/dashboard/rentals/${id.data}/messages`);

@@ -1,5 +1,4 @@
-import { getDb } from '$lib/server/db';
 import { putThreadRead } from '$lib/server/http/messaging-api';
-import type { RequestHandler } from './$types';
+import { serve } from '$lib/server/http/endpoint';
 
-export const PUT: RequestHandler = (event) => putThreadRead(getDb(), event);
+export const PUT = serve(putThreadRead);

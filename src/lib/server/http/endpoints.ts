@@ -1,0 +1,37 @@
+import { changeContractStatus, createContract, getContract, listContracts } from './contracts-api';
+import type { Endpoint } from './endpoint';
+import {
+	getInbox,
+	getMessages,
+	getResponseMetrics,
+	getThread,
+	getUnread,
+	patchThread,
+	postMessage,
+	postTyping,
+	putMessageRead,
+	putThreadRead,
+	streamEvents
+} from './messaging-api';
+
+/**
+ * Every JSON endpoint, in the order /api/openapi.json lists them. A test checks that each one is
+ * served by the route its path names, and that every route under src/routes/api is declared here.
+ */
+export const ENDPOINTS: readonly Endpoint[] = [
+	getMessages,
+	postMessage,
+	getThread,
+	patchThread,
+	putThreadRead,
+	putMessageRead,
+	getUnread,
+	streamEvents,
+	postTyping,
+	getInbox,
+	getResponseMetrics,
+	listContracts,
+	createContract,
+	getContract,
+	changeContractStatus
+];
