@@ -4,12 +4,7 @@ import { messageBodySchema, messagesQuerySchema } from '$lib/schemas/messaging';
 import { getDb } from '$lib/server/db';
 import { requirePartyContract, requireUser } from '$lib/server/guards';
 import { failFromDomainError } from '$lib/server/http/actions';
-import {
-	appendMessage,
-	getUnreadCount,
-	listMessages,
-	markThreadRead
-} from '$lib/server/messaging';
+import { appendMessage, getUnreadCount, listMessages, markThreadRead } from '$lib/server/messaging';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, params, url, depends }) => {
