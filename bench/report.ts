@@ -417,13 +417,15 @@ export function buildReport(input: ReportInput): string {
 	out.push('## Every run', '');
 	out.push('req/s · p50 · p99 of each run, in the order they ran.', '');
 	const fmt = (x: RunSummary) => `${fmtRate(x.perSecond)} · ${fmtMs(x.p50)} · ${fmtMs(x.p99)}`;
+	const baselineRuns = input.baseline?.results ?? [];
 	const everyRun = input.baseline
-		? [
-				...input.baseline.results
-					.filter((r) => !r.missing)
-					.map((r) => ({ ...r, name: `${r.name}, baseline` })),
-				...results.map((r) => ({ ...r, name: `${r.name}, working tree` }))
-			]
+		? results.flatMap((r) => {
+				const base = baselineRuns.find((b) => b.key === r.key && b.dataset === r.dataset);
+				return [
+					...(base && !base.missing ? [{ ...base, name: `${base.name}, baseline` }] : []),
+					{ ...r, name: `${r.name}, working tree` }
+				];
+			})
 		: results;
 	for (const r of everyRun) {
 		out.push(

@@ -192,9 +192,11 @@ async function migrateWith(
 ): Promise<{ before: number; after: number }> {
 	const client = postgres(url, { max: 1, onnotice: () => {} });
 	const applied = async () => {
+		const [table] = await client<{ t: string | null }[]>`
+			select to_regclass('drizzle.__drizzle_migrations')::text as t`;
+		if (!table?.t) return 0;
 		const [row] = await client<{ n: number }[]>`
-			select case when to_regclass('drizzle.__drizzle_migrations') is null then 0
-				else (select count(*)::int from drizzle.__drizzle_migrations) end as n`;
+			select count(*)::int as n from drizzle.__drizzle_migrations`;
 		return row!.n;
 	};
 	try {
@@ -732,7 +734,7 @@ async function main(): Promise<Options | undefined> {
 					if (!deferDirect) await runDirectOnce(current.db, current.result, run);
 				}
 			}
-			if (deferDirect) {
+			if (deferDirect && scenario.direct) {
 				deferred.push(async () => {
 					log(`\n${scenario.name}: direct, working tree only`);
 					for (let run = 1; run <= options.runs; run++) {
