@@ -15,9 +15,12 @@ import postgres from 'postgres';
 import * as prettier from 'prettier';
 import { generateSessionToken, SESSION_COOKIE, sessionIdFromToken } from '../src/lib/server/auth';
 import { openDatabase, rowsOf, type Database } from '../src/lib/server/db';
-import { listMessages, sendMessage } from '../src/lib/server/messaging/messages';
-import { getUnreadCount, markThreadRead } from '../src/lib/server/messaging/read-state';
-import { listInbox } from '../src/lib/server/messaging/threads';
+import {
+	getUnreadCount,
+	listInbox,
+	listMessages,
+	markThreadRead
+} from '../src/lib/server/messaging';
 import { migrationJournal, prepareBaseline, type Baseline } from './baseline';
 import {
 	buildDataset,
@@ -44,6 +47,7 @@ import {
 	PAGE_LIMIT,
 	PREPARED_THREADS,
 	readScenarios,
+	sendMessage,
 	sendScenarios,
 	type Scenario,
 	type SideContext

@@ -2,11 +2,19 @@
 // the endpoint calls, run in-process on a pool of the app's size.
 
 import type { Db } from '../src/lib/server/db';
-import { listMessages, sendMessage } from '../src/lib/server/messaging/messages';
-import { getUnreadCount, markThreadRead } from '../src/lib/server/messaging/read-state';
-import { listInbox } from '../src/lib/server/messaging/threads';
+import {
+	appendMessage,
+	getUnreadCount,
+	listInbox,
+	listMessages,
+	markThreadRead
+} from '../src/lib/server/messaging';
 import type { Dataset } from './dataset';
 import { requestAll, type HttpScenario, type PlainRequest } from './load';
+
+/** A person's message, as `POST /api/contracts/{id}/messages` sends it. */
+export const sendMessage = (db: Db, userId: string, contractId: string, body: string) =>
+	appendMessage(db, { kind: 'user', userId }, contractId, { body });
 
 /** What a scenario's set-up sees of one running version: its server and its sessions. */
 export interface SideContext {
