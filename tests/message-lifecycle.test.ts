@@ -155,7 +155,7 @@ describe('editing a message', () => {
 		await editMessage(t.db, requester.id, sent.id, 'final words');
 		await processDueNotifications(
 			t.db,
-			{ delaySeconds: 0, cooldownSeconds: 900, maxRunSeconds: 50 },
+			{ delaySeconds: 0, cooldownSeconds: 900 },
 			{
 				from: 'Parley <n@parley.test>',
 				resendApiKey: null,

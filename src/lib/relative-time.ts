@@ -35,3 +35,15 @@ export function dayLabel(value: string | Date, now: Date = new Date()): string {
 export function timeOfDay(value: string | Date): string {
 	return new Date(value).toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
 }
+
+/** "Sunday 29 November 2026, 14:05": the full moment, for a title on hover. */
+export function fullDateTime(value: string | Date): string {
+	return new Date(value).toLocaleString('en-GB', {
+		weekday: 'long',
+		day: 'numeric',
+		month: 'long',
+		year: 'numeric',
+		hour: '2-digit',
+		minute: '2-digit'
+	});
+}

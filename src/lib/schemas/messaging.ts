@@ -49,6 +49,17 @@ export const messageBodySchema = z
 
 export const sendMessageSchema = z.object({ body: messageBodySchema }).meta({ id: 'SendMessage' });
 
+export const editMessageSchema = z.object({ body: messageBodySchema }).meta({ id: 'EditMessage' });
+
+/** The Idempotency-Key of a send: 1 to 255 printable ASCII characters. */
+export const idempotencyKeySchema = z
+	.string()
+	.regex(/^[\x20-\x7E]{1,255}$/, 'Idempotency-Key must be 1 to 255 printable ASCII characters.')
+	.meta({
+		description:
+			'Makes a send safe to retry: a retry with the same key within 24 hours answers the first message (200) and writes nothing; the same key with another body answers 422.'
+	});
+
 export const threadStatusChangeSchema = z
 	.object({
 		status: z.enum(['open', 'resolved'], { error: 'Status must be "open" or "resolved".' })
@@ -69,7 +80,11 @@ export const messagesQuerySchema = z.object({
 		.regex(/^[1-9]\d{0,9}$/, 'before must be a cursor returned as nextCursor.')
 		.optional()
 		.meta({ description: 'nextCursor of the previous page: returns older messages.' }),
-	limit: limit(100, 50)
+	limit: limit(100, 50),
+	format: z
+		.enum(['json', 'ui'], { error: 'format must be "json" or "ui".' })
+		.default('json')
+		.meta({ description: 'ui: the messages as the Vercel AI SDK’s UIMessage objects.' })
 });
 
 export const inboxQuerySchema = z.object({
@@ -151,6 +166,38 @@ export const messagePageSchema = z
 		nextCursor: z.string().nullable().meta({ description: 'Pages to older messages.' })
 	})
 	.meta({ id: 'MessagePage' });
+
+/** What a UIMessage carries besides its text; the roles stay the AI SDK's own. */
+export const uiMessageMetadataSchema = z.strictObject({
+	threadId: z.uuid(),
+	contractId: z.uuid(),
+	senderId: z.uuid().nullable(),
+	senderName: z.string().nullable(),
+	createdAt: isoDate,
+	editedAt: isoDate.nullable(),
+	deletedAt: isoDate.nullable(),
+	isOwn: z.boolean()
+});
+
+export const uiMessageSchema = z
+	.object({
+		id: z.uuid(),
+		role: z.enum(['user', 'assistant', 'system']),
+		parts: z.array(z.object({ type: z.literal('text'), text: z.string() })),
+		metadata: uiMessageMetadataSchema
+	})
+	.meta({
+		id: 'UIMessage',
+		description: 'A message in the Vercel AI SDK’s UIMessage form; role from senderRole.'
+	});
+
+export const uiMessagePageSchema = z
+	.object({
+		thread: threadSchema.nullable(),
+		messages: z.array(uiMessageSchema).meta({ description: 'Oldest first.' }),
+		nextCursor: z.string().nullable()
+	})
+	.meta({ id: 'UIMessagePage' });
 
 export const inboxPageSchema = z
 	.object({

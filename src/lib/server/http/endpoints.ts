@@ -6,11 +6,14 @@ import {
 	getResponseMetrics,
 	getThread,
 	getUnread,
+	patchMessage,
 	patchThread,
 	postMessage,
 	postTyping,
 	putMessageRead,
+	putMessageUnread,
 	putThreadRead,
+	removeMessage,
 	streamEvents
 } from './messaging-api';
 
@@ -25,6 +28,9 @@ export const ENDPOINTS: readonly Endpoint[] = [
 	patchThread,
 	putThreadRead,
 	putMessageRead,
+	putMessageUnread,
+	patchMessage,
+	removeMessage,
 	getUnread,
 	streamEvents,
 	postTyping,

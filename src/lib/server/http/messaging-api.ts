@@ -2,6 +2,8 @@ import { json } from '@sveltejs/kit';
 import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import {
+	editMessageSchema,
+	idempotencyKeySchema,
 	inboxPageSchema,
 	inboxQuerySchema,
 	markedSchema,
@@ -13,21 +15,27 @@ import {
 	sendMessageSchema,
 	threadSchema,
 	threadStatusChangeSchema,
+	uiMessagePageSchema,
 	unreadCountSchema
 } from '$lib/schemas/messaging';
 import type { Db } from '../db';
 import { users } from '../db/schema';
 import {
 	appendMessage,
+	deleteMessage,
+	editMessage,
 	findContractForParty,
+	getMessageForViewer,
 	getProviderResponseMetrics,
 	getThreadForContract,
 	getUnreadCount,
 	listInbox,
 	listMessages,
 	markMessageRead,
+	markMessageUnread,
 	markThreadRead,
-	setThreadStatus
+	setThreadStatus,
+	toUIMessages
 } from '../messaging';
 import { notFound } from './api';
 import { endpoint, type ApiEvent, type PathParam } from './endpoint';
@@ -47,13 +55,19 @@ export const getMessages = endpoint({
 	summary: 'A page of the contract’s conversation, oldest first',
 	params: { id: contractId },
 	query: messagesQuerySchema,
-	responses: { 200: { description: 'The page', schema: messagePageSchema } },
+	responses: {
+		200: {
+			description: 'The page; with format=ui its messages are the AI SDK’s UIMessages',
+			schema: z.union([messagePageSchema, uiMessagePageSchema])
+		}
+	},
 	async handler({ db, user, params, query }) {
 		const page = await listMessages(db, user.id, params.id, {
 			before: query.before ? Number(query.before) : undefined,
 			limit: query.limit
 		});
 		if (!page) throw notFound(NO_CONTRACT);
+		if (query.format === 'ui') return json({ ...page, messages: toUIMessages(page.messages) });
 		return json(page);
 	}
 });
@@ -63,10 +77,17 @@ export const postMessage = endpoint({
 	path: '/api/contracts/{id}/messages',
 	summary: 'Send a message in the contract’s thread (created on the first message)',
 	params: { id: contractId },
+	headers: z.object({ 'Idempotency-Key': idempotencyKeySchema.optional() }),
 	body: sendMessageSchema,
-	responses: { 201: { description: 'The stored message', schema: messageSchema } },
-	errors: [409],
-	async handler({ db, user, params, body }) {
+	responses: {
+		201: { description: 'The stored message', schema: messageSchema },
+		200: {
+			description: 'A retry with an Idempotency-Key already used for this message: the first one',
+			schema: messageSchema
+		}
+	},
+	errors: [409, 422],
+	async handler({ db, user, params, headers, body }) {
 		// The send itself checks that the caller is a party, so the common case costs one call.
 		// A bad body gets its 4xx only after that check, or a stranger could probe for contracts.
 		const { body: text } = await body().catch(async (err) => {
@@ -74,10 +95,59 @@ export const postMessage = endpoint({
 			throw err;
 		});
 		const appended = await appendMessage(db, { kind: 'user', userId: user.id }, params.id, {
-			body: text
+			body: text,
+			idempotencyKey: headers['Idempotency-Key']
 		});
 		if (!appended) throw notFound(NO_CONTRACT);
-		return json(appended.message, { status: 201 });
+		return json(appended.message, { status: appended.replayed ? 200 : 201 });
+	}
+});
+
+export const patchMessage = endpoint({
+	method: 'PATCH',
+	path: '/api/messages/{id}',
+	summary: 'Edit my own message, within MESSAGE_EDIT_WINDOW_SECONDS of sending it',
+	params: { id: messageId },
+	body: editMessageSchema,
+	responses: { 200: { description: 'The edited message', schema: messageSchema } },
+	errors: [403, 409],
+	async handler({ db, user, params, body }) {
+		// As for a send: whoever cannot see the message learns nothing from a bad body.
+		const { body: text } = await body().catch(async (err) => {
+			if (!(await getMessageForViewer(db, user.id, params.id))) throw notFound(messageId.notFound);
+			throw err;
+		});
+		const message = await editMessage(db, user.id, params.id, text);
+		if (!message) throw notFound(messageId.notFound);
+		return json(message);
+	}
+});
+
+export const removeMessage = endpoint({
+	method: 'DELETE',
+	path: '/api/messages/{id}',
+	summary:
+		'Delete (unsend) my own message within 24 hours: its text and edit history are erased, it stays as deleted',
+	params: { id: messageId },
+	responses: { 204: { description: 'Deleted (also when it already was)' } },
+	errors: [403, 409],
+	async handler({ db, user, params }) {
+		if ((await deleteMessage(db, user.id, params.id)) === null) throw notFound(messageId.notFound);
+		return new Response(null, { status: 204 });
+	}
+});
+
+export const putMessageUnread = endpoint({
+	method: 'PUT',
+	path: '/api/messages/{id}/unread',
+	summary:
+		'Mark this message and every later one from the other side unread for me (the read watermark moves back)',
+	params: { id: messageId },
+	responses: { 204: { description: 'Marked unread' } },
+	async handler({ db, user, params }) {
+		const marked = await markMessageUnread(db, user.id, params.id);
+		if (marked === null) throw notFound(messageId.notFound);
+		return new Response(null, { status: 204 });
 	}
 });
 
@@ -175,7 +245,7 @@ export const streamEvents = endpoint({
 	method: 'GET',
 	path: '/api/messages/stream',
 	summary:
-		'Server-Sent Events for me: message.created, message.read, unread.changed, thread.updated, typing, resync',
+		'Server-Sent Events for me: message.created, message.updated, message.deleted, message.read, message.unread, unread.changed, thread.updated, typing, resync',
 	headers: z.object({
 		'Last-Event-ID': z
 			.string()

@@ -78,6 +78,34 @@ describe('OpenAPI document', () => {
 		expect(limit?.schema).toMatchObject({ maximum: 100, minimum: 1, default: 50 });
 	});
 
+	it('documents the message lifecycle: edit, delete, mark unread and the AI SDK format', () => {
+		const edit = operationOf(doc, 'patch', '/api/messages/{id}');
+		expect(edit.requestBody?.content['application/json']?.schema).toEqual({
+			$ref: '#/components/schemas/EditMessage'
+		});
+		expect(Object.keys(edit.responses).sort()).toEqual(
+			['200', '400', '401', '403', '404', '409', '413', '415'].sort()
+		);
+		expect(Object.keys(operationOf(doc, 'delete', '/api/messages/{id}').responses).sort()).toEqual(
+			['204', '401', '403', '404', '409'].sort()
+		);
+		expect(
+			Object.keys(operationOf(doc, 'put', '/api/messages/{id}/unread').responses).sort()
+		).toEqual(['204', '401', '404'].sort());
+		const schemas = doc.components.schemas as Record<
+			string,
+			{ properties?: Record<string, unknown> }
+		>;
+		expect(Object.keys(schemas.Message!.properties!)).toEqual(
+			expect.arrayContaining(['editedAt', 'deletedAt'])
+		);
+		expect(schemas).toHaveProperty('UIMessagePage');
+		const list = operationOf(doc, 'get', '/api/contracts/{id}/messages');
+		expect(list.parameters).toEqual(
+			expect.arrayContaining([expect.objectContaining({ name: 'format', in: 'query' })])
+		);
+	});
+
 	it('documents path parameters, bodies and the statuses each declaration implies', () => {
 		const post = operationOf(doc, 'post', '/api/contracts/{id}/messages');
 		expect(post.parameters).toEqual([
@@ -86,13 +114,14 @@ describe('OpenAPI document', () => {
 				in: 'path',
 				required: true,
 				description: 'Contract id'
-			})
+			}),
+			expect.objectContaining({ name: 'Idempotency-Key', in: 'header', required: false })
 		]);
 		expect(post.requestBody?.content['application/json']?.schema).toEqual({
 			$ref: '#/components/schemas/SendMessage'
 		});
 		expect(Object.keys(post.responses).sort()).toEqual(
-			['201', '400', '401', '404', '409', '413', '415'].sort()
+			['200', '201', '400', '401', '404', '409', '413', '415', '422'].sort()
 		);
 		// A body schema without an id is inlined.
 		const patch = operationOf(doc, 'patch', '/api/contracts/{id}');

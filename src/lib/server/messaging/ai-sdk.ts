@@ -1,25 +1,14 @@
 import type { ModelMessage, UIMessage } from 'ai';
-import { z } from 'zod';
-import type { MessageJson } from '$lib/schemas/messaging';
+import type { z } from 'zod';
+import { uiMessageMetadataSchema, type MessageJson } from '$lib/schemas/messaging';
 
 // A thread in the two message forms of the Vercel AI SDK (`ai` 6.x): UIMessage for anything that
 // shows or stores a conversation, ModelMessage for a model that speaks in it for one participant.
 
 export const DELETED_MESSAGE_TEXT = 'This message was deleted.';
 
-const isoDate = z.iso.datetime({ offset: true });
-
-/** What a UIMessage carries besides its text; the roles stay the SDK's own. */
-export const parleyMessageMetadataSchema = z.strictObject({
-	threadId: z.uuid(),
-	contractId: z.uuid(),
-	senderId: z.uuid().nullable(),
-	senderName: z.string().nullable(),
-	createdAt: isoDate,
-	editedAt: isoDate.nullable(),
-	deletedAt: isoDate.nullable(),
-	isOwn: z.boolean()
-});
+/** What a UIMessage carries besides its text (the schema is in the API's schemas). */
+export const parleyMessageMetadataSchema = uiMessageMetadataSchema;
 
 export type ParleyMessageMetadata = z.infer<typeof parleyMessageMetadataSchema>;
 export type ParleyUIMessage = UIMessage<ParleyMessageMetadata>;

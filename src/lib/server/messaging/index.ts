@@ -8,7 +8,7 @@
 //   parties.ts      who may see and write where; errors.ts what can go wrong
 //   notifications.ts, metrics.ts, ai-sdk.ts
 export { appendMessage, type Appended, type AppendInput, type Author } from './append';
-export { deleteMessage, editMessage, DELETE_WINDOW_SECONDS } from './lifecycle';
+export { deleteMessage, editMessage } from './lifecycle';
 export {
 	getUnreadByContract,
 	getUnreadCount,

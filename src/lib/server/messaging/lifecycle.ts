@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { DELETE_WINDOW_SECONDS } from '$lib/message-rules';
 import type { MessageJson } from '$lib/schemas/messaging';
 import { getConfig } from '../config';
 import { rowsOf, type Db } from '../db';
@@ -9,8 +10,6 @@ import { toMessageJson, type MessageRow } from './views';
 // After sending: the sender edits or unsends their own message, within a window. The rules and
 // the locks are in parley_edit_message and parley_delete_message (src/lib/server/db/functions).
 
-/** A sender may delete (unsend) a message for this long. */
-export const DELETE_WINDOW_SECONDS = 24 * 60 * 60;
 
 /**
  * The sender replaces the text of their own message within the edit window; the previous text

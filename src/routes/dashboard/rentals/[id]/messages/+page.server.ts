@@ -1,10 +1,24 @@
 import { error, fail, redirect } from '@sveltejs/kit';
 import { uuidSchema } from '$lib/schemas/contracts';
-import { messageBodySchema, messagesQuerySchema } from '$lib/schemas/messaging';
+import { newIdempotencyKey } from '$lib/message-rules';
+import {
+	idempotencyKeySchema,
+	messageBodySchema,
+	messagesQuerySchema
+} from '$lib/schemas/messaging';
+import { getConfig } from '$lib/server/config';
 import { getDb } from '$lib/server/db';
 import { requirePartyContract, requireUser } from '$lib/server/guards';
 import { failFromDomainError } from '$lib/server/http/actions';
-import { appendMessage, getUnreadCount, listMessages, markThreadRead } from '$lib/server/messaging';
+import {
+	appendMessage,
+	deleteMessage,
+	editMessage,
+	getUnreadCount,
+	listMessages,
+	markMessageUnread,
+	markThreadRead
+} from '$lib/server/messaging';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = async ({ locals, params, url, depends }) => {
@@ -32,7 +46,10 @@ export const load: PageServerLoad = async ({ locals, params, url, depends }) => 
 		olderPage: before !== undefined,
 		firstUnreadId,
 		// The dashboard layout shows this in the badge: it already counts this thread as read.
-		unreadCount: await getUnreadCount(db, user.id)
+		unreadCount: await getUnreadCount(db, user.id),
+		editWindowSeconds: getConfig().messaging.editWindowSeconds,
+		// The next message's key, so that the form carries one without JavaScript too.
+		idempotencyKey: newIdempotencyKey()
 	};
 };
 
@@ -41,14 +58,18 @@ export const actions: Actions = {
 		const user = requireUser(locals, url);
 		const id = uuidSchema.safeParse(params.id);
 		if (!id.success) error(404, 'Not found');
-		const raw = String((await request.formData()).get('body') ?? '');
+		const form = await request.formData();
+		const raw = String(form.get('body') ?? '');
 		const parsed = messageBodySchema.safeParse(raw);
 		if (!parsed.success) {
 			return fail(400, { body: raw, error: parsed.error.issues[0]?.message ?? 'Invalid message.' });
 		}
+		// A form without a usable key still sends; it just is not protected against a double post.
+		const key = idempotencyKeySchema.safeParse(form.get('idempotencyKey'));
 		try {
 			const appended = await appendMessage(getDb(), { kind: 'user', userId: user.id }, id.data, {
-				body: parsed.data
+				body: parsed.data,
+				idempotencyKey: key.success ? key.data : undefined
 			});
 			if (!appended) error(404, 'Not found');
 		} catch (err) {
@@ -56,5 +77,57 @@ export const actions: Actions = {
 		}
 		// Post/redirect/get: a reload does not send twice, and without JavaScript the page shows it.
 		redirect(303, `/dashboard/rentals/${id.data}/messages`);
+	},
+
+	edit: async ({ locals, params, request, url }) => {
+		const user = requireUser(locals, url);
+		const { contractId, messageId, form } = await messageForm(params, request);
+		const raw = String(form.get('body') ?? '');
+		const parsed = messageBodySchema.safeParse(raw);
+		if (!parsed.success) {
+			return fail(400, {
+				editId: messageId,
+				editBody: raw,
+				editError: parsed.error.issues[0]?.message ?? 'Invalid message.'
+			});
+		}
+		try {
+			if (!(await editMessage(getDb(), user.id, messageId, parsed.data))) error(404, 'Not found');
+		} catch (err) {
+			return failFromDomainError(err, (editError) => ({
+				editId: messageId,
+				editBody: raw,
+				editError
+			}));
+		}
+		redirect(303, `/dashboard/rentals/${contractId}/messages#message-${messageId}`);
+	},
+
+	delete: async ({ locals, params, request, url }) => {
+		const user = requireUser(locals, url);
+		const { contractId, messageId } = await messageForm(params, request);
+		try {
+			if ((await deleteMessage(getDb(), user.id, messageId)) === null) error(404, 'Not found');
+		} catch (err) {
+			return failFromDomainError(err, (deleteError) => ({ deleteId: messageId, deleteError }));
+		}
+		redirect(303, `/dashboard/rentals/${contractId}/messages#message-${messageId}`);
+	},
+
+	/** Marks the message and everything after it unread, then goes back to the inbox. */
+	unread: async ({ locals, params, request, url }) => {
+		const user = requireUser(locals, url);
+		const { messageId } = await messageForm(params, request);
+		if ((await markMessageUnread(getDb(), user.id, messageId)) === null) error(404, 'Not found');
+		redirect(303, '/dashboard/messages');
 	}
 };
+
+/** The contract and message ids of an action on one message: a 404 when either is malformed. */
+async function messageForm(params: { id?: string }, request: Request) {
+	const form = await request.formData();
+	const contractId = uuidSchema.safeParse(params.id);
+	const messageId = uuidSchema.safeParse(form.get('messageId'));
+	if (!contractId.success || !messageId.success) error(404, 'Not found');
+	return { contractId: contractId.data, messageId: messageId.data, form };
+}

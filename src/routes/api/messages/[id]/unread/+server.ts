@@ -1,0 +1,4 @@
+import { putMessageUnread } from '$lib/server/http/messaging-api';
+import { serve } from '$lib/server/http/endpoint';
+
+export const PUT = serve(putMessageUnread);
