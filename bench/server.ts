@@ -67,8 +67,8 @@ export async function startServer(options: {
 			DATABASE_URL: options.databaseUrl,
 			DATABASE_POOL_SIZE: String(options.poolSize),
 			DATABASE_PREPARE: String(options.prepare),
-			// Production refuses to sign unsubscribe links without one; no email leaves here.
-			APP_SECRET: process.env.APP_SECRET ?? 'parley-bench-not-a-secret'
+			// Production refuses to start without one (32 characters or more); no email leaves here.
+			APP_SECRET: process.env.APP_SECRET ?? 'parley-bench-not-a-secret-0123456789'
 		},
 		stdio: ['ignore', 'pipe', 'pipe']
 	});
