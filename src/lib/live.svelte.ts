@@ -1,4 +1,5 @@
 import { invalidate, invalidateAll } from '$app/navigation';
+import { navigating } from '$app/state';
 
 export interface TypingState {
 	threadId: string;
@@ -43,7 +44,14 @@ class LiveClient {
 		source.addEventListener('unread.changed', (e) => {
 			this.unread = (JSON.parse((e as MessageEvent).data) as { count: number }).count;
 		});
-		for (const type of ['message.created', 'message.read', 'thread.updated']) {
+		for (const type of [
+			'message.created',
+			'message.updated',
+			'message.deleted',
+			'message.read',
+			'message.unread',
+			'thread.updated'
+		]) {
 			source.addEventListener(type, () => this.reloadSoon());
 		}
 		source.addEventListener('resync', () => void invalidateAll());
@@ -60,6 +68,12 @@ class LiveClient {
 		if (this.reloadTimer) return;
 		this.reloadTimer = setTimeout(() => {
 			this.reloadTimer = null;
+			// A reload now would supersede a navigation under way (a form action's redirect, say)
+			// and leave the user where they were: wait until it has landed.
+			if (navigating.to) {
+				this.reloadSoon();
+				return;
+			}
 			// A new message ends "is typing".
 			this.typing = null;
 			void invalidate('app:messages');

@@ -10,7 +10,6 @@ import { toMessageJson, type MessageRow } from './views';
 // After sending: the sender edits or unsends their own message, within a window. The rules and
 // the locks are in parley_edit_message and parley_delete_message (src/lib/server/db/functions).
 
-
 /**
  * The sender replaces the text of their own message within the edit window; the previous text
  * goes into its edit history. Null when the editor cannot see the message.
