@@ -118,6 +118,12 @@ const flagged = (ratio: number) =>
 			? 'ok'
 			: 'n/a';
 
+/** Cores that other processes took during the runs (median), the noise beside a ratio. */
+const others = (runs: RunSummary[]) => {
+	const cores = median(runs.map((r) => r.cpu?.other ?? Number.NaN));
+	return Number.isNaN(cores) ? 'n/a' : cores.toFixed(1);
+};
+
 function comparisonSection(input: ReportInput): string[] {
 	const baseline = input.baseline!;
 	const out: string[] = [];
@@ -136,7 +142,8 @@ function comparisonSection(input: ReportInput): string[] {
 			'"times as fast": req/s working tree ÷ baseline, and latency baseline ÷ working ' +
 			`tree, so above 1 the working tree is faster and below ${SLOWER_THAN.toFixed(2)}x a row ` +
 			'is flagged (on req/s, or on p50 for the paced rows). Latencies in ms, medians of ' +
-			'the runs.',
+			'the runs. "Others" is the cores that other processes on the machine took meanwhile ' +
+			'(median of the runs): a ratio beside a large or uneven figure there is mostly noise.',
 		''
 	);
 	if (baseline.migrationsChanged.length) {
@@ -148,8 +155,8 @@ function comparisonSection(input: ReportInput): string[] {
 		);
 	}
 	out.push(
-		'| Endpoint | Set | req/s baseline | req/s now | req/s ratio | p50 baseline | p50 now | p50 ratio | p99 baseline | p99 now | p99 ratio | non-2xx baseline / now | Verdict |',
-		'| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |'
+		'| Endpoint | Set | req/s baseline | req/s now | req/s ratio | p50 baseline | p50 now | p50 ratio | p99 baseline | p99 now | p99 ratio | non-2xx baseline / now | Others baseline / now | Verdict |',
+		'| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |'
 	);
 	const below: string[] = [];
 	const dash = '–';
@@ -169,13 +176,13 @@ function comparisonSection(input: ReportInput): string[] {
 			const c = medianOfRuns(row.c);
 			if (cur.missing) {
 				out.push(
-					`| ${row.name} | ${cur.dataset} | ${dash} | ${dash} | ${dash} | ${dash} | ${dash} | ${dash} | ${dash} | ${dash} | ${dash} | ${dash} | not in the working tree (${cur.missing}) |`
+					`| ${row.name} | ${cur.dataset} | ${dash} | ${dash} | ${dash} | ${dash} | ${dash} | ${dash} | ${dash} | ${dash} | ${dash} | ${dash} | ${dash} | not in the working tree (${cur.missing}) |`
 				);
 				continue;
 			}
 			if (!base || base.missing || !row.b?.length) {
 				out.push(
-					`| ${row.name} | ${cur.dataset} | ${dash} | ${fmtRate(c.perSecond)} | new | ${dash} | ${fmtMs(c.p50)} | new | ${dash} | ${fmtMs(c.p99)} | new | ${dash} / ${notOkText(row.c)} | new${base?.missing ? ` (baseline: ${base.missing})` : ''} |`
+					`| ${row.name} | ${cur.dataset} | ${dash} | ${fmtRate(c.perSecond)} | new | ${dash} | ${fmtMs(c.p50)} | new | ${dash} | ${fmtMs(c.p99)} | new | ${dash} / ${notOkText(row.c)} | ${dash} / ${others(row.c)} | new${base?.missing ? ` (baseline: ${base.missing})` : ''} |`
 				);
 				continue;
 			}
@@ -189,7 +196,7 @@ function comparisonSection(input: ReportInput): string[] {
 				`| ${row.name} | ${cur.dataset} | ${fmtRate(b.perSecond)} | ${fmtRate(c.perSecond)} | ` +
 					`${row.paced ? dash : fmtRatio(rate)} | ${fmtMs(b.p50)} | ${fmtMs(c.p50)} | ${fmtRatio(p50)} | ` +
 					`${fmtMs(b.p99)} | ${fmtMs(c.p99)} | ${fmtRatio(p99)} | ` +
-					`${notOkText(row.b)} / ${notOkText(row.c)} | ${verdict} |`
+					`${notOkText(row.b)} / ${notOkText(row.c)} | ${others(row.b)} / ${others(row.c)} | ${verdict} |`
 			);
 		}
 	}
@@ -383,8 +390,10 @@ export function buildReport(input: ReportInput): string {
 			'Statements per operation and the time Postgres spends planning (custom plans, paid at ' +
 				'every call when statements are not prepared) and executing them, summed over one ' +
 				'execution with warm caches; and which statements have a generic plan (the one a ' +
-				'prepared statement may switch to) of another shape. The plans are in ' +
-				'bench/results/plans.md.',
+				'prepared statement may switch to) of another shape. ' +
+				(input.baseline
+					? "The working tree's, on its copy; a comparison does not write plans.md."
+					: 'The plans are in bench/results/plans.md.'),
 			'',
 			'| Operation | Statements | Planning (ms) | Execution (ms) | Generic plan differs |',
 			'| --- | ---: | ---: | ---: | --- |'

@@ -845,13 +845,16 @@ async function main(): Promise<Options | undefined> {
 		// A comparison is its own file, so that it does not replace the last plain run's figures.
 		const stem = baseline ? 'baseline' : 'latest';
 		await writeFormatted(path.join(dir, `${stem}.md`), report);
-		await writeFormatted(
-			path.join(dir, 'plans.md'),
-			plansMarkdown(
-				`Query plans at ${large.current.dataset.shape.messages.toLocaleString('en')} messages`,
-				plans
-			)
-		);
+		// The plans are the working tree's alone: a comparison leaves the last plain run's.
+		if (!baseline) {
+			await writeFormatted(
+				path.join(dir, 'plans.md'),
+				plansMarkdown(
+					`Query plans at ${large.current.dataset.shape.messages.toLocaleString('en')} messages`,
+					plans
+				)
+			);
+		}
 		await writeFormatted(
 			path.join(dir, `${stem}.json`),
 			JSON.stringify({
@@ -867,7 +870,7 @@ async function main(): Promise<Options | undefined> {
 			})
 		);
 		console.log(`\n${report}`);
-		log(`written to bench/results/${stem}.md, ${stem}.json and plans.md`);
+		log(`written to bench/results/${stem}.md and ${stem}.json${baseline ? '' : ' and plans.md'}`);
 		if (violations.length)
 			throw new Error(`invariants broken after the writes: ${violations.join('; ')}`);
 	} finally {
