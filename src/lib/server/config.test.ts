@@ -28,7 +28,8 @@ describe('loadConfig', () => {
 			},
 			secrets: { appSecret: expect.stringMatching(/^parley-development-/) },
 			cron: { secret: null, maxRunSeconds: 50 },
-			messaging: { editWindowSeconds: 900 }
+			messaging: { editWindowSeconds: 900 },
+			apiTokens: { createPerHour: 10 }
 		});
 	});
 
@@ -57,7 +58,8 @@ describe('loadConfig', () => {
 			EMAIL_SEND_TIMEOUT_MS: '5000',
 			ORIGIN: 'https://parley.example.com/',
 			PUBLIC_ORIGIN: 'https://ignored.example.com',
-			MESSAGE_EDIT_WINDOW_SECONDS: '60'
+			MESSAGE_EDIT_WINDOW_SECONDS: '60',
+			API_TOKENS_PER_HOUR: '3'
 		});
 		expect(config).toEqual({
 			production: true,
@@ -78,7 +80,8 @@ describe('loadConfig', () => {
 			},
 			secrets: { appSecret: SECRET },
 			cron: { secret: 'cron-token', maxRunSeconds: 30 },
-			messaging: { editWindowSeconds: 60 }
+			messaging: { editWindowSeconds: 60 },
+			apiTokens: { createPerHour: 3 }
 		});
 	});
 

@@ -50,6 +50,11 @@ export interface MessagingSettings {
 	editWindowSeconds: number;
 }
 
+export interface ApiTokenSettings {
+	/** How many API tokens one user may create per hour (revoked ones count). */
+	createPerHour: number;
+}
+
 export interface Config {
 	/** NODE_ENV is `production`. */
 	production: boolean;
@@ -59,6 +64,7 @@ export interface Config {
 	secrets: SecretSettings;
 	cron: CronSettings;
 	messaging: MessagingSettings;
+	apiTokens: ApiTokenSettings;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -171,7 +177,8 @@ const envSchema = z
 		EMAIL_SEND_TIMEOUT_MS: wholeNumber(20_000, 100),
 		ORIGIN: httpUrl(),
 		PUBLIC_ORIGIN: httpUrl(),
-		MESSAGE_EDIT_WINDOW_SECONDS: wholeNumber(900, 0)
+		MESSAGE_EDIT_WINDOW_SECONDS: wholeNumber(900, 0),
+		API_TOKENS_PER_HOUR: wholeNumber(10, 1)
 	})
 	// Runs even when other variables failed, so one start-up reports every problem at once.
 	.superRefine(
@@ -211,7 +218,8 @@ const envSchema = z
 			},
 			secrets: { appSecret: env.APP_SECRET ?? DEV_APP_SECRET },
 			cron: { secret: env.CRON_SECRET ?? null, maxRunSeconds: env.CRON_MAX_SECONDS },
-			messaging: { editWindowSeconds: env.MESSAGE_EDIT_WINDOW_SECONDS }
+			messaging: { editWindowSeconds: env.MESSAGE_EDIT_WINDOW_SECONDS },
+			apiTokens: { createPerHour: env.API_TOKENS_PER_HOUR }
 		};
 	});
 
