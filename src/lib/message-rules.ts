@@ -1,4 +1,19 @@
-// Rules of the conversation that the browser needs too (no server imports here).
+// Rules of the conversation that the browser needs too (no server imports, no zod: this module
+// ships to the browser).
+
+export const MESSAGE_MAX_LENGTH = 10_000;
+
+/** Counts what people see as characters (code points), so an emoji counts once, not twice. */
+export function characterCount(text: string): number {
+	let n = 0;
+	for (const _ of text) n++;
+	return n;
+}
+
+/** Browsers submit CRLF from textareas; store one kind of line break, then trim. */
+export function normalizeMessageBody(raw: string): string {
+	return raw.replace(/\r\n?/g, '\n').trim();
+}
 
 /** A sender may delete (unsend) their own message for this long after sending it. */
 export const DELETE_WINDOW_SECONDS = 24 * 60 * 60;

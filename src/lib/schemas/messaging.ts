@@ -1,25 +1,14 @@
 import { z } from 'zod';
+import { MESSAGE_MAX_LENGTH, characterCount, normalizeMessageBody } from '../message-rules';
 
 // Request and response shapes of the messaging API. The same schemas validate requests, type the
 // handlers and produce /api/openapi.json, so the documentation cannot drift from the code.
 
-export const MESSAGE_MAX_LENGTH = 10_000;
+export { MESSAGE_MAX_LENGTH, characterCount, normalizeMessageBody };
 
 // Control characters other than newline and tab: they hide text, break terminals and email headers.
 // eslint-disable-next-line no-control-regex
 const FORBIDDEN_CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/u;
-
-/** Counts what people see as characters (code points), so an emoji counts once, not twice. */
-export function characterCount(text: string): number {
-	let n = 0;
-	for (const _ of text) n++;
-	return n;
-}
-
-/** Browsers submit CRLF from textareas; store one kind of line break, then trim. */
-export function normalizeMessageBody(raw: string): string {
-	return raw.replace(/\r\n?/g, '\n').trim();
-}
 
 export const messageBodySchema = z
 	.string({ error: 'The message body must be text.' })
