@@ -158,18 +158,29 @@ describe('read state', () => {
 });
 
 describe('system messages', () => {
-	it('posts every status change into the thread, unread for both, with no email queued', async () => {
+	it('posts every status change into the thread, unread only for the other party, with no email queued', async () => {
 		const { requester, provider, contract } = await makeWorld(t.db);
 		await transitionContract(t.db, provider.id, contract.id, 'accept');
+		// The provider's own action is no news to the provider.
+		expect(await getUnreadCount(t.db, provider.id)).toBe(0);
+		expect(await getUnreadCount(t.db, requester.id)).toBe(1);
+		const [accepted] = (await listMessages(t.db, provider.id, contract.id, { limit: 50 }))!
+			.messages;
+		expect(accepted).toMatchObject({ isRead: true, isOwn: false });
+
 		await transitionContract(t.db, requester.id, contract.id, 'cancel');
 		const page = (await listMessages(t.db, requester.id, contract.id, { limit: 50 }))!;
 		expect(page.messages.map((m) => [m.senderRole, m.senderId, m.senderName, m.body])).toEqual([
 			['system', null, null, `${provider.displayName} accepted the rental`],
 			['system', null, null, `${requester.displayName} cancelled the rental`]
 		]);
-		expect(await getUnreadCount(t.db, requester.id)).toBe(2);
-		expect(await getUnreadCount(t.db, provider.id)).toBe(2);
+		// Cancelling on the rental page reads only the cancellation, not what came before it.
+		expect(await getUnreadCount(t.db, requester.id)).toBe(1);
+		expect(await getUnreadCount(t.db, provider.id)).toBe(1);
 		expect(await t.db.select().from(messageNotifications)).toHaveLength(0);
+		// Reading it all later counts exactly what was left.
+		expect(await markThreadRead(t.db, requester.id, contract.id)).toBe(1);
+		expect(await getUnreadCount(t.db, requester.id)).toBe(0);
 	});
 
 	it('is rolled back with a refused transition', async () => {

@@ -76,14 +76,18 @@ export const messagesQuerySchema = z.object({
 		.meta({ description: 'ui: the messages as the Vercel AI SDK’s UIMessage objects.' })
 });
 
-export const inboxQuerySchema = z.object({
-	cursor: z.string().max(200).optional().meta({ description: 'nextCursor of the previous page.' }),
-	limit: limit(100, 20),
-	unread: z
+const flag = (description: string) =>
+	z
 		.enum(['true', 'false', '1', '0'])
 		.optional()
 		.transform((v) => v === 'true' || v === '1')
-		.meta({ description: 'Only threads with unread messages.' })
+		.meta({ description });
+
+export const inboxQuerySchema = z.object({
+	cursor: z.string().max(200).optional().meta({ description: 'nextCursor of the previous page.' }),
+	limit: limit(100, 20),
+	unread: flag('Only threads with unread messages.'),
+	archived: flag('The archived threads instead of the inbox.')
 });
 
 export const metricsQuerySchema = z.object({
@@ -144,6 +148,12 @@ export const threadSchema = z
 			id: z.uuid(),
 			name: z.string(),
 			role: z.enum(['requester', 'provider', 'assistant'])
+		}),
+		archived: z.boolean().meta({
+			description: 'Archived by the caller: out of the inbox until the next message arrives.'
+		}),
+		muted: z.boolean().meta({
+			description: 'Muted by the caller: no email, and not counted in the unread badge.'
 		})
 	})
 	.meta({ id: 'Thread' });

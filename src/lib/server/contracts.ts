@@ -219,7 +219,7 @@ export async function transitionContract(
 			.from(users)
 			.where(eq(users.id, actorId));
 		// Its NOTIFY is delivered when this transaction commits.
-		await appendMessage(tx, { kind: 'system' }, contract.id, {
+		await appendMessage(tx, { kind: 'system', causedBy: actorId }, contract.id, {
 			body: describeContractEvent(actor!.name, rule.to)
 		});
 		return true;

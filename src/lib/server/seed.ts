@@ -274,7 +274,7 @@ export async function seedDemoData(db: Db): Promise<SeedResult> {
 						createdAt: at
 					});
 					if (e.from) {
-						await appendMessage(tx, { kind: 'system' }, plan.id, {
+						await appendMessage(tx, { kind: 'system', causedBy: e.by }, plan.id, {
 							body: describeContractEvent(names[e.by]!, e.to),
 							at
 						});

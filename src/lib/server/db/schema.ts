@@ -194,15 +194,19 @@ export const messageThreadParticipants = pgTable(
 		lastReadMessageId: uuid('last_read_message_id'),
 		unreadCount: integer('unread_count').notNull().default(0),
 		// The thread's last activity, copied here so the inbox is one index range per user.
-		lastMessageAt: timestamptz('last_message_at').notNull().defaultNow()
+		lastMessageAt: timestamptz('last_message_at').notNull().defaultNow(),
+		// Per person: archived leaves the inbox until the next message; muted sends no email and
+		// leaves the badge (the thread's own unread count still shows in the inbox).
+		archivedAt: timestamptz('archived_at'),
+		muted: boolean('muted').notNull().default(false)
 	},
 	(t) => [
 		primaryKey({ columns: [t.threadId, t.userId] }),
 		index('participants_inbox_idx').on(t.userId, t.lastMessageAt.desc(), t.threadId.desc()),
-		// unread_count rides along as the last key column so the badge's sum is an index-only
-		// scan: one index page per few hundred unread threads instead of one heap page each.
+		// unread_count and muted ride along as the last key columns so the badge's sum is an
+		// index-only scan: one index page per few hundred unread threads instead of one heap page each.
 		index('participants_unread_idx')
-			.on(t.userId, t.lastMessageAt.desc(), t.threadId.desc(), t.unreadCount)
+			.on(t.userId, t.lastMessageAt.desc(), t.threadId.desc(), t.unreadCount, t.muted)
 			.where(sql`${t.unreadCount} > 0`),
 		check('participants_role_check', sql`${t.role} in ('requester', 'provider', 'assistant')`),
 		check('participants_unread_nonnegative', sql`${t.unreadCount} >= 0`)

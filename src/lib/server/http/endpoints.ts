@@ -1,6 +1,7 @@
 import { changeContractStatus, createContract, getContract, listContracts } from './contracts-api';
 import type { Endpoint } from './endpoint';
 import {
+	archiveThread,
 	getInbox,
 	getMessages,
 	getResponseMetrics,
@@ -14,7 +15,10 @@ import {
 	putMessageUnread,
 	putThreadRead,
 	removeMessage,
-	streamEvents
+	streamEvents,
+	unarchiveThread,
+	muteThread,
+	unmuteThread
 } from './messaging-api';
 
 /**
@@ -27,6 +31,10 @@ export const ENDPOINTS: readonly Endpoint[] = [
 	getThread,
 	patchThread,
 	putThreadRead,
+	archiveThread,
+	unarchiveThread,
+	muteThread,
+	unmuteThread,
 	putMessageRead,
 	putMessageUnread,
 	patchMessage,

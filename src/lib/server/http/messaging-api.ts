@@ -34,6 +34,7 @@ import {
 	markMessageRead,
 	markMessageUnread,
 	markThreadRead,
+	setThreadPreference,
 	setThreadStatus,
 	toUIMessages
 } from '../messaging';
@@ -184,6 +185,50 @@ export const patchThread = endpoint({
 	}
 });
 
+/** PUT and DELETE of one of the caller's own settings of a thread (archived, muted). */
+function threadPreference(name: 'archive' | 'mute', method: 'PUT' | 'DELETE', summary: string) {
+	return endpoint({
+		method,
+		path: `/api/contracts/{id}/thread/${name}`,
+		summary,
+		params: { id: contractId },
+		responses: {
+			200: { description: 'The thread as the caller sees it now', schema: threadSchema }
+		},
+		async handler({ db, user, params }) {
+			const on = method === 'PUT';
+			const thread = await setThreadPreference(
+				db,
+				user.id,
+				params.id,
+				name === 'archive' ? { archived: on } : { muted: on }
+			);
+			if (!thread) {
+				const isParty = await findContractForParty(db, user.id, params.id);
+				throw notFound(isParty ? 'This contract has no messages yet.' : NO_CONTRACT);
+			}
+			return json(thread);
+		}
+	});
+}
+
+export const archiveThread = threadPreference(
+	'archive',
+	'PUT',
+	'Archive the thread for me: out of my inbox until the next message arrives'
+);
+export const unarchiveThread = threadPreference(
+	'archive',
+	'DELETE',
+	'Bring the thread back to my inbox'
+);
+export const muteThread = threadPreference(
+	'mute',
+	'PUT',
+	'Mute the thread for me: no email about it, and not counted in my unread badge'
+);
+export const unmuteThread = threadPreference('mute', 'DELETE', 'Unmute the thread for me');
+
 export const putThreadRead = endpoint({
 	method: 'PUT',
 	path: '/api/contracts/{id}/thread/read',
@@ -235,7 +280,8 @@ export const getInbox = endpoint({
 			await listInbox(db, user.id, {
 				cursor: query.cursor,
 				limit: query.limit,
-				unreadOnly: query.unread
+				unreadOnly: query.unread,
+				archived: query.archived
 			})
 		);
 	}

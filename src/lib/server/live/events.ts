@@ -20,14 +20,26 @@ export async function recordThreadEvent(
 	tx: Db,
 	threadId: string,
 	kind: LiveKind,
-	fields: { messageId?: string | null; actorId?: string | null; seq?: number | null } = {}
+	fields: {
+		messageId?: string | null;
+		actorId?: string | null;
+		seq?: number | null;
+		/** Only this participant's streams (a change to their own view of the thread). */
+		onlyUserId?: string;
+	} = {}
 ): Promise<void> {
 	await tx.execute(sql`
 		insert into live_events (user_id, kind, thread_id, message_id, actor_id, seq)
 		select p.user_id, ${kind}, p.thread_id, ${fields.messageId ?? null}::uuid,
 			${fields.actorId ?? null}::uuid, ${fields.seq ?? null}::int
 		from message_thread_participants p
-		where p.thread_id = ${threadId}`);
+		where p.thread_id = ${threadId}
+			${fields.onlyUserId ? sql`and p.user_id = ${fields.onlyUserId}` : sql``}`);
+}
+
+/** Tells one user's streams, on every instance, that they have news (after the commit). */
+export async function notifyUser(db: Db, userId: string): Promise<void> {
+	await db.execute(sql`select pg_notify(${LIVE_CHANNEL}, ${JSON.stringify({ u: [userId] })})`);
 }
 
 /**

@@ -13,8 +13,11 @@ export type Author =
 	| { kind: 'email'; userId: string }
 	/** An AI agent; `actingFor` is the party it speaks for, who must be a party of the contract. */
 	| { kind: 'assistant'; agentId: string; actingFor?: string }
-	/** The platform itself: status changes and the like. */
-	| { kind: 'system' };
+	/**
+	 * The platform itself: status changes and the like. `causedBy` is the party whose action it
+	 * reports; it is read for them and unread for the other party.
+	 */
+	| { kind: 'system'; causedBy?: string };
 
 export interface AppendInput {
 	/** Already validated and normalised (messageBodySchema). */
@@ -57,10 +60,11 @@ export async function appendMessage(
 	const actingFor = author.kind === 'assistant' ? (author.actingFor ?? null) : null;
 	const role = author.kind === 'email' ? 'user' : author.kind;
 	const via = author.kind === 'email' ? 'email' : 'app';
+	const causedBy = author.kind === 'system' ? (author.causedBy ?? null) : null;
 	const [row] = rowsOf<PostedRow>(
 		await db
 			.execute(
-				sql`select message, replayed, live_payload from parley_post_message(${contractId}::uuid, ${role}, ${userId}::uuid, ${agentId}, ${actingFor}::uuid, ${via}, ${input.body}, ${input.idempotencyKey ?? null}, ${input.at?.toISOString() ?? null}::timestamptz)`
+				sql`select message, replayed, live_payload from parley_post_message(${contractId}::uuid, ${role}, ${userId}::uuid, ${agentId}, ${actingFor}::uuid, ${via}, ${input.body}, ${input.idempotencyKey ?? null}, ${input.at?.toISOString() ?? null}::timestamptz, ${causedBy}::uuid)`
 			)
 			.catch((err) => rethrowDatabaseRefusal(err))
 	);
@@ -68,12 +72,13 @@ export async function appendMessage(
 	await notifyLive(db, row.live_payload);
 	const message: MessageRow =
 		typeof row.message === 'string' ? JSON.parse(row.message) : row.message;
+	// Writing reads everything up to one's own message; nobody has read anyone else's yet.
+	const reader = userId ?? causedBy;
 	return {
 		message: toMessageJson(message, {
-			viewerId: userId,
+			viewerId: reader,
 			contractId,
-			// Sending reads everything up to one's own message; nobody has read anyone else's yet.
-			lastReadSeq: userId ? message.seq : message.seq - 1
+			lastReadSeq: reader ? message.seq : message.seq - 1
 		}),
 		replayed: row.replayed
 	};

@@ -30,32 +30,45 @@ function decodeInboxCursor(cursor: string): { at: string; threadId: string } {
 	throw new InvalidCursorError();
 }
 
-// One prepared query per combination of the inbox's optional filters.
-const inboxQueries = [false, true].map((withCursor) =>
-	[false, true].map((unreadOnly) =>
-		preparedPerDb((db) =>
-			buildThreadViews(
-				db,
-				and(
-					withCursor
-						? sql`(${participants.lastMessageAt}, ${participants.threadId}) < (${sql.placeholder('cursorAt')}::timestamptz, ${sql.placeholder('cursorId')}::uuid)`
-						: undefined,
-					unreadOnly ? sql`${participants.unreadCount} > 0` : undefined
-				),
-				{ inbox: true }
-			).prepare(`inbox_${withCursor ? 'after' : 'first'}_${unreadOnly ? 'unread' : 'all'}`)
+// One prepared query per combination of the inbox's filters (cursor, unread only, archived).
+// The filters are SQL text, not parameters, so every variant keeps its own plan on the indexes.
+const BOOLS = [false, true] as const;
+const inboxQueries = BOOLS.map((withCursor) =>
+	BOOLS.map((unreadOnly) =>
+		BOOLS.map((archived) =>
+			preparedPerDb((db) =>
+				buildThreadViews(
+					db,
+					and(
+						withCursor
+							? sql`(${participants.lastMessageAt}, ${participants.threadId}) < (${sql.placeholder('cursorAt')}::timestamptz, ${sql.placeholder('cursorId')}::uuid)`
+							: undefined,
+						unreadOnly ? sql`${participants.unreadCount} > 0` : undefined,
+						archived
+							? sql`${participants.archivedAt} is not null`
+							: sql`${participants.archivedAt} is null`
+					),
+					{ inbox: true }
+				).prepare(
+					`inbox_${withCursor ? 'after' : 'first'}_${unreadOnly ? 'unread' : 'all'}_${archived ? 'archived' : 'inbox'}`
+				)
+			)
 		)
 	)
 );
 
-/** Threads I am in, most recent activity first, by keyset on (last_message_at, thread_id). */
+/**
+ * Threads I am in, most recent activity first, by keyset on (last_message_at, thread_id): the
+ * inbox, or with `archived` the threads I archived (they come back with the next message).
+ */
 export async function listInbox(
 	db: Db,
 	viewer: string,
-	options: { cursor?: string; limit: number; unreadOnly?: boolean }
+	options: { cursor?: string; limit: number; unreadOnly?: boolean; archived?: boolean }
 ): Promise<{ threads: ThreadJson[]; nextCursor: string | null }> {
 	const cursor = options.cursor ? decodeInboxCursor(options.cursor) : null;
-	const query = inboxQueries[cursor ? 1 : 0]![options.unreadOnly ? 1 : 0]!(db);
+	const query =
+		inboxQueries[cursor ? 1 : 0]![options.unreadOnly ? 1 : 0]![options.archived ? 1 : 0]!(db);
 	const rows = await query.execute({
 		viewerId: viewer,
 		limit: options.limit + 1,

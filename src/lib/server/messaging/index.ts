@@ -22,6 +22,7 @@ export {
 	getThreadForContract,
 	getThreadViewForContract,
 	listMessages,
+	setThreadPreference,
 	setThreadStatus,
 	type MessagePage
 } from './threads';

@@ -5,6 +5,7 @@ import {
 	contracts,
 	messageNotifications,
 	messageReadReceipts,
+	messageThreadParticipants,
 	messageThreads,
 	messages,
 	users
@@ -156,6 +157,23 @@ async function processOneGroup(
 		await skip(
 			rows.map((r) => r.id),
 			'notifications_off'
+		);
+		return 'done';
+	}
+	// Muted after these were queued: still no email.
+	const [participant] = await tx
+		.select({ muted: messageThreadParticipants.muted })
+		.from(messageThreadParticipants)
+		.where(
+			and(
+				eq(messageThreadParticipants.threadId, pick.thread_id),
+				eq(messageThreadParticipants.userId, pick.recipient_id)
+			)
+		);
+	if (participant?.muted) {
+		await skip(
+			rows.map((r) => r.id),
+			'muted'
 		);
 		return 'done';
 	}

@@ -41,7 +41,10 @@ export function markThreadRead(db: Db, readerId: string, contractId: string) {
 // Postgres switch to a generic plan that cannot use the partial index on unread_count > 0.
 const UNREAD_ONLY = sql`${participants.unreadCount} > 0`;
 
-/** Total unread for the badge: reads only the reader's threads that have unread messages. */
+/**
+ * Total unread for the badge: reads only the reader's threads that have unread messages (an
+ * index-only scan), leaving out the threads they muted.
+ */
 export async function getUnreadCount(db: Db, userId: string): Promise<number> {
 	const [row] = await unreadCountQuery(db).execute({ userId });
 	return row?.count ?? 0;
@@ -51,7 +54,13 @@ const unreadCountQuery = preparedPerDb((db) =>
 	db
 		.select({ count: sql<number>`coalesce(sum(${participants.unreadCount}), 0)::int` })
 		.from(participants)
-		.where(and(eq(participants.userId, sql.placeholder('userId')), UNREAD_ONLY))
+		.where(
+			and(
+				eq(participants.userId, sql.placeholder('userId')),
+				UNREAD_ONLY,
+				sql`not ${participants.muted}`
+			)
+		)
 		.prepare('unread_count')
 );
 

@@ -2,7 +2,7 @@ import { and, eq, lt, sql } from 'drizzle-orm';
 import type { MessageJson, ThreadJson } from '$lib/schemas/messaging';
 import type { Db } from '../db';
 import { preparedPerDb } from '../db/prepared';
-import { notifyThreadParticipants, recordThreadEvent } from '../live/events';
+import { notifyThreadParticipants, notifyUser, recordThreadEvent } from '../live/events';
 import {
 	contracts,
 	messageThreadParticipants as participants,
@@ -83,6 +83,39 @@ export async function setThreadStatus(
 	if (!updated) throw new ThreadClosedError();
 	await recordThreadEvent(db, thread.id, 'thread.updated', { actorId });
 	await notifyThreadParticipants(db, thread.id);
+	return getThreadForContract(db, actorId, contractId);
+}
+
+/**
+ * The viewer's own view of the thread: archived (out of the inbox until the next message) or
+ * muted (no email, not in the badge). Null when there is no thread or it is not theirs.
+ */
+export async function setThreadPreference(
+	db: Db,
+	actorId: string,
+	contractId: string,
+	change: { archived: boolean } | { muted: boolean }
+): Promise<ThreadJson | null> {
+	const [updated] = await db
+		.update(participants)
+		.set(
+			'archived' in change
+				? { archivedAt: change.archived ? sql`now()` : null }
+				: { muted: change.muted }
+		)
+		.where(
+			and(
+				eq(participants.userId, actorId),
+				sql`${participants.threadId} = (select id from ${messageThreads} where ${messageThreads.contractId} = ${contractId})`
+			)
+		)
+		.returning({ threadId: participants.threadId });
+	if (!updated) return null;
+	await recordThreadEvent(db, updated.threadId, 'thread.updated', {
+		actorId,
+		onlyUserId: actorId
+	});
+	await notifyUser(db, actorId);
 	return getThreadForContract(db, actorId, contractId);
 }
 

@@ -136,7 +136,9 @@ export function buildThreadViews(
 			lastMessageSenderId: lastMessage.senderId,
 			counterpartId: counterpartUser.id,
 			counterpartName: counterpartUser.displayName,
-			providerId: contracts.providerId
+			providerId: contracts.providerId,
+			archived: sql<boolean>`${participants.archivedAt} is not null`,
+			muted: participants.muted
 		})
 		.from(participants)
 		.innerJoin(messageThreads, eq(messageThreads.id, participants.threadId))
@@ -195,7 +197,9 @@ export function toThreadRow(r: ThreadViewRow, viewer: string): ThreadRow {
 			id: r.counterpartId,
 			name: r.counterpartName,
 			role: r.providerId === viewer ? 'requester' : 'provider'
-		}
+		},
+		archived: r.archived,
+		muted: r.muted
 	};
 }
 

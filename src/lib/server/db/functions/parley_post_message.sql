@@ -1,8 +1,9 @@
 -- Posts a message into the contract's thread, for every kind of author, creating the thread on
 -- the first message; the one write path behind appendMessage (src/lib/server/messaging/append.ts).
--- The author must be a party of the contract: the user who writes, or the one an assistant acts
--- for; a system message, or an assistant acting for nobody, needs only the contract. No row when
--- that check fails.
+-- The author must be a party of the contract: the user who writes, the one an assistant acts
+-- for, or the one whose action a system message reports (p_caused_by, for whom it is read); a
+-- system message of nobody's, or an assistant acting for nobody, needs only the contract. No row
+-- when that check fails.
 -- With an idempotency key, the first post under (author, key) within 24 hours is stored; a retry
 -- answers that message again (replayed) and writes nothing, and the same key with another body
 -- or contract raises SQLSTATE PR422. Concurrent retries meet at the key's primary key: the others
@@ -18,12 +19,13 @@ CREATE OR REPLACE FUNCTION parley_post_message(
 	p_via text,
 	p_body text,
 	p_idempotency_key text,
-	p_at timestamptz
+	p_at timestamptz,
+	p_caused_by uuid
 ) RETURNS TABLE (message json, thread_id uuid, replayed boolean, live_payload text)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
-	v_party uuid := coalesce(p_user_id, p_acting_for_id);
+	v_party uuid := coalesce(p_user_id, p_acting_for_id, p_caused_by);
 	v_thread_id uuid;
 	v_scope text;
 	v_hash text;
@@ -71,7 +73,8 @@ BEGIN
 
 	v_message := parley_append_message(
 		coalesce(v_thread_id, parley_thread_for_contract(p_contract_id)),
-		p_user_id, p_sender_role, p_body, p_at, p_agent_id, p_acting_for_id, coalesce(p_via, 'app')
+		p_user_id, p_sender_role, p_body, p_at, p_agent_id, p_acting_for_id, coalesce(p_via, 'app'),
+		p_caused_by
 	);
 	IF p_idempotency_key IS NOT NULL THEN
 		UPDATE message_idempotency_keys k SET message_id = v_message.id
