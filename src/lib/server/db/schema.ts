@@ -14,6 +14,7 @@ import {
 	uuid
 } from 'drizzle-orm/pg-core';
 import { CONTRACT_STATUSES, type ContractStatus } from '../../types';
+import type { ApiScope } from '../../schemas/api-tokens';
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -63,6 +64,44 @@ export const loginFailures = pgTable(
 		index('login_failures_email_created_idx').on(t.email, t.createdAt),
 		index('login_failures_ip_created_idx').on(t.ip, t.createdAt),
 		index('login_failures_created_idx').on(t.createdAt)
+	]
+);
+
+export const API_TOKEN_KINDS = ['personal', 'agent'] as const;
+
+/**
+ * API tokens for scripts and agents: like sessions, only hex(sha256(token)) is stored, plus a
+ * short prefix to tell them apart. Revoked rows stay, so an agent's messages keep its name.
+ */
+export const apiTokens = pgTable(
+	'api_tokens',
+	{
+		id: uuid('id').primaryKey().defaultRandom(),
+		userId: uuid('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		name: text('name').notNull(),
+		kind: text('kind', { enum: API_TOKEN_KINDS }).notNull(),
+		scopes: text('scopes').array().notNull().$type<ApiScope[]>(),
+		tokenHash: text('token_hash').notNull(),
+		prefix: text('prefix').notNull(),
+		createdAt: timestamptz('created_at').notNull().defaultNow(),
+		expiresAt: timestamptz('expires_at'),
+		// Written at most once a minute (resolveApiToken), not on every request.
+		lastUsedAt: timestamptz('last_used_at'),
+		revokedAt: timestamptz('revoked_at')
+	},
+	(t) => [
+		uniqueIndex('api_tokens_token_hash_key').on(t.tokenHash),
+		// The live-token limit and the hourly creation limit count a user's rows by creation time.
+		index('api_tokens_user_created_idx').on(t.userId, t.createdAt),
+		// messages.agent_id holds the token's id as text: the message reads join on this.
+		uniqueIndex('api_tokens_id_text_key').on(sql`(${t.id}::text)`),
+		check('api_tokens_kind_check', sql`${t.kind} in ('personal', 'agent')`),
+		check(
+			'api_tokens_scopes_check',
+			sql`cardinality(${t.scopes}) > 0 and ${t.scopes} <@ array['messages:read', 'messages:write', 'contracts:read']::text[]`
+		)
 	]
 );
 
