@@ -35,15 +35,18 @@ export function readFunctionSources(dir = FUNCTIONS_DIR): FunctionSource[] {
 /**
  * Drops every overload of a function: CREATE OR REPLACE cannot change a function's result type
  * or parameters, so a changed source is dropped and created again (PL/pgSQL bodies are checked
- * only when they run, so nothing depends on a function until then).
+ * only when they run, so nothing depends on a function until then). Triggers do depend on their
+ * function, so a trigger function that is `replaced` is left to CREATE OR REPLACE: its signature
+ * cannot change (no parameters, returns trigger).
  */
-export function dropFunctionSql(name: string): string {
+export function dropFunctionSql(name: string, replaced = false): string {
+	const keepTriggerFunctions = replaced ? `\n\t\t\tAND p.prorettype <> 'trigger'::regtype` : '';
 	return `DO $$
 DECLARE
 	r record;
 BEGIN
 	FOR r IN SELECT p.oid::regprocedure AS signature FROM pg_proc p
-		WHERE p.proname = '${name}' AND p.pronamespace = 'public'::regnamespace
+		WHERE p.proname = '${name}' AND p.pronamespace = 'public'::regnamespace${keepTriggerFunctions}
 	LOOP
 		EXECUTE 'DROP FUNCTION ' || r.signature;
 	END LOOP;
@@ -54,7 +57,7 @@ $$;`;
 /** The statements that bring a database's functions to these sources: drops, then creates. */
 export function functionStatements(changed: FunctionSource[], removed: string[] = []): string[] {
 	return [
-		...removed.map(dropFunctionSql),
-		...changed.flatMap((source) => [dropFunctionSql(source.name), source.sql.trim()])
+		...removed.map((name) => dropFunctionSql(name)),
+		...changed.flatMap((source) => [dropFunctionSql(source.name, true), source.sql.trim()])
 	];
 }
