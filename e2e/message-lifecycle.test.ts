@@ -1,41 +1,5 @@
-import { expect, test, type Browser, type Page } from '@playwright/test';
-import {
-	AuthPages,
-	ConversationPage,
-	badge,
-	publishOffering,
-	rentAndOpenConversation
-} from './pages';
-
-/** A provider with an offering and a renter in its conversation, each in a browser context. */
-async function twoParties(browser: Browser, name: string, options: { renterJs?: boolean } = {}) {
-	const stamp = `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
-	const providerContext = await browser.newContext();
-	const renterContext = await browser.newContext({ javaScriptEnabled: options.renterJs ?? true });
-	const provider = await providerContext.newPage();
-	const renter = await renterContext.newPage();
-	await new AuthPages(provider).signUp(
-		'Lena Provider',
-		`lena-${stamp}@example.com`,
-		'a long enough password'
-	);
-	const offering = `${name} ${stamp}`;
-	await publishOffering(provider, offering);
-	await new AuthPages(renter).signUp(
-		'Tom Renter',
-		`tom-${stamp}@example.com`,
-		'a long enough password'
-	);
-	await rentAndOpenConversation(renter, offering, 'Lena Provider');
-	return {
-		provider,
-		renter,
-		close: async () => {
-			await renterContext.close();
-			await providerContext.close();
-		}
-	};
-}
+import { expect, test, type Page } from '@playwright/test';
+import { ConversationPage, badge, twoParties } from './pages';
 
 async function openMenu(page: Page, text: string) {
 	const row = page.getByTestId('message').filter({ hasText: text });

@@ -1,4 +1,4 @@
-import { expect, type Page } from '@playwright/test';
+import { expect, type Browser, type Page } from '@playwright/test';
 
 export const DEMO_PASSWORD = 'parley-demo';
 
@@ -35,8 +35,14 @@ export class RentalPage {
 		return this.page.locator('.contract header .pill');
 	}
 
+	/** Runs a status action; the ones that cannot be undone ask first, and are confirmed. */
 	async act(label: 'Accept request' | 'Reject request' | 'Cancel rental' | 'Mark as completed') {
-		await this.page.getByRole('button', { name: label }).click();
+		if (label === 'Reject request' || label === 'Cancel rental') {
+			await this.page.getByText(`${label}…`).click();
+			await this.page.getByRole('button', { name: `Yes, ${label.toLowerCase()}` }).click();
+		} else {
+			await this.page.getByRole('button', { name: label }).click();
+		}
 	}
 }
 
@@ -88,4 +94,49 @@ export async function rentAndOpenConversation(
 		.getByRole('button', { name: /Rent/ })
 		.click();
 	await page.getByRole('link', { name: new RegExp(`Messages with ${providerName}`) }).click();
+}
+
+/**
+ * A provider with a new offering and a renter who rented it, each in a browser context of their
+ * own; the renter is left in the conversation.
+ */
+export async function twoParties(
+	browser: Browser,
+	name: string,
+	options: { renterJs?: boolean } = {}
+) {
+	const stamp = `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+	const providerContext = await browser.newContext();
+	const renterContext = await browser.newContext({ javaScriptEnabled: options.renterJs ?? true });
+	const provider = await providerContext.newPage();
+	const renter = await renterContext.newPage();
+	await new AuthPages(provider).signUp(
+		'Lena Provider',
+		`lena-${stamp}@example.com`,
+		'a long enough password'
+	);
+	const offering = `${name} ${stamp}`;
+	await publishOffering(provider, offering);
+	await new AuthPages(renter).signUp(
+		'Tom Renter',
+		`tom-${stamp}@example.com`,
+		'a long enough password'
+	);
+	await renter.goto('/offerings');
+	const offeringId = await renter
+		.getByTestId('offering')
+		.filter({ hasText: offering })
+		.locator('input[name="offeringId"]')
+		.first()
+		.inputValue();
+	await rentAndOpenConversation(renter, offering, 'Lena Provider');
+	return {
+		provider,
+		renter,
+		offeringId,
+		close: async () => {
+			await renterContext.close();
+			await providerContext.close();
+		}
+	};
 }

@@ -39,8 +39,13 @@ class LiveClient {
 		const source = new EventSource('/api/messages/stream');
 		this.source = source;
 		source.onopen = () => (this.connected = true);
-		// EventSource reconnects by itself, sending Last-Event-ID; until then the pages poll.
-		source.onerror = () => (this.connected = false);
+		// EventSource reconnects by itself, sending Last-Event-ID; until then the pages poll, and
+		// the badge goes back to their count (the last one heard may be out of date).
+		source.onerror = () => {
+			this.connected = false;
+			this.unread = null;
+			void invalidate('app:unread');
+		};
 		source.addEventListener('unread.changed', (e) => {
 			this.unread = (JSON.parse((e as MessageEvent).data) as { count: number }).count;
 		});

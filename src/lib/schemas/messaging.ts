@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONTRACT_STATUSES } from '$lib/types';
 import { MESSAGE_MAX_LENGTH, characterCount, normalizeMessageBody } from '../message-rules';
 
 // Request and response shapes of the messaging API. The same schemas validate requests, type the
@@ -149,6 +150,14 @@ export const threadSchema = z
 			name: z.string(),
 			role: z.enum(['requester', 'provider', 'assistant'])
 		}),
+		contract: z
+			.object({
+				status: z.enum(CONTRACT_STATUSES),
+				requestedAt: isoDate
+			})
+			.meta({
+				description: 'The rental this conversation belongs to, to tell repeat rentals apart.'
+			}),
 		archived: z.boolean().meta({
 			description: 'Archived by the caller: out of the inbox until the next message arrives.'
 		}),

@@ -137,6 +137,8 @@ export function buildThreadViews(
 			counterpartId: counterpartUser.id,
 			counterpartName: counterpartUser.displayName,
 			providerId: contracts.providerId,
+			contractStatus: contracts.status,
+			contractRequestedAt: isoTime(contracts.createdAt),
 			archived: sql<boolean>`${participants.archivedAt} is not null`,
 			muted: participants.muted
 		})
@@ -198,6 +200,7 @@ export function toThreadRow(r: ThreadViewRow, viewer: string): ThreadRow {
 			name: r.counterpartName,
 			role: r.providerId === viewer ? 'requester' : 'provider'
 		},
+		contract: { status: r.contractStatus, requestedAt: r.contractRequestedAt },
 		archived: r.archived,
 		muted: r.muted
 	};

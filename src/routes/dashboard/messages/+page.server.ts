@@ -15,12 +15,14 @@ export const load: PageServerLoad = async ({ locals, url, depends }) => {
 		const page = await listInbox(getDb(), user.id, {
 			cursor: query.data.cursor,
 			limit: query.data.limit,
-			unreadOnly: query.data.unread
+			unreadOnly: query.data.unread,
+			archived: query.data.archived
 		});
 		return {
 			title: 'Messages',
 			...page,
 			unreadOnly: query.data.unread,
+			archived: query.data.archived,
 			paged: !!query.data.cursor
 		};
 	} catch (err) {

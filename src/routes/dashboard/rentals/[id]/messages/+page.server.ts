@@ -7,6 +7,7 @@ import {
 	messagesQuerySchema
 } from '$lib/schemas/messaging';
 import { getConfig } from '$lib/server/config';
+import { allowedActions } from '$lib/server/contracts';
 import { getDb } from '$lib/server/db';
 import { requirePartyContract, requireUser } from '$lib/server/guards';
 import { failFromDomainError } from '$lib/server/http/actions';
@@ -17,11 +18,12 @@ import {
 	getUnreadCount,
 	listMessages,
 	markMessageUnread,
-	markThreadRead
+	markThreadRead,
+	setThreadPreference
 } from '$lib/server/messaging';
-import type { Actions, PageServerLoad } from './$types';
+import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
-export const load: PageServerLoad = async ({ locals, params, url, depends }) => {
+export const load: PageServerLoad = async ({ locals, params, url, depends, isDataRequest }) => {
 	depends('app:messages');
 	const user = requireUser(locals, url);
 	const db = getDb();
@@ -34,19 +36,23 @@ export const load: PageServerLoad = async ({ locals, params, url, depends }) => 
 	const page = (await listMessages(db, user.id, contract.id, { before, limit: 50 }))!;
 	// Where the "New messages" divider goes: computed before the conversation is marked read.
 	const firstUnreadId = page.messages.find((m) => !m.isRead)?.id ?? null;
-	// Opening the conversation reads it, even when it is too short to scroll.
-	if (page.thread && page.thread.unreadCount > 0) await markThreadRead(db, user.id, contract.id);
+	// Reading is a write, done only when the conversation is shown. A document request (a page
+	// opened without JavaScript, or reloaded) is shown at once; a data request may be a link
+	// preload on hover, so then the page marks the thread read itself once it is on screen.
+	const readNow = !isDataRequest && page.thread !== null && page.thread.unreadCount > 0;
+	if (readNow) await markThreadRead(db, user.id, contract.id);
 
 	return {
 		title: `${contract.counterpart.name} · ${contract.title}`,
 		contract,
-		thread: page.thread ? { ...page.thread, unreadCount: 0 } : null,
+		contractActions: allowedActions(contract.status, contract.role),
+		thread: page.thread && readNow ? { ...page.thread, unreadCount: 0 } : page.thread,
 		messages: page.messages,
 		nextCursor: page.nextCursor,
 		olderPage: before !== undefined,
 		firstUnreadId,
-		// The dashboard layout shows this in the badge: it already counts this thread as read.
-		unreadCount: await getUnreadCount(db, user.id),
+		// The badge's count once this thread is read (else the dashboard layout's count stands).
+		...(readNow ? { unreadCount: await getUnreadCount(db, user.id) } : {}),
 		editWindowSeconds: getConfig().messaging.editWindowSeconds,
 		// The next message's key, so that the form carries one without JavaScript too.
 		idempotencyKey: newIdempotencyKey()
@@ -66,18 +72,27 @@ export const actions: Actions = {
 		}
 		// A form without a usable key still sends; it just is not protected against a double post.
 		const key = idempotencyKeySchema.safeParse(form.get('idempotencyKey'));
+		let messageId: string;
 		try {
 			const appended = await appendMessage(getDb(), { kind: 'user', userId: user.id }, id.data, {
 				body: parsed.data,
 				idempotencyKey: key.success ? key.data : undefined
 			});
 			if (!appended) error(404, 'Not found');
+			messageId = appended.message.id;
 		} catch (err) {
 			return failFromDomainError(err, (error) => ({ body: raw, error }));
 		}
-		// Post/redirect/get: a reload does not send twice, and without JavaScript the page shows it.
-		redirect(303, `/dashboard/rentals/${id.data}/messages`);
+		// The enhanced form stays where it is (a navigation would take the focus out of the
+		// message box); without JavaScript, post/redirect/get to the message just sent.
+		if (request.headers.get('x-sveltekit-action') === 'true') return { sent: messageId };
+		redirect(303, `/dashboard/rentals/${id.data}/messages#message-${messageId}`);
 	},
+
+	archive: preference({ archived: true }, '/dashboard/messages'),
+	unarchive: preference({ archived: false }),
+	mute: preference({ muted: true }),
+	unmute: preference({ muted: false }),
 
 	edit: async ({ locals, params, request, url }) => {
 		const user = requireUser(locals, url);
@@ -122,6 +137,19 @@ export const actions: Actions = {
 		redirect(303, '/dashboard/messages');
 	}
 };
+
+/** Archive or mute (and back) for the viewer; archiving goes back to the inbox it left. */
+function preference(change: { archived: boolean } | { muted: boolean }, then?: string) {
+	return async ({ locals, params, url }: RequestEvent) => {
+		const user = requireUser(locals, url);
+		const id = uuidSchema.safeParse(params.id);
+		if (!id.success || !(await setThreadPreference(getDb(), user.id, id.data, change))) {
+			error(404, 'Not found');
+		}
+		if (then) redirect(303, then);
+		return { preference: change };
+	};
+}
 
 /** The contract and message ids of an action on one message: a 404 when either is malformed. */
 async function messageForm(params: { id?: string }, request: Request) {
