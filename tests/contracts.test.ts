@@ -10,7 +10,8 @@ import {
 	rentOffering,
 	transitionContract
 } from '../src/lib/server/contracts';
-import { contracts } from '../src/lib/server/db/schema';
+import { contractEvents, contracts, messageThreads, messages } from '../src/lib/server/db/schema';
+import { getUnreadCount, listInbox, listMessages } from '../src/lib/server/messaging';
 import {
 	changeContractStatus,
 	createContract,
@@ -75,6 +76,92 @@ describe('renting', () => {
 				.set({ providerId: contract.requester.id })
 				.where(eq(contracts.id, contract.id))
 		).rejects.toThrow();
+	});
+});
+
+describe('a note with the rental request', () => {
+	/** Every row a rental request writes, for proving that a refused one wrote none. */
+	async function countRows() {
+		const [c, e, th, m] = await Promise.all(
+			[contracts, contractEvents, messageThreads, messages].map((table) => t.db.$count(table))
+		);
+		return { contracts: c, events: e, threads: th, messages: m };
+	}
+
+	it('arrives as the first message of the conversation, unread for the provider', async () => {
+		const { provider, stranger, offering } = await makeWorld(t.db);
+		const contract = await rentOffering(t.db, stranger.id, offering.id, {
+			message: 'Hello! Could I pick it up on Friday?'
+		});
+		const page = await listMessages(t.db, provider.id, contract!.id, { limit: 10 });
+		expect(page?.messages).toHaveLength(1);
+		expect(page?.messages[0]).toMatchObject({
+			body: 'Hello! Could I pick it up on Friday?',
+			senderId: stranger.id,
+			senderRole: 'user',
+			isOwn: false,
+			isRead: false
+		});
+		expect(await getUnreadCount(t.db, provider.id)).toBe(1);
+		expect(await getUnreadCount(t.db, stranger.id)).toBe(0);
+		const inbox = await listInbox(t.db, provider.id, { limit: 10, unreadOnly: true });
+		expect(inbox.threads.map((thread) => thread.contractId)).toEqual([contract!.id]);
+	});
+
+	it('opens no conversation without a note', async () => {
+		const { provider, contract } = await makeWorld(t.db);
+		expect((await listMessages(t.db, provider.id, contract.id, { limit: 10 }))?.messages).toEqual(
+			[]
+		);
+		expect(await getUnreadCount(t.db, provider.id)).toBe(0);
+	});
+
+	it('is one transaction with the contract: a note the database refuses leaves no contract', async () => {
+		const { stranger, offering } = await makeWorld(t.db);
+		const before = await countRows();
+		// Postgres stores no NUL character in text, so the message insert fails inside the
+		// transaction, after the contract and its event were written (22021: invalid byte sequence).
+		const error = await rentOffering(t.db, stranger.id, offering.id, {
+			message: 'Hello\u0000there'
+		}).catch((e: unknown) => e);
+		expect((error as { cause?: { code?: string } }).cause?.code).toBe('22021');
+		expect(await countRows()).toEqual(before);
+		expect(await listContractsForUser(t.db, stranger.id)).toEqual([]);
+	});
+
+	it('is validated like any message over the API: a bad note is a 400 and creates nothing', async () => {
+		const { provider, stranger, offering } = await makeWorld(t.db);
+		const before = await countRows();
+		for (const message of ['x'.repeat(10_001), 'Bell\u0007', 42]) {
+			const response = await createContract(
+				t.db,
+				apiEvent(stranger, { method: 'POST', json: { offeringId: offering.id, message } })
+			);
+			expect(response.status).toBe(400);
+			expect(await response.json()).toMatchObject({
+				error: { code: 'invalid_body', details: { message: [expect.any(String)] } }
+			});
+		}
+		expect(await countRows()).toEqual(before);
+
+		// Blank is no note; a note is trimmed and its line breaks normalised, as a message is.
+		const blank = await createContract(
+			t.db,
+			apiEvent(stranger, { method: 'POST', json: { offeringId: offering.id, message: ' \n ' } })
+		);
+		expect(blank.status).toBe(201);
+		expect(await t.db.$count(messages)).toBe(before.messages);
+		const created = await createContract(
+			t.db,
+			apiEvent(stranger, {
+				method: 'POST',
+				json: { offeringId: offering.id, message: '  Two lines\r\nplease  ' }
+			})
+		);
+		expect(created.status).toBe(201);
+		const { id } = await created.json();
+		const page = await listMessages(t.db, provider.id, id, { limit: 10 });
+		expect(page?.messages.map((m) => m.body)).toEqual(['Two lines\nplease']);
 	});
 });
 

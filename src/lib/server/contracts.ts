@@ -138,11 +138,16 @@ export async function listContractsForUser(
 	return rows.map((row) => toView(row, actorId));
 }
 
-/** Rents an offering: a contract in `requested`, plus its first event. Null if no such offering. */
+/**
+ * Rents an offering: a contract in `requested`, plus its first event and, when the renter wrote
+ * one, their note to the provider as the conversation's first message (already validated with
+ * messageBodySchema). Null if no such offering.
+ */
 export async function rentOffering(
 	db: Db,
 	actorId: string,
-	offeringId: string
+	offeringId: string,
+	options: { message?: string } = {}
 ): Promise<ContractView | null> {
 	const id = await db.transaction(async (tx) => {
 		const [offering] = await tx.select().from(offerings).where(eq(offerings.id, offeringId));
@@ -162,6 +167,14 @@ export async function rentOffering(
 		await tx
 			.insert(contractEvents)
 			.values({ contractId: contract!.id, actorId, fromStatus: null, toStatus: 'requested' });
+		// A request and its note are one thing: if the message cannot be stored, no contract either.
+		// Its NOTIFY is delivered when this transaction commits.
+		if (options.message) {
+			const posted = await appendMessage(tx, { kind: 'user', userId: actorId }, contract!.id, {
+				body: options.message
+			});
+			if (!posted) throw new Error('The renter could not post in their own new contract.');
+		}
 		return contract!.id;
 	});
 	return id ? getContractForParty(db, actorId, id) : null;

@@ -1,4 +1,5 @@
 import { fail, redirect } from '@sveltejs/kit';
+import { z } from 'zod';
 import { rentSchema } from '$lib/schemas/contracts';
 import { rentOffering } from '$lib/server/contracts';
 import { getDb } from '$lib/server/db';
@@ -26,17 +27,30 @@ export const load: PageServerLoad = async () => {
 export const actions: Actions = {
 	rent: async ({ locals, request, url }) => {
 		const user = requireUser(locals, url);
-		const parsed = rentSchema.safeParse(Object.fromEntries(await request.formData()));
-		if (!parsed.success)
-			return fail(400, { offeringId: null, message: 'Choose an offering to rent.' });
-		const { offeringId } = parsed.data;
+		const input = Object.fromEntries(await request.formData());
+		// The note goes back into the form when anything is refused, so nothing typed is lost.
+		const note = typeof input.message === 'string' ? input.message : '';
+		const refusal = (offeringId: string | null, message: string, noteInvalid = false) => ({
+			offeringId,
+			message,
+			note,
+			noteInvalid
+		});
+		const parsed = rentSchema.safeParse(input);
+		if (!parsed.success) {
+			const { fieldErrors } = z.flattenError(parsed.error);
+			if (fieldErrors.offeringId || !fieldErrors.message)
+				return fail(400, refusal(null, 'Choose an offering to rent.'));
+			return fail(400, refusal(String(input.offeringId), fieldErrors.message[0]!, true));
+		}
+		const { offeringId, message } = parsed.data;
 		let contractId: string;
 		try {
-			const contract = await rentOffering(getDb(), user.id, offeringId);
-			if (!contract) return fail(404, { offeringId, message: 'This offering no longer exists.' });
+			const contract = await rentOffering(getDb(), user.id, offeringId, { message });
+			if (!contract) return fail(404, refusal(offeringId, 'This offering no longer exists.'));
 			contractId = contract.id;
 		} catch (err) {
-			return failFromDomainError(err, (message) => ({ offeringId, message }));
+			return failFromDomainError(err, (text) => refusal(offeringId, text));
 		}
 		redirect(303, `/dashboard/rentals/${contractId}`);
 	}

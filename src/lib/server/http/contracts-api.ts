@@ -34,13 +34,14 @@ export const listContracts = endpoint({
 export const createContract = endpoint({
 	method: 'POST',
 	path: '/api/contracts',
-	summary: 'Rent an offering: a contract in status requested',
+	summary:
+		'Rent an offering: a contract in status requested, with an optional first message to the provider',
 	body: rentSchema,
 	responses: { 201: { description: 'The contract' } },
 	errors: [404, 409],
 	async handler({ db, user, body }) {
-		const { offeringId } = await body();
-		const contract = await rentOffering(db, user.id, offeringId);
+		const { offeringId, message } = await body();
+		const contract = await rentOffering(db, user.id, offeringId, { message });
 		if (!contract) throw notFound('No such offering.');
 		return json(contractJson(contract), { status: 201 });
 	}

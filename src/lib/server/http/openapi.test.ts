@@ -138,6 +138,15 @@ describe('OpenAPI document', () => {
 		]);
 	});
 
+	it('documents the optional first message of a rental request', () => {
+		const rent = operationOf(doc, 'post', '/api/contracts');
+		const schema = rent.requestBody?.content['application/json']?.schema;
+		expect(schema).toMatchObject({
+			required: ['offeringId'],
+			properties: { message: { type: 'string', description: expect.stringMatching(/blank/) } }
+		});
+	});
+
 	it('documents the stream’s content type and its Last-Event-ID header', () => {
 		const stream = operationOf(doc, 'get', '/api/messages/stream');
 		expect(stream.responses['200']?.content).toEqual({ 'text/event-stream': {} });
