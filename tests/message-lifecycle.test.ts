@@ -387,7 +387,8 @@ describe('an assistant as author', () => {
 		expect(reply!.message).toMatchObject({
 			senderRole: 'assistant',
 			senderId: null,
-			senderName: 'Assistant',
+			// No agent token by that id: the default name, and whom it acts for.
+			senderName: `Assistant for ${provider.displayName}`,
 			isOwn: false
 		});
 		const [row] = await t.db.select().from(messages).where(eq(messages.id, reply!.message.id));
@@ -407,7 +408,10 @@ describe('an assistant as author', () => {
 		const metrics = await getProviderResponseMetrics(t.db, provider.id, 30);
 		expect(metrics).toMatchObject({ totalThreads: 1, respondedThreads: 0 });
 		const shown = (await page(requester.id, contract.id)).at(-1);
-		expect(shown).toMatchObject({ senderRole: 'assistant', senderName: 'Assistant' });
+		expect(shown).toMatchObject({
+			senderRole: 'assistant',
+			senderName: `Assistant for ${provider.displayName}`
+		});
 
 		// It can act only for a party of the contract.
 		const outsider = await appendMessage(

@@ -4,6 +4,7 @@ import type { MessageJson, ThreadJson } from '$lib/schemas/messaging';
 import type { Db } from '../db';
 import { isoTime, isoTimeOrNull } from '../db/iso-time';
 import {
+	apiTokens,
 	contracts,
 	messageReadReceipts as receipts,
 	messageThreadParticipants as participants,
@@ -31,10 +32,24 @@ export interface MessageRow {
 	editedAt: string | null;
 	deletedAt: string | null;
 	readByCounterpartAt: string | null;
+	/** An assistant's: the name of the agent token that wrote it, and whom it acted for. */
+	agentName: string | null;
+	actingForName: string | null;
 }
 
 /** The name shown for an assistant that has no account of its own. */
 export const ASSISTANT_NAME = 'Assistant';
+
+/** How an assistant's message is signed for both sides: "Helper for Paul", or the agent alone. */
+export function assistantLabel(agentName: string | null, actingForName: string | null): string {
+	const agent = agentName ?? ASSISTANT_NAME;
+	return actingForName ? `${agent} for ${actingForName}` : agent;
+}
+
+// An assistant's name is its agent token's, joined by the token id that messages.agent_id holds
+// (as text, through the api_tokens_id_text_key index); the person it acts for is a user.
+const agentToken = alias(apiTokens, 'agent_token');
+const actingFor = alias(users, 'acting_for');
 
 /** Messages of a thread, newest first, with the counterpart's receipt for "Seen". */
 export function selectMessageRows(db: Db, where: SQL | undefined) {
@@ -50,10 +65,14 @@ export function selectMessageRows(db: Db, where: SQL | undefined) {
 			createdAt: isoTime(messages.createdAt),
 			editedAt: isoTimeOrNull(messages.editedAt),
 			deletedAt: isoTimeOrNull(messages.deletedAt),
-			readByCounterpartAt: isoTimeOrNull(receipts.readAt)
+			readByCounterpartAt: isoTimeOrNull(receipts.readAt),
+			agentName: agentToken.name,
+			actingForName: actingFor.displayName
 		})
 		.from(messages)
 		.leftJoin(users, eq(users.id, messages.senderId))
+		.leftJoin(agentToken, sql`${agentToken.id}::text = ${messages.agentId}`)
+		.leftJoin(actingFor, eq(actingFor.id, messages.actingForId))
 		.leftJoin(
 			receipts,
 			and(
@@ -79,7 +98,9 @@ export function toMessageJson(row: MessageRow, viewer: MessageViewer): MessageJs
 		threadId: row.threadId,
 		contractId: viewer.contractId,
 		senderId: row.senderId,
-		senderName: row.senderName ?? (row.senderRole === 'assistant' ? ASSISTANT_NAME : null),
+		senderName:
+			row.senderName ??
+			(row.senderRole === 'assistant' ? assistantLabel(row.agentName, row.actingForName) : null),
 		senderRole: row.senderRole,
 		body: row.body,
 		createdAt: row.createdAt,
@@ -96,6 +117,8 @@ export function toMessageJson(row: MessageRow, viewer: MessageViewer): MessageJs
 const counterpartUser = alias(users, 'counterpart_user');
 const lastMessage = alias(messages, 'last_message');
 const lastSender = alias(users, 'last_sender');
+const lastAgent = alias(apiTokens, 'last_agent');
+const lastActingFor = alias(users, 'last_acting_for');
 
 export const PREVIEW_LENGTH = 140;
 
@@ -133,6 +156,8 @@ export function buildThreadViews(
 			lastMessageCreatedAt: isoTimeOrNull(lastMessage.createdAt),
 			lastMessageDeleted: sql<boolean>`${lastMessage.deletedAt} is not null`,
 			lastMessageSenderName: lastSender.displayName,
+			lastMessageAgentName: lastAgent.name,
+			lastMessageActingForName: lastActingFor.displayName,
 			lastMessageSenderId: lastMessage.senderId,
 			counterpartId: counterpartUser.id,
 			counterpartName: counterpartUser.displayName,
@@ -154,6 +179,8 @@ export function buildThreadViews(
 		)
 		.leftJoin(lastMessage, eq(lastMessage.id, messageThreads.lastMessageId))
 		.leftJoin(lastSender, eq(lastSender.id, lastMessage.senderId))
+		.leftJoin(lastAgent, sql`${lastAgent.id}::text = ${lastMessage.agentId}`)
+		.leftJoin(lastActingFor, eq(lastActingFor.id, lastMessage.actingForId))
 		.where(and(eq(participants.userId, viewerId), where))
 		.$dynamic();
 	if (!options.inbox) return query;
@@ -188,7 +215,9 @@ export function toThreadRow(r: ThreadViewRow, viewer: string): ThreadRow {
 						body: r.lastMessageBody,
 						senderName:
 							r.lastMessageSenderName ??
-							(r.lastMessageSenderRole === 'assistant' ? ASSISTANT_NAME : null),
+							(r.lastMessageSenderRole === 'assistant'
+								? assistantLabel(r.lastMessageAgentName, r.lastMessageActingForName)
+								: null),
 						senderRole: r.lastMessageSenderRole,
 						createdAt: r.lastMessageCreatedAt,
 						deleted: r.lastMessageDeleted,

@@ -16,12 +16,16 @@ BEGIN
 			'createdAt', parley_iso_time(m.created_at),
 			'editedAt', parley_iso_time(m.edited_at),
 			'deletedAt', parley_iso_time(m.deleted_at),
-			'readByCounterpartAt', parley_iso_time(r.read_at)
+			'readByCounterpartAt', parley_iso_time(r.read_at),
+			'agentName', a.name,
+			'actingForName', af.display_name
 		)
 		FROM messages m
 		JOIN message_threads t ON t.id = m.thread_id
 		JOIN contracts c ON c.id = t.contract_id
 		LEFT JOIN users u ON u.id = m.sender_id
+		LEFT JOIN api_tokens a ON a.id::text = m.agent_id
+		LEFT JOIN users af ON af.id = m.acting_for_id
 		LEFT JOIN message_read_receipts r ON r.message_id = m.id
 			AND r.reader_id = CASE WHEN c.provider_id = p_viewer_id THEN c.requester_id ELSE c.provider_id END
 		WHERE m.id = p_message_id
