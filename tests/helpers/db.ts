@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
 import { afterEach, beforeEach, inject } from 'vitest';
-import { openDatabase, type Database, type Db } from '../../src/lib/server/db';
+import { openDatabase, PGLITE_EXTENSIONS, type Database, type Db } from '../../src/lib/server/db';
 import { withDatabase } from './global-setup';
 
 let counter = 0;
@@ -36,7 +36,7 @@ export async function createTestDatabase(): Promise<Database & { url?: string }>
 		};
 	}
 	pgliteTemplate ??= new Blob([readFileSync(config.dumpPath)]);
-	const client = new PGlite({ loadDataDir: pgliteTemplate });
+	const client = new PGlite({ loadDataDir: pgliteTemplate, extensions: PGLITE_EXTENSIONS });
 	return openDatabase({ driver: 'pglite', client });
 }
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
 import type { TestProject } from 'vitest/node';
-import { openDatabase } from '../../src/lib/server/db';
+import { openDatabase, PGLITE_EXTENSIONS } from '../../src/lib/server/db';
 
 declare module 'vitest' {
 	export interface ProvidedContext {
@@ -38,7 +38,7 @@ export default async function setup(project: TestProject) {
 	}
 
 	const dir = mkdtempSync(path.join(tmpdir(), 'parley-pglite-'));
-	const client = new PGlite();
+	const client = new PGlite({ extensions: PGLITE_EXTENSIONS });
 	await openDatabase({ driver: 'pglite', client }).migrate();
 	const dump = await client.dumpDataDir('none');
 	await client.close();

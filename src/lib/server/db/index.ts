@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -37,6 +39,13 @@ export interface Database {
 }
 
 export { DEFAULT_PGLITE_DATA_DIR };
+
+/**
+ * The contrib extensions that the migrations create (search: accent folding and trigrams). On
+ * Postgres they come with the server; PGlite loads them only when asked, so every PGlite the app,
+ * the tests or a script opens passes these.
+ */
+export const PGLITE_EXTENSIONS = { pg_trgm, unaccent };
 
 /**
  * The database settings of the validated configuration: the process's (getConfig) by default, or
@@ -118,7 +127,7 @@ export function openDatabase(config: DatabaseConfig): Database {
 	if (!client) {
 		const dataDir = config.dataDir ?? DEFAULT_PGLITE_DATA_DIR;
 		if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
-		client = new PGlite(dataDir);
+		client = new PGlite(dataDir, { extensions: PGLITE_EXTENSIONS });
 	}
 	const db = drizzlePglite({ client, schema }) as unknown as Db;
 	const pglite = client;

@@ -1,4 +1,4 @@
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import {
 	bigserial,
 	boolean,
@@ -15,6 +15,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import { CONTRACT_STATUSES, type ContractStatus } from '../../types';
 import type { ApiScope } from '../../schemas/api-tokens';
+import { foldedText, SEARCH_CONFIG, tsvector } from './search-text';
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -30,7 +31,9 @@ export const users = pgTable(
 	},
 	(t) => [
 		// One account per address whatever the letter case; lookups use lower(email) too.
-		uniqueIndex('users_email_lower_key').on(sql`lower(${t.email})`)
+		uniqueIndex('users_email_lower_key').on(sql`lower(${t.email})`),
+		// Search finds conversations by the other party's name, parts of words included.
+		index('users_name_trgm_idx').using('gin', sql`${foldedText(t.displayName)} gin_trgm_ops`)
 	]
 );
 
@@ -150,6 +153,8 @@ export const contracts = pgTable(
 		index('contracts_requester_idx').on(t.requesterId, t.createdAt),
 		index('contracts_provider_idx').on(t.providerId, t.createdAt),
 		index('contracts_offering_idx').on(t.offeringId),
+		// Search finds conversations by the contract's title, parts of words included.
+		index('contracts_title_trgm_idx').using('gin', sql`${foldedText(t.title)} gin_trgm_ops`),
 		check(
 			'contracts_status_check',
 			sql`${t.status} in ('requested', 'active', 'rejected', 'cancelled', 'completed')`
@@ -271,10 +276,23 @@ export const messages = pgTable(
 		agentId: text('agent_id'),
 		actingForId: uuid('acting_for_id').references(() => users.id, { onDelete: 'set null' }),
 		// How a person's message arrived: typed in the app, or a reply to a notification email.
-		via: text('via', { enum: MESSAGE_VIA }).notNull().default('app')
+		via: text('via', { enum: MESSAGE_VIA }).notNull().default('app'),
+		// The contract's two parties, set on insert by the parley_message_parties trigger, so that
+		// search is one index scan over "my messages" (see messages_search_idx).
+		partyIds: uuid('party_ids').array().notNull(),
+		// Kept by Postgres in the same statement as every send, edit and delete; a deleted
+		// message's empty body indexes nothing.
+		search: tsvector('search')
+			.notNull()
+			.generatedAlwaysAs(
+				(): SQL => sql`to_tsvector(${sql.raw(`'${SEARCH_CONFIG}'`)}, ${messages.body})`
+			)
 	},
 	(t) => [
 		uniqueIndex('messages_thread_seq_key').on(t.threadId, t.seq),
+		// Words of the messages of one person's conversations, in one GIN scan: the party's
+		// entry and the words' entries are intersected inside the index.
+		index('messages_search_idx').using('gin', t.partyIds, t.search),
 		index('messages_sender_thread_seq_idx').on(t.senderId, t.threadId, t.seq),
 		check('messages_sender_role_check', sql`${t.senderRole} in ('user', 'assistant', 'system')`),
 		check('messages_via_check', sql`${t.via} in ('app', 'email')`),
