@@ -34,6 +34,14 @@ const HOT_SHARE = 0.01; // of all messages go to the busy provider's first threa
 const UNREAD_SHARE = 0.25; // readers left behind the end of a thread …
 const MAX_UNREAD = 3; // … by 1 to 3 messages (fewer when their own message comes last)
 const HISTORY_DAYS = 180;
+// Words for the search rows, by message number: a common word in 10% of the people's messages,
+// a two-word phrase in 0.1% (its words also apart, "door" in 2%), a rare word in 0.005%.
+export const SEARCH_WORDS = {
+	common: 'invoice',
+	phrase: 'door code',
+	prefix: 'door co',
+	rare: 'zanzibar'
+} as const;
 
 const LOREM =
 	'Hello! Is the drill still available next weekend? I could pick it up on Friday evening and ' +
@@ -229,19 +237,30 @@ export async function buildDataset(
 			order by p.thread_n, p.kind`;
 	});
 
+	// The trigger that stamps a message with its contract's parties does not fire in replica
+	// mode; a --baseline commit from before search has no such column.
+	const [searchable] = await sql<{ yes: boolean }[]>`
+		select exists (select 1 from information_schema.columns where table_schema = current_schema()
+			and table_name = 'messages' and column_name = 'party_ids') as yes`;
 	await step(`insert ${M.toLocaleString('en')} messages`, async () => {
 		// In the order they were written, so a thread's messages are spread over the table as
 		// they would be in production (not clustered by thread, which would flatter reads).
 		await sql`
-			insert into messages (id, thread_id, seq, sender_id, sender_role, body, created_at)
+			insert into messages (id, thread_id, seq, sender_id, sender_role, body, created_at
+				${searchable?.yes ? sql`, party_ids` : sql``})
 			select m.id, c.thread_id, m.seq,
 				case m.kind when 0 then null when 1 then c.requester_id else c.provider_id end,
 				case m.kind when 0 then 'system' else 'user' end,
 				case m.kind
 					when 0 then 'Bench User ' || m.i % 97 || ' updated the rental.'
 					else 'Message ' || m.i || ': ' || left(${LOREM}, 20 + ((m.i::bigint * 7919) % 220)::int)
+						|| case when m.i % 10 = 3 then ' Please check the invoice.' else '' end
+						|| case when m.i % 1000 = 7 then ' The door code is ' || (1000 + m.i % 9000) || '.' else '' end
+						|| case when m.i % 50 = 11 then ' Use the back door.' else '' end
+						|| case when m.i % 20000 = 17 then ' We met in Zanzibar.' else '' end
 				end,
 				m.created_at
+				${searchable?.yes ? sql`, array[c.requester_id, c.provider_id]` : sql``}
 			from bench_messages m join bench_contracts c on c.n = m.thread_n
 			order by m.i`;
 	});
