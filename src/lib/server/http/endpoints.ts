@@ -20,6 +20,7 @@ import {
 	muteThread,
 	unmuteThread
 } from './messaging-api';
+import { getSearch } from './search-api';
 
 /**
  * Every JSON endpoint, in the order /api/openapi.json lists them. A test checks that each one is
@@ -43,6 +44,7 @@ export const ENDPOINTS: readonly Endpoint[] = [
 	streamEvents,
 	postTyping,
 	getInbox,
+	getSearch,
 	getResponseMetrics,
 	listContracts,
 	createContract,

@@ -14,6 +14,17 @@ export class InvalidCursorError extends DomainError {
 	}
 }
 
+/** A search that names nothing to find: empty, or only operators and words to leave out. */
+export class EmptySearchError extends DomainError {
+	constructor() {
+		super(
+			400,
+			'bad_request',
+			'Say what to search for: at least one word or "phrase" (-word only leaves words out).'
+		);
+	}
+}
+
 export class NotYourMessageError extends DomainError {
 	constructor(action: 'edit' | 'delete') {
 		super(403, 'forbidden', `Only the person who wrote a message can ${action} it.`);

@@ -4,6 +4,7 @@
 //   lifecycle.ts    edit and delete (unsend) after sending
 //   read-state.ts   read, unread, the badge
 //   threads.ts      a conversation as a party sees it; inbox.ts the list of them
+//   search.ts       full-text search over a person's conversations (search-query.ts: the syntax)
 //   views.ts        the one mapper per JSON shape (Message, Thread)
 //   parties.ts      who may see and write where; errors.ts what can go wrong
 //   notifications.ts, metrics.ts, ai-sdk.ts
@@ -22,11 +23,15 @@ export {
 	getThreadForContract,
 	getThreadViewForContract,
 	listMessages,
+	listMessagesAfter,
+	listMessagesAround,
 	setThreadPreference,
 	setThreadStatus,
-	type MessagePage
+	type MessagePage,
+	type MessageWindow
 } from './threads';
 export { listInbox } from './inbox';
+export { searchMessages, type SearchOptions } from './search';
 export { counterpartOf, findContractForParty, isPartyOf, type ContractParties } from './parties';
 export { getProviderResponseMetrics } from './metrics';
 export { processDueNotifications, type NotifyCounts } from './notifications';

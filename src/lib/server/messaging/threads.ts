@@ -1,4 +1,4 @@
-import { and, eq, lt, sql } from 'drizzle-orm';
+import { and, eq, gt, lt, lte, sql } from 'drizzle-orm';
 import type { MessageJson, ThreadJson } from '$lib/schemas/messaging';
 import type { Db } from '../db';
 import { preparedPerDb } from '../db/prepared';
@@ -168,6 +168,108 @@ export async function listMessages(
 		messages: page.map((row) => toMessageJson(row, viewer)),
 		nextCursor: rows.length > options.limit && page[0] ? String(page[0].seq) : null
 	};
+}
+
+/** A page that can also have newer messages after it: opened at a message, or paging forwards. */
+export interface MessageWindow extends MessagePage {
+	/** Pages to newer messages (pass it as `after`); null when the page ends with the newest. */
+	newerCursor: string | null;
+}
+
+// Sequence numbers have no gaps (a deleted message keeps its number), so "the n messages after
+// seq s" is the range s+1 .. s+n, which the newest-first query serves too.
+const messagesBetween = preparedPerDb((db) =>
+	selectMessageRows(
+		db,
+		and(gt(messages.seq, sql.placeholder('after')), lte(messages.seq, sql.placeholder('upTo')))
+	).prepare('messages_between')
+);
+const messageSeqInThread = preparedPerDb((db) =>
+	db
+		.select({ seq: messages.seq })
+		.from(messages)
+		.where(
+			and(
+				eq(messages.threadId, sql.placeholder('threadId')),
+				eq(messages.id, sql.placeholder('messageId'))
+			)
+		)
+		.prepare('message_seq_in_thread')
+);
+
+/**
+ * The messages numbered `after - older + 1` .. `after + newer`, oldest first, with cursors both
+ * ways: one more on each side is read to tell whether there is more beyond.
+ */
+async function windowFrom(
+	db: Db,
+	view: ThreadRow,
+	viewerId: string,
+	after: number,
+	count: { older: number; newer: number }
+): Promise<MessageWindow> {
+	const thread = toThreadJson(view);
+	const first = after - count.older + 1;
+	const last = after + count.newer;
+	const rows = await messagesBetween(db).execute({
+		threadId: thread.id,
+		counterpartId: thread.counterpart.id,
+		after: Math.max(0, first - 2),
+		upTo: last + 1,
+		limit: count.older + count.newer + 2
+	});
+	const oldestFirst = rows.reverse();
+	const page = oldestFirst.filter((row) => row.seq >= first && row.seq <= last);
+	const viewer = { viewerId, contractId: thread.contractId, lastReadSeq: view.lastReadSeq };
+	return {
+		thread,
+		messages: page.map((row) => toMessageJson(row, viewer)),
+		nextCursor: oldestFirst.some((row) => row.seq < first) && page[0] ? String(page[0].seq) : null,
+		newerCursor:
+			oldestFirst.some((row) => row.seq > last) && page.length ? String(page.at(-1)!.seq) : null
+	};
+}
+
+/**
+ * The page of the contract's conversation around one message (about half older, half newer,
+ * the message included), oldest first, with cursors both ways: a search result opens the
+ * conversation there, however far back it is. Null when the actor is not a party or the message
+ * is not in this conversation.
+ */
+export async function listMessagesAround(
+	db: Db,
+	viewerId: string,
+	contractId: string,
+	messageId: string,
+	options: { limit: number }
+): Promise<MessageWindow | null> {
+	const view = await getThreadViewForContract(db, viewerId, contractId);
+	if (!view) return null;
+	const [target] = await messageSeqInThread(db).execute({ threadId: view.id, messageId });
+	if (!target) return null;
+	const older = Math.floor((options.limit - 1) / 2);
+	return windowFrom(db, view, viewerId, target.seq - 1, {
+		older,
+		newer: options.limit - older
+	});
+}
+
+/**
+ * The messages after cursor `after` (a newerCursor), oldest first, with cursors both ways; the
+ * "Load newer" of a conversation opened in the past. Null when the actor is not a party.
+ */
+export async function listMessagesAfter(
+	db: Db,
+	viewerId: string,
+	contractId: string,
+	options: { after: number; limit: number }
+): Promise<MessageWindow | null> {
+	const view = await getThreadViewForContract(db, viewerId, contractId);
+	if (!view) {
+		const contract = await findContractForParty(db, viewerId, contractId);
+		return contract ? { thread: null, messages: [], nextCursor: null, newerCursor: null } : null;
+	}
+	return windowFrom(db, view, viewerId, options.after, { older: 0, newer: options.limit });
 }
 
 /** One message as a participant sees it (for live updates); null when they are not in its thread. */

@@ -1,0 +1,359 @@
+import { createHash } from 'node:crypto';
+import { sql, type SQL } from 'drizzle-orm';
+import type { MessageJson } from '$lib/schemas/messaging';
+import type { SearchHit, SearchResults } from '$lib/schemas/search';
+import { rowsOf, type Db } from '../db';
+import { preparedPerDb } from '../db/prepared';
+import { foldedText, SEARCH_CONFIG } from '../db/search-text';
+import { contracts, messageThreads, users } from '../db/schema';
+import { EmptySearchError, InvalidCursorError } from './errors';
+import { findContractForParty } from './parties';
+import {
+	containsPattern,
+	HEADLINE_MARKS,
+	INDEXED_PREFIX_LENGTH,
+	lexemeCount,
+	narrowestClause,
+	parseSearchQuery,
+	toHighlights,
+	withTypedPrefix,
+	type ParsedSearch
+} from './search-query';
+import {
+	buildThreadViews,
+	toMessageJson,
+	toThreadJson,
+	toThreadRow,
+	type MessageRow
+} from './views';
+
+// Full-text search over the conversations a user is a party to. Every message carries its
+// contract's parties (party_ids) and its words (search, a generated tsvector), both in one GIN
+// index, so "these words in my messages" is one index scan whose cost follows the matches, not
+// the number of threads or messages the user has. Ranking reads only the matching rows;
+// highlighting (ts_headline, which parses the text again) runs on the page that is returned.
+
+export interface SearchOptions {
+	q: string;
+	contractId?: string;
+	from?: 'me' | 'them';
+	after?: Date;
+	before?: Date;
+	includeSystem?: boolean;
+	sort?: 'relevance' | 'recent';
+	cursor?: string;
+	limit: number;
+}
+
+/** Conversations matched by name or title, listed above the messages on the first page. */
+export const THREAD_MATCHES = 5;
+
+const CONFIG = sql.raw(`'${SEARCH_CONFIG}'::regconfig`);
+
+const MARKS = `StartSel=${HEADLINE_MARKS.start}, StopSel=${HEADLINE_MARKS.stop}`;
+/** A message up to this long is its own snippet, whole; a longer one shows its best parts. */
+const WHOLE_SNIPPET_LENGTH = 280;
+const HEADLINE_WHOLE = `${MARKS}, HighlightAll=true`;
+const HEADLINE_PARTS = `${MARKS}, FragmentDelimiter=${HEADLINE_MARKS.fragment}, MaxWords=24, MinWords=10, ShortWord=0, MaxFragments=2`;
+
+interface CompiledQuery {
+	/** Everything the query asks for, as tsquery text: filters, ranks and highlights. */
+	full: string;
+	/** What the index scan looks up: `full`, or without a short prefix that would be costly. */
+	index: string;
+}
+
+/**
+ * Postgres turns the text into tsqueries (websearch_to_tsquery, so its syntax is the documented
+ * one) and the word being typed into prefix lexemes; an empty query, or one that only leaves
+ * words out, is refused.
+ */
+async function compileQuery(db: Db, q: string, parsed: ParsedSearch): Promise<CompiledQuery> {
+	const [row] = rowsOf<{
+		whole: string;
+		whole_tree: string;
+		rest: string;
+		rest_tree: string;
+		typed: string;
+	}>(
+		await db.execute(sql`
+			select whole::text as whole, querytree(whole) as whole_tree,
+				rest::text as rest, querytree(rest) as rest_tree, typed::text as typed
+			from websearch_to_tsquery(${CONFIG}, ${q}) whole,
+				websearch_to_tsquery(${CONFIG}, ${parsed.rest}) rest,
+				websearch_to_tsquery(${CONFIG}, ${parsed.prefix ?? ''}) typed`)
+	);
+	const positive = (tree: string | undefined) => !!tree && tree !== 'T';
+	if (!row || !positive(row.whole_tree)) throw new EmptySearchError();
+	// A word with no lexemes of its own ("a.") stays the word it is.
+	const typed = parsed.prefix ? lexemeCount(row.typed) : 0;
+	if (!parsed.prefix || typed === 0) return { full: row.whole, index: row.whole };
+	const full = withTypedPrefix(row.whole, typed);
+	// "door co": every word starting with "co" is a large part of the index, so "door" finds the
+	// candidates and the prefix only filters them. A longer prefix is looked up with the rest;
+	// so is a short one that is an alternative ("gate or ga") or the only thing asked for.
+	const short = [...parsed.prefix].length < INDEXED_PREFIX_LENGTH;
+	const restFinds = positive(row.rest_tree) && !parsed.prefixIsAlternative;
+	return { full, index: short && restFinds ? row.rest : full };
+}
+
+// ---- cursors ------------------------------------------------------------------------------------
+
+interface Cursor {
+	rank?: string;
+	at: string;
+	id: string;
+}
+
+/** Binds a cursor to the query and filters it was made for: another query's cursor is refused. */
+function queryKey(options: SearchOptions): string {
+	const key = JSON.stringify([
+		options.q,
+		options.contractId ?? null,
+		options.from ?? null,
+		options.after?.toISOString() ?? null,
+		options.before?.toISOString() ?? null,
+		!!options.includeSystem,
+		options.sort ?? 'relevance'
+	]);
+	return createHash('sha256').update(key).digest('base64url').slice(0, 12);
+}
+
+function encodeCursor(cursor: Cursor, key: string): string {
+	return Buffer.from(JSON.stringify([key, cursor.rank ?? null, cursor.at, cursor.id])).toString(
+		'base64url'
+	);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const PG_TIMESTAMP = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d)?$/;
+const REAL = /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i;
+
+function decodeCursor(raw: string, key: string, ranked: boolean): Cursor {
+	try {
+		const value: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+		if (
+			Array.isArray(value) &&
+			value.length === 4 &&
+			value[0] === key &&
+			(ranked ? typeof value[1] === 'string' && REAL.test(value[1]) : value[1] === null) &&
+			typeof value[2] === 'string' &&
+			PG_TIMESTAMP.test(value[2]) &&
+			typeof value[3] === 'string' &&
+			UUID.test(value[3])
+		) {
+			return { rank: value[1] ?? undefined, at: value[2], id: value[3] };
+		}
+	} catch {
+		// not base64url JSON: refused below like any other bad cursor
+	}
+	throw new InvalidCursorError();
+}
+
+// ---- messages -----------------------------------------------------------------------------------
+
+interface HitRow {
+	id: string;
+	thread_id: string;
+	rank: string;
+	cursor_at: string;
+	message: MessageRow | string;
+	headline: string;
+}
+
+async function findMessages(
+	db: Db,
+	viewerId: string,
+	query: CompiledQuery,
+	options: SearchOptions,
+	threadId: string | null,
+	cursor: Cursor | null
+): Promise<HitRow[]> {
+	const ranked = options.sort !== 'recent';
+	const where: SQL[] = [
+		sql`m.party_ids @> array[${viewerId}::uuid]`,
+		sql`m.search @@ ${query.index}::tsquery`,
+		sql`m.deleted_at is null`
+	];
+	// IS TRUE keeps this a filter on the rows the index found, not a second index lookup.
+	if (query.index !== query.full) where.push(sql`(m.search @@ ${query.full}::tsquery) is true`);
+	if (!options.includeSystem) where.push(sql`m.sender_role <> 'system'`);
+	if (threadId) where.push(sql`m.thread_id = ${threadId}::uuid`);
+	if (options.from === 'me') {
+		where.push(sql`(m.sender_id = ${viewerId}::uuid or m.acting_for_id = ${viewerId}::uuid)`);
+	} else if (options.from === 'them') {
+		where.push(sql`m.sender_role <> 'system'
+			and m.sender_id is distinct from ${viewerId}::uuid
+			and m.acting_for_id is distinct from ${viewerId}::uuid`);
+	}
+	if (options.after) where.push(sql`m.created_at >= ${options.after.toISOString()}::timestamptz`);
+	if (options.before) where.push(sql`m.created_at < ${options.before.toISOString()}::timestamptz`);
+
+	const rank = ranked ? sql`ts_rank_cd(m.search, ${query.full}::tsquery)` : sql`0::real`;
+	const order = (of: string) =>
+		sql.raw(
+			ranked
+				? `${of}.rank desc, ${of}.created_at desc, ${of}.id desc`
+				: `${of}.created_at desc, ${of}.id desc`
+		);
+	const after = !cursor
+		? sql``
+		: ranked
+			? sql`where (rank, created_at, id) < (${cursor.rank}::real, ${cursor.at}::timestamptz, ${cursor.id}::uuid)`
+			: sql`where (created_at, id) < (${cursor.at}::timestamptz, ${cursor.id}::uuid)`;
+
+	return rowsOf<HitRow>(
+		await db.execute(sql`
+			with hits as (
+				select m.id, m.thread_id, m.created_at, ${rank} as rank
+				from messages m
+				where ${sql.join(where, sql` and `)}
+			), page as (
+				select * from hits ${after} order by ${order('hits')} limit ${options.limit + 1}
+			)
+			select page.id, page.thread_id, page.rank::text as rank, page.created_at::text as cursor_at,
+				parley_message_row(page.id, ${viewerId}::uuid) as message,
+				ts_headline(${CONFIG}, replace(m.body, '<', ${HEADLINE_MARKS.hiddenLt}), ${query.full}::tsquery,
+					case when length(m.body) <= ${WHOLE_SNIPPET_LENGTH} then ${HEADLINE_WHOLE}
+						else ${HEADLINE_PARTS} end) as headline
+			from page join messages m on m.id = page.id
+			order by ${order('page')}`)
+	);
+}
+
+// ---- conversations by name and title ------------------------------------------------------------
+
+const anyOf = (value: SQL, terms: string[]) =>
+	sql`(${sql.join(
+		terms.map((term) => sql`${value} like ${foldedText(sql`${containsPattern(term)}::text`)}`),
+		sql` or `
+	)})`;
+
+/**
+ * Threads whose contract title or counterpart's name contain every term (parts of words too,
+ * accents and case aside), most recent first. The trigram indexes find the candidates for the
+ * narrowest term; the viewer's own contracts bound the rest.
+ */
+async function findThreadsByName(
+	db: Db,
+	viewerId: string,
+	parsed: ParsedSearch
+): Promise<string[]> {
+	const narrowest = narrowestClause(parsed.clauses);
+	if (!narrowest) return [];
+	const title = foldedText(sql`c.title`);
+	const name = foldedText(sql`cu.display_name`);
+	const conditions = parsed.clauses.map(
+		(clause) => sql`(${anyOf(title, clause)} or ${anyOf(name, clause)})`
+	);
+	if (parsed.excluded.length > 0) {
+		conditions.push(sql`not (${anyOf(title, parsed.excluded)} or ${anyOf(name, parsed.excluded)})`);
+	}
+	const rows = rowsOf<{ id: string }>(
+		await db.execute(sql`
+			with named as (
+				select ${users.id} as id from ${users}
+				where ${anyOf(foldedText(users.displayName), narrowest)}
+			), matched as (
+				select ${contracts.id} as id from ${contracts}
+				where (${contracts.providerId} = ${viewerId}::uuid or ${contracts.requesterId} = ${viewerId}::uuid)
+					and ${anyOf(foldedText(contracts.title), narrowest)}
+				union
+				select c.id from named n
+				join contracts c on c.requester_id = n.id and c.provider_id = ${viewerId}::uuid
+				union
+				select c.id from named n
+				join contracts c on c.provider_id = n.id and c.requester_id = ${viewerId}::uuid
+			)
+			select t.id from matched
+			join contracts c on c.id = matched.id
+			join message_threads t on t.contract_id = c.id
+			join message_thread_participants p on p.thread_id = t.id and p.user_id = ${viewerId}::uuid
+			join users cu on cu.id = case when c.provider_id = ${viewerId}::uuid then c.requester_id else c.provider_id end
+			where ${sql.join(conditions, sql` and `)}
+			order by p.last_message_at desc, t.id desc
+			limit ${THREAD_MATCHES}`)
+	);
+	return rows.map((r) => r.id);
+}
+
+const threadViewsByIds = preparedPerDb((db) =>
+	buildThreadViews(
+		db,
+		sql`${messageThreads.id} = any(${sql.placeholder('threadIds')}::uuid[])`
+	).prepare('search_thread_views')
+);
+
+// ---- the search ---------------------------------------------------------------------------------
+
+/**
+ * One page of the viewer's messages that match the query (relevance first, newer first among
+ * equal matches; or newest first), each with its thread and highlighted snippet, and on the
+ * first page the conversations whose title or counterpart's name match. Null when `contractId`
+ * names a contract the viewer is not a party to.
+ */
+export async function searchMessages(
+	db: Db,
+	viewerId: string,
+	options: SearchOptions
+): Promise<SearchResults | null> {
+	let threadId: string | null = null;
+	if (options.contractId) {
+		if (!(await findContractForParty(db, viewerId, options.contractId))) return null;
+		const [thread] = await db
+			.select({ id: messageThreads.id })
+			.from(messageThreads)
+			.where(sql`${messageThreads.contractId} = ${options.contractId}::uuid`);
+		if (!thread) return { threads: [], messages: [], nextCursor: null };
+		threadId = thread.id;
+	}
+	const parsed = parseSearchQuery(options.q);
+	if (!parsed.hasPositiveTerm) throw new EmptySearchError();
+	const key = queryKey(options);
+	const ranked = options.sort !== 'recent';
+	const cursor = options.cursor ? decodeCursor(options.cursor, key, ranked) : null;
+	const query = await compileQuery(db, options.q, parsed);
+
+	const [hits, namedThreads] = await Promise.all([
+		findMessages(db, viewerId, query, options, threadId, cursor),
+		cursor || threadId ? Promise.resolve([]) : findThreadsByName(db, viewerId, parsed)
+	]);
+	const page = hits.slice(0, options.limit);
+	const threadIds = [...new Set([...namedThreads, ...page.map((h) => h.thread_id)])];
+	const views = threadIds.length
+		? await threadViewsByIds(db).execute({ viewerId, threadIds: `{${threadIds.join(',')}}` })
+		: [];
+	const threads = new Map(views.map((row) => [row.id, toThreadRow(row, viewerId)]));
+
+	const messages: SearchHit[] = [];
+	for (const hit of page) {
+		const thread = threads.get(hit.thread_id);
+		if (!thread) continue;
+		const row: MessageRow = typeof hit.message === 'string' ? JSON.parse(hit.message) : hit.message;
+		const message: MessageJson = toMessageJson(row, {
+			viewerId,
+			contractId: thread.contractId,
+			lastReadSeq: thread.lastReadSeq
+		});
+		messages.push({
+			message,
+			thread: toThreadJson(thread),
+			highlights: toHighlights(hit.headline, row.body)
+		});
+	}
+	const last = page.at(-1);
+	return {
+		threads: namedThreads.flatMap((id) => {
+			const thread = threads.get(id);
+			return thread ? [toThreadJson(thread)] : [];
+		}),
+		messages,
+		nextCursor:
+			hits.length > options.limit && last
+				? encodeCursor(
+						{ rank: ranked ? last.rank : undefined, at: last.cursor_at, id: last.id },
+						key
+					)
+				: null
+	};
+}

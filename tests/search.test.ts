@@ -1,0 +1,467 @@
+import { eq, sql } from 'drizzle-orm';
+import { describe, expect, it } from 'vitest';
+import { searchResultsSchema, type SearchResults } from '../src/lib/schemas/search';
+import { rentOffering } from '../src/lib/server/contracts';
+import { rowsOf, type Db } from '../src/lib/server/db';
+import { messageEdits, messages } from '../src/lib/server/db/schema';
+import { getSearch } from '../src/lib/server/http/search-api';
+import {
+	appendMessage,
+	deleteMessage,
+	editMessage,
+	EmptySearchError,
+	InvalidCursorError,
+	listMessages,
+	listMessagesAfter,
+	listMessagesAround,
+	searchMessages,
+	type SearchOptions
+} from '../src/lib/server/messaging';
+import { createOffering } from '../src/lib/server/offerings';
+import { useTestDatabase } from './helpers/db';
+import { apiEvent, makeUser, makeWorld } from './helpers/fixtures';
+import { send } from './helpers/messaging';
+
+const t = useTestDatabase();
+
+const search = (db: Db, viewerId: string, q: string, options: Partial<SearchOptions> = {}) =>
+	searchMessages(db, viewerId, { q, limit: 50, ...options });
+
+/** The bodies of the matching messages, in result order. */
+async function bodies(viewerId: string, q: string, options: Partial<SearchOptions> = {}) {
+	const results = await search(t.db, viewerId, q, options);
+	return results!.messages.map((m) => m.message.body);
+}
+
+async function contractBetween(db: Db, providerId: string, requesterId: string, title: string) {
+	const offering = await createOffering(db, providerId, {
+		name: title,
+		description: 'For the search tests.',
+		monthlyPrice: 1000
+	});
+	return (await rentOffering(db, requesterId, offering.id))!;
+}
+
+describe('search: who sees what', () => {
+	it('finds only messages of conversations the user is a party to, whatever the query', async () => {
+		const { provider, requester, stranger, contract } = await makeWorld(t.db);
+		const otherRenter = await makeUser(t.db, 'Other Renter');
+		const elsewhere = await makeUser(t.db, 'Elsewhere');
+		const other = await contractBetween(t.db, provider.id, otherRenter.id, 'Cargo bike');
+		const strangers = await contractBetween(t.db, elsewhere.id, stranger.id, 'Garage');
+
+		await send(t.db, requester.id, contract.id, 'The door code is 4711');
+		await send(t.db, provider.id, contract.id, 'Thanks, the door code works');
+		await send(t.db, otherRenter.id, other.id, 'What is the door code for the bike shed?');
+		await send(t.db, stranger.id, strangers.id, 'The door code is 0000, door code again');
+		await send(t.db, elsewhere.id, strangers.id, 'Got the door code, thanks');
+
+		const queries = ['door', 'door co', '"door code"', 'door or garage', 'code -bike', 'd', 'the'];
+		for (const q of queries) {
+			const mine = await search(t.db, requester.id, q);
+			for (const hit of mine!.messages) {
+				expect(hit.message.contractId, q).toBe(contract.id);
+				expect(hit.thread.contractId, q).toBe(contract.id);
+			}
+			for (const thread of mine!.threads) expect(thread.contractId, q).toBe(contract.id);
+			const theirs = await search(t.db, stranger.id, q);
+			for (const hit of theirs!.messages) expect(hit.message.contractId, q).toBe(strangers.id);
+		}
+		expect((await search(t.db, requester.id, 'door'))!.messages).toHaveLength(2);
+		expect((await search(t.db, provider.id, 'door'))!.messages).toHaveLength(3);
+		// One conversation of the provider's, and nobody else's conversation by id.
+		const one = await search(t.db, provider.id, 'door', { contractId: other.id });
+		expect(one!.messages.map((m) => m.message.body)).toEqual([
+			'What is the door code for the bike shed?'
+		]);
+		expect(await search(t.db, requester.id, 'door', { contractId: strangers.id })).toBeNull();
+		expect(await search(t.db, stranger.id, 'door', { contractId: contract.id })).toBeNull();
+	});
+
+	it('stamps every new message with its contract’s parties, in the insert itself', async () => {
+		const { provider, requester, contract } = await makeWorld(t.db);
+		const sent = await t.db.transaction(async (tx) => {
+			const message = await send(tx, requester.id, contract.id, 'findable at once');
+			// Same transaction: the index is part of the send.
+			const found = await search(tx, provider.id, 'findable');
+			expect(found!.messages.map((m) => m.message.id)).toEqual([message!.id]);
+			return message!;
+		});
+		const [row] = await t.db
+			.select({ partyIds: messages.partyIds })
+			.from(messages)
+			.where(eq(messages.id, sent.id));
+		expect(row!.partyIds.sort()).toEqual([provider.id, requester.id].sort());
+	});
+
+	it('leaves system messages out unless asked', async () => {
+		const { provider, requester, contract } = await makeWorld(t.db);
+		await send(t.db, requester.id, contract.id, 'Rental accepted? I hope so');
+		await appendMessage(t.db, { kind: 'system' }, contract.id, { body: 'Rental accepted.' });
+		expect(await bodies(provider.id, 'accepted')).toEqual(['Rental accepted? I hope so']);
+		expect((await bodies(provider.id, 'accepted', { includeSystem: true })).sort()).toEqual([
+			'Rental accepted.',
+			'Rental accepted? I hope so'
+		]);
+	});
+
+	it('filters by sender and by date', async () => {
+		const { provider, requester, contract } = await makeWorld(t.db);
+		const at = (day: string) => ({ at: new Date(`2026-03-${day}T12:00:00Z`) });
+		await send(t.db, requester.id, contract.id, 'key under the mat', at('01'));
+		await send(t.db, provider.id, contract.id, 'which key?', at('10'));
+		await appendMessage(
+			t.db,
+			{ kind: 'assistant', agentId: 'helper', actingFor: provider.id },
+			contract.id,
+			{ body: 'The key is in the box', ...at('20') }
+		);
+		expect((await bodies(provider.id, 'key', { from: 'me' })).sort()).toEqual([
+			'The key is in the box',
+			'which key?'
+		]);
+		expect(await bodies(provider.id, 'key', { from: 'them' })).toEqual(['key under the mat']);
+		expect(await bodies(requester.id, 'key', { from: 'them', sort: 'recent' })).toEqual([
+			'The key is in the box',
+			'which key?'
+		]);
+		const after = new Date('2026-03-05T00:00:00Z');
+		const before = new Date('2026-03-15T00:00:00Z');
+		expect(await bodies(provider.id, 'key', { after, before })).toEqual(['which key?']);
+	});
+});
+
+describe('search: query syntax', () => {
+	async function world(lines: string[]) {
+		const { provider, requester, contract } = await makeWorld(t.db);
+		for (const line of lines) await send(t.db, requester.id, contract.id, line);
+		return provider.id;
+	}
+
+	it('matches all words, exact phrases, -negations and or', async () => {
+		const viewer = await world([
+			'the door code is 4711',
+			'code for the front door',
+			'the garage door is open',
+			'a gate code'
+		]);
+		expect((await bodies(viewer, 'door code')).sort()).toEqual([
+			'code for the front door',
+			'the door code is 4711'
+		]);
+		expect(await bodies(viewer, '"door code"')).toEqual(['the door code is 4711']);
+		expect((await bodies(viewer, 'door -garage')).sort()).toEqual([
+			'code for the front door',
+			'the door code is 4711'
+		]);
+		expect((await bodies(viewer, 'gate or garage')).sort()).toEqual([
+			'a gate code',
+			'the garage door is open'
+		]);
+	});
+
+	it('matches the last word as a prefix while typing', async () => {
+		const viewer = await world([
+			'the door code is 4711',
+			'we met in Zanzibar',
+			'a door, closed',
+			'the garage is open'
+		]);
+		expect(await bodies(viewer, 'door co')).toEqual(['the door code is 4711']);
+		expect(await bodies(viewer, 'zanz')).toEqual(['we met in Zanzibar']);
+		expect((await bodies(viewer, 'zanzibar or ga')).sort()).toEqual([
+			'the garage is open',
+			'we met in Zanzibar'
+		]);
+		expect(await bodies(viewer, 'door cod')).toEqual(['the door code is 4711']);
+		// A single letter is a word, not every word that starts with it.
+		expect(await bodies(viewer, 'door c')).toEqual([]);
+		// Inside a phrase nothing is a prefix.
+		expect(await bodies(viewer, '"door co"')).toEqual([]);
+	});
+
+	it('refuses queries that ask for nothing', async () => {
+		const viewer = await world(['anything']);
+		for (const q of ['-door', '""', 'or', '!!!', '- -', '-"door code"']) {
+			await expect(search(t.db, viewer, q), q).rejects.toBeInstanceOf(EmptySearchError);
+		}
+	});
+});
+
+describe('search: any language', () => {
+	it('ignores accents and case', async () => {
+		const { provider, requester, contract } = await makeWorld(t.db);
+		await send(t.db, requester.id, contract.id, 'Un café au lait à İstanbul, près de la Straße');
+		await send(t.db, requester.id, contract.id, 'CAFE NOIR');
+		for (const q of ['cafe', 'Café', 'CAFÉ']) {
+			expect((await bodies(provider.id, q)).length, q).toBe(2);
+		}
+		expect(await bodies(provider.id, 'istanbul')).toHaveLength(1);
+		expect(await bodies(provider.id, 'İSTANBUL')).toHaveLength(1);
+		expect(await bodies(provider.id, 'pres')).toHaveLength(1);
+		expect(await bodies(provider.id, 'strasse')).toHaveLength(1);
+	});
+
+	it('finds German, French, Spanish, Turkish, Greek, Russian, Arabic and Japanese words', async () => {
+		const { provider, requester, contract } = await makeWorld(t.db);
+		const lines = {
+			de: 'Der Schlüssel liegt unter der Fußmatte',
+			fr: 'La clé est sous le paillasson près de la fenêtre',
+			es: 'La llave está debajo del felpudo, señor',
+			tr: 'Anahtar paspasın altında, Çağlar Bey',
+			el: 'Το κλειδί είναι κάτω από το χαλάκι',
+			ru: 'Ключ под ковриком у двери',
+			ar: 'المفتاح تحت السجادة عند الباب',
+			ja: '鍵は 玄関マット の下です'
+		};
+		for (const line of Object.values(lines)) await send(t.db, requester.id, contract.id, line);
+		const cases: [string, string][] = [
+			['schlussel', lines.de],
+			['FUSSMATTE', lines.de],
+			['cle fenetre', lines.fr],
+			['"la cle est"', lines.fr],
+			['esta senor', lines.es],
+			['paspasin caglar', lines.tr],
+			['κλειδι', lines.el],
+			['ΚΛΕΙΔΊ', lines.el],
+			['ключ', lines.ru],
+			['ковриком', lines.ru],
+			['المفتاح', lines.ar],
+			['السجادة الباب', lines.ar],
+			['玄関マット', lines.ja],
+			['玄関', lines.ja]
+		];
+		for (const [q, expected] of cases) {
+			expect(await bodies(provider.id, q), q).toEqual([expected]);
+		}
+	});
+});
+
+describe('search: edits and deletes', () => {
+	it('finds the current text only, and nothing of a deleted message', async () => {
+		const { provider, requester, contract } = await makeWorld(t.db);
+		const typo = await send(t.db, requester.id, contract.id, 'the wifi pasword is hunter2');
+		await editMessage(t.db, requester.id, typo!.id, 'the wifi password is swordfish');
+		expect(await bodies(provider.id, 'hunter2')).toEqual([]);
+		expect(await bodies(provider.id, 'swordfish')).toEqual(['the wifi password is swordfish']);
+
+		const oops = await send(t.db, requester.id, contract.id, 'my bank pin is 1234');
+		await editMessage(t.db, requester.id, oops!.id, 'my bank pin is 5678');
+		await deleteMessage(t.db, requester.id, oops!.id);
+		for (const q of ['bank', 'pin', '1234', '5678']) {
+			expect(await bodies(provider.id, q), q).toEqual([]);
+			expect(await bodies(requester.id, q), q).toEqual([]);
+		}
+		// Edit history is never searched either (and a delete erases it).
+		expect(await t.db.select().from(messageEdits)).toHaveLength(1);
+		expect(await bodies(provider.id, 'pasword')).toEqual([]);
+	});
+});
+
+describe('search: results', () => {
+	it('highlights matches as plain text with ranges, whatever the text looks like', async () => {
+		const { provider, requester, contract } = await makeWorld(t.db);
+		const body = `<script>alert("door")</script> and <mark>door</mark> & <b>bold</b> &amp; <!-- x -->`;
+		await send(t.db, requester.id, contract.id, body);
+		const [hit] = (await search(t.db, provider.id, 'door'))!.messages;
+		expect(hit!.message.body).toBe(body);
+		expect(hit!.highlights.text).toBe(body);
+		expect(hit!.highlights.ranges.map((r) => hit!.highlights.text.slice(r.start, r.end))).toEqual([
+			'door',
+			'door'
+		]);
+		// No marker character of ours reaches the client.
+		// eslint-disable-next-line no-control-regex
+		expect(hit!.highlights.text).not.toMatch(/[\u0001-\u0004]/);
+	});
+
+	it('shows the matching part of a long message', async () => {
+		const { provider, requester, contract } = await makeWorld(t.db);
+		const filler = Array.from({ length: 200 }, (_, i) => `word${i}`).join(' ');
+		await send(t.db, requester.id, contract.id, `${filler} the door code is 4711 ${filler}`);
+		const [hit] = (await search(t.db, provider.id, 'door code'))!.messages;
+		const { text, ranges } = hit!.highlights;
+		expect(text.length).toBeLessThan(400);
+		expect(text.startsWith('…')).toBe(true);
+		expect(text.endsWith('…')).toBe(true);
+		expect(ranges.map((r) => text.slice(r.start, r.end))).toEqual(['door', 'code']);
+	});
+
+	it('carries the Message and Thread JSON of every other endpoint', async () => {
+		const { provider, requester, contract } = await makeWorld(t.db);
+		await send(t.db, requester.id, contract.id, 'is the drill charged?');
+		const results = await search(t.db, provider.id, 'drill');
+		expect(searchResultsSchema.parse(results)).toEqual(results);
+		const [hit] = results!.messages;
+		expect(hit!.message).toMatchObject({ isOwn: false, isRead: false, senderId: requester.id });
+		expect(hit!.thread).toMatchObject({ contractId: contract.id, unreadCount: 1 });
+		expect(hit!.thread.counterpart.id).toBe(requester.id);
+	});
+
+	it('pages by relevance, then recency, and by recency alone, without skipping or repeating', async () => {
+		const { provider, requester, contract } = await makeWorld(t.db);
+		const same = new Date('2026-02-01T10:00:00Z');
+		const sent: string[] = [];
+		for (let i = 0; i < 23; i++) {
+			// Some mention the word twice (more relevant); several share a timestamp (ties by id).
+			const body = i % 4 === 0 ? `invoice ${i}, the invoice again` : `invoice number ${i}`;
+			const at = i % 3 === 0 ? same : new Date(Date.UTC(2026, 1, 1, 11, i));
+			sent.push((await send(t.db, requester.id, contract.id, body, { at }))!.id);
+		}
+		for (const sort of ['relevance', 'recent'] as const) {
+			const seen: SearchResults['messages'] = [];
+			let cursor: string | undefined;
+			let pages = 0;
+			do {
+				const page = await searchMessages(t.db, provider.id, {
+					q: 'invoice',
+					sort,
+					cursor,
+					limit: 5
+				});
+				seen.push(...page!.messages);
+				cursor = page!.nextCursor ?? undefined;
+				pages++;
+			} while (cursor);
+			expect(pages, sort).toBe(5);
+			const ids = seen.map((m) => m.message.id);
+			expect(new Set(ids).size, sort).toBe(ids.length);
+			expect([...ids].sort(), sort).toEqual([...sent].sort());
+			const times = seen.map((m) => m.message.createdAt);
+			if (sort === 'recent') {
+				expect(times, sort).toEqual([...times].sort().reverse());
+			} else {
+				// The messages that say "invoice" twice come first.
+				expect(seen.slice(0, 6).every((m) => m.message.body.includes('again'))).toBe(true);
+			}
+		}
+		const first = await searchMessages(t.db, provider.id, { q: 'invoice', limit: 5 });
+		await expect(
+			searchMessages(t.db, provider.id, { q: 'invoices', limit: 5, cursor: first!.nextCursor! })
+		).rejects.toBeInstanceOf(InvalidCursorError);
+	});
+
+	it('lists conversations whose counterpart or title match, above the messages', async () => {
+		const provider = await makeUser(t.db, 'Paul Provider');
+		const rita = await makeUser(t.db, 'Rita Rénter');
+		const bob = await makeUser(t.db, 'Bob Builder');
+		const cafe = await contractBetween(t.db, provider.id, rita.id, 'Café espresso machine');
+		const drill = await contractBetween(t.db, provider.id, bob.id, 'Hammer drill');
+		await send(t.db, rita.id, cafe.id, 'hello');
+		await send(t.db, bob.id, drill.id, 'hello, the machine for Rita?');
+		const ids = async (q: string) =>
+			(await search(t.db, provider.id, q))!.threads.map((th) => th.contractId);
+		expect(await ids('renter')).toEqual([cafe.id]);
+		expect(await ids('rita')).toEqual([cafe.id]);
+		expect(await ids('enter')).toEqual([cafe.id]);
+		expect(await ids('cafe machine')).toEqual([cafe.id]);
+		expect(await ids('rita espresso')).toEqual([cafe.id]);
+		expect(await ids('machine -rita')).toEqual([]);
+		expect((await ids('drill or espresso')).sort()).toEqual([cafe.id, drill.id].sort());
+		expect(await ids('hello')).toEqual([]);
+		// Nobody else's conversations, by name or title.
+		expect((await search(t.db, rita.id, 'drill'))!.threads).toEqual([]);
+		expect((await search(t.db, rita.id, 'bob'))!.threads).toEqual([]);
+		// The same search finds the message that names Rita, below.
+		expect((await search(t.db, provider.id, 'rita'))!.messages).toHaveLength(1);
+	});
+});
+
+describe('a conversation opened at a message', () => {
+	it('pages around it, then earlier and newer, without skipping or repeating', async () => {
+		const { provider, requester, stranger, contract } = await makeWorld(t.db);
+		const ids: string[] = [];
+		for (let i = 1; i <= 120; i++) {
+			const author = i % 2 ? requester.id : provider.id;
+			ids.push((await send(t.db, author, contract.id, `m${i}`))!.id);
+		}
+		const texts = (page: { messages: { body: string }[] }) => page.messages.map((m) => m.body);
+		const range = (from: number, to: number) =>
+			Array.from({ length: to - from + 1 }, (_, i) => `m${from + i}`);
+
+		const around = (await listMessagesAround(t.db, provider.id, contract.id, ids[29]!, {
+			limit: 50
+		}))!;
+		expect(texts(around)).toEqual(range(6, 55));
+		expect(around).toMatchObject({ nextCursor: '6', newerCursor: '55' });
+		const newer = (await listMessagesAfter(t.db, provider.id, contract.id, {
+			after: 55,
+			limit: 50
+		}))!;
+		expect(texts(newer)).toEqual(range(56, 105));
+		expect(newer).toMatchObject({ nextCursor: '56', newerCursor: '105' });
+		const newest = (await listMessagesAfter(t.db, provider.id, contract.id, {
+			after: 105,
+			limit: 50
+		}))!;
+		expect(texts(newest)).toEqual(range(106, 120));
+		expect(newest.newerCursor).toBeNull();
+		const earlier = (await listMessages(t.db, provider.id, contract.id, { before: 6, limit: 50 }))!;
+		expect(texts(earlier)).toEqual(range(1, 5));
+		expect(earlier.nextCursor).toBeNull();
+
+		const first = (await listMessagesAround(t.db, requester.id, contract.id, ids[0]!, {
+			limit: 10
+		}))!;
+		expect(texts(first)).toEqual(range(1, 6));
+		expect(first).toMatchObject({ nextCursor: null, newerCursor: '6' });
+		const last = (await listMessagesAround(t.db, requester.id, contract.id, ids[119]!, {
+			limit: 10
+		}))!;
+		expect(texts(last)).toEqual(range(116, 120));
+		expect(last).toMatchObject({ nextCursor: '116', newerCursor: null });
+
+		// Not a party, or a message of another conversation: nothing.
+		expect(await listMessagesAround(t.db, stranger.id, contract.id, ids[5]!, { limit: 10 })).toBe(
+			null
+		);
+		const elsewhere = await contractBetween(t.db, provider.id, stranger.id, 'Other');
+		const theirs = await send(t.db, stranger.id, elsewhere.id, 'hello');
+		expect(
+			await listMessagesAround(t.db, provider.id, contract.id, theirs!.id, { limit: 10 })
+		).toBeNull();
+	});
+});
+
+describe('GET /api/messages/search', () => {
+	const path = (query: string) => `/api/messages/search?${query}`;
+
+	it('answers 401, 400 and 404 as the other endpoints do', async () => {
+		const { provider, stranger, contract } = await makeWorld(t.db);
+		expect((await getSearch(t.db, apiEvent(null, { path: path('q=door') }))).status).toBe(401);
+		for (const query of ['', 'q=', 'q=%20%20', 'q=-door', `q=${'a'.repeat(201)}`, 'q=a&sort=x']) {
+			const response = await getSearch(t.db, apiEvent(provider, { path: path(query) }));
+			expect(response.status, query).toBe(400);
+			const body = await response.json();
+			expect(body.error.code, query).toBe('bad_request');
+			expect(body.error.message, query).toMatch(/search|characters|sort/i);
+		}
+		const response = await getSearch(
+			t.db,
+			apiEvent(stranger, { path: path(`q=door&contractId=${contract.id}`) })
+		);
+		expect(response.status).toBe(404);
+	});
+
+	it('answers the results', async () => {
+		const { provider, requester, contract } = await makeWorld(t.db);
+		await send(t.db, requester.id, contract.id, 'the door code is 4711');
+		const response = await getSearch(
+			t.db,
+			apiEvent(provider, { path: path('q=door%20co&from=them&after=2020-01-01') })
+		);
+		expect(response.status).toBe(200);
+		const results = searchResultsSchema.parse(await response.json());
+		expect(results.messages.map((m) => m.message.body)).toEqual(['the door code is 4711']);
+		expect(results.nextCursor).toBeNull();
+	});
+});
+
+describe('search: the migration', () => {
+	it('indexes with the accent-folding configuration', async () => {
+		const [row] = rowsOf<{ v: string }>(
+			await t.db.execute(sql`select to_tsvector('parley_search', 'Çağlar Café')::text as v`)
+		);
+		expect(row!.v).toBe(`'cafe':2 'caglar':1`);
+	});
+});
