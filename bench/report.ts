@@ -97,18 +97,27 @@ function datasetRow(label: string, ds: Dataset): string {
 	);
 }
 
-/** Median over the runs of a per-run ratio: run i of one version against run i of the other. */
+/**
+ * A ratio from runs that took turns: run i of one version against run i of the other, the
+ * versions going first in turn (ABBA). Whichever goes second can inherit the first one's
+ * background work (autovacuum, writeback after writes), so the two runs of each turn pair are
+ * combined by their geometric mean, which cancels that; then the median over the pairs, which
+ * keeps one burst from a neighbour on the machine from moving the figure. An odd last run
+ * counts alone.
+ */
 function pairedRatio(
 	base: RunSummary[],
 	cur: RunSummary[],
 	ratio: (b: RunSummary, c: RunSummary) => number
 ): number {
-	return median(
-		base
-			.slice(0, cur.length)
-			.map((b, i) => ratio(b, cur[i]!))
-			.filter((r) => Number.isFinite(r))
-	);
+	const perRun = base.slice(0, cur.length).map((b, i) => ratio(b, cur[i]!));
+	const blocks: number[] = [];
+	for (let i = 0; i < perRun.length; i += 2) {
+		const pair = perRun.slice(i, i + 2).filter((r) => Number.isFinite(r) && r > 0);
+		if (pair.length)
+			blocks.push(Math.exp(pair.reduce((sum, r) => sum + Math.log(r), 0) / pair.length));
+	}
+	return median(blocks);
 }
 
 const flagged = (ratio: number) =>
@@ -138,7 +147,9 @@ function comparisonSection(input: ReportInput): string[] {
 				: ' (none new)') +
 			'. Each run measures one version, then the other (the two take turns going first), ' +
 			'each on its own copy, with the same requests; write runs make the same number of ' +
-			'requests on both. Ratios are the median over the runs of each run pair, all as ' +
+			'requests on both. Ratios compare run i of one version with run i of the other; the ' +
+			'two runs of each turn (one with the baseline first, one with the working tree first) ' +
+			'are combined by their geometric mean, and the table gives the median over turns, all as ' +
 			'"times as fast": req/s working tree ÷ baseline, and latency baseline ÷ working ' +
 			`tree, so above 1 the working tree is faster and below ${SLOWER_THAN.toFixed(2)}x a row ` +
 			'is flagged (on req/s, or on p50 for the paced rows). Latencies in ms, medians of ' +

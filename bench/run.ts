@@ -76,6 +76,8 @@ const DEFAULTS = {
 	pool: 10
 };
 type NumericOption = keyof typeof DEFAULTS;
+/** --runs under --baseline when not given. */
+const BASELINE_RUNS = 4;
 const FLAGS = ['unprepared', 'skip-build', 'keep-databases', 'no-live', 'help'] as const;
 
 const USAGE = `npm run bench -- [options]
@@ -90,12 +92,14 @@ const USAGE = `npm run bench -- [options]
   --small-messages N   messages in the small data set, same shape scaled (${DEFAULTS['small-messages']})
   --duration S         seconds per run (${DEFAULTS.duration})
   --connections N      concurrent HTTP connections, and direct workers (${DEFAULTS.connections})
-  --runs N             runs per figure; the report shows medians (${DEFAULTS.runs})
+  --runs N             runs per figure; the report shows medians (${DEFAULTS.runs}; ${BASELINE_RUNS} with --baseline)
   --warmup S           warm-up seconds before each endpoint's runs (${DEFAULTS.warmup})
   --pool N             database pool of the app and of the direct runs (${DEFAULTS.pool})
   --unprepared         DATABASE_PREPARE=false: every statement planned at each call
   --skip-build         use the existing build/ instead of running npm run build
   --keep-databases     do not drop the parley_bench_* databases at the end
+  --only KEYS          only these rows, comma-separated: unread, unread-bearer, inbox, thread,
+                       send-hot, send-spread, mark-read, edit, delete, mark-unread
   --no-live            skip the live-updates part (npm run bench:live); --baseline skips it too
 
 Postgres: BENCH_DATABASE_URL, else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test.
@@ -107,6 +111,7 @@ function parseArgs(argv: string[]) {
 	const flags = new Set<string>();
 	const given = new Set<string>();
 	let baseline: string | undefined;
+	let only: Set<string> | undefined;
 	for (let i = 0; i < argv.length; i++) {
 		const arg = argv[i]!;
 		const [name, inline] = arg.replace(/^--/, '').split('=', 2) as [string, string | undefined];
@@ -116,6 +121,10 @@ function parseArgs(argv: string[]) {
 		} else if (name === 'baseline') {
 			baseline = (inline ?? argv[++i])?.trim();
 			if (!baseline || baseline.startsWith('--')) throw new Error('--baseline needs a git ref');
+		} else if (name === 'only') {
+			const keys = (inline ?? argv[++i] ?? '').split(',').map((k) => k.trim());
+			if (!keys[0] || keys[0].startsWith('--')) throw new Error('--only needs row keys');
+			only = new Set(keys);
 		} else if (name in DEFAULTS) {
 			const raw = inline ?? argv[++i];
 			const value = Number(raw?.replace(/_/g, ''));
@@ -129,9 +138,12 @@ function parseArgs(argv: string[]) {
 			throw new Error(`unknown option ${arg}\n\n${USAGE}`);
 		}
 	}
+	// Under --baseline the versions take turns going first: an even count balances the turns.
+	if (baseline && !given.has('runs')) numbers.runs = BASELINE_RUNS;
 	return {
 		...numbers,
 		baseline,
+		only,
 		given,
 		skipBuild: flags.has('skip-build'),
 		keepDatabases: flags.has('keep-databases'),
@@ -252,9 +264,10 @@ async function createDataSet(
 	log(
 		`\n${label} data set (${name}): ${shape.users} users, ${shape.contracts} contracts, ${shape.messages} messages, ${shape.busyThreads} busy threads`
 	);
-	// Under --baseline the data set is built on the baseline's schema and copied, and the copy
-	// is upgraded with the working tree's migrations, as production would be.
-	const firstName = baseline ? `${name}_baseline` : name;
+	// Under --baseline the data set is built once on the baseline's schema, in a template that
+	// both versions get a copy of (neither runs on the original, whose pages the load left in
+	// memory); the working tree's copy is upgraded with its migrations, as production would be.
+	const firstName = baseline ? `${name}_template` : name;
 	await admin.unsafe(`create database "${firstName}"`);
 	const firstUrl = withDatabase(adminUrl, firstName);
 	await migrateWith(firstUrl, path.join(baseline?.root ?? ROOT, 'drizzle'));
@@ -276,13 +289,18 @@ async function createDataSet(
 		>`select current_setting('server_version_num')::int as n`;
 		// FILE_COPY (Postgres 15+) copies the files instead of writing every page to the WAL.
 		const strategy = version!.n >= 150000 ? ' strategy = file_copy' : '';
-		await admin.unsafe(`create database "${name}" template "${firstName}"${strategy}`);
+		const baselineName = `${name}_baseline`;
+		const baselineUrl = withDatabase(adminUrl, baselineName);
+		for (const copy of [baselineName, name]) {
+			await admin.unsafe(`create database "${copy}" template "${firstName}"${strategy}`);
+		}
+		await admin.unsafe(`drop database "${firstName}"`);
 		const { before, after } = await migrateWith(url, path.join(ROOT, 'drizzle'));
 		let note = `${after - before} migrations of the working tree applied`;
 		if (after > before) {
 			// The upgrade may have rewritten tables or left dead rows: both copies get the same
 			// vacuum, fresh statistics and a checkpoint, so neither starts with an advantage.
-			for (const dbUrl of [firstUrl, url]) {
+			for (const dbUrl of [baselineUrl, url]) {
 				const client = postgres(dbUrl, { max: 1, onnotice: () => {} });
 				try {
 					await client.unsafe('vacuum (analyze)');
@@ -293,10 +311,8 @@ async function createDataSet(
 			await admin`checkpoint`;
 			note += ', both copies vacuumed and analyzed';
 		}
-		log(
-			`    copy for the working tree: ${note}, ${((performance.now() - t0) / 1000).toFixed(1)} s`
-		);
-		baselineDb = { label, side: 'baseline', url: firstUrl, dataset, ...sessions };
+		log(`    a copy for each version: ${note}, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+		baselineDb = { label, side: 'baseline', url: baselineUrl, dataset, ...sessions };
 	}
 	const direct = openDatabase({
 		driver: 'postgres',
@@ -479,7 +495,9 @@ async function main(): Promise<Options | undefined> {
 	const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
 	const stamp = Date.now();
 	const names = { large: `parley_bench_large_${stamp}`, small: `parley_bench_small_${stamp}` };
-	const allNames = Object.values(names).flatMap((n) => (baseline ? [n, `${n}_baseline`] : [n]));
+	const allNames = Object.values(names).flatMap((n) =>
+		baseline ? [n, `${n}_baseline`, `${n}_template`] : [n]
+	);
 	const sets: DataSet[] = [];
 
 	let cleaningUp = false;
@@ -751,7 +769,9 @@ async function main(): Promise<Options | undefined> {
 			}
 		};
 
-		for (const scenario of readScenarios) await runScenario(scenario, [small, large]);
+		const chosen = (scenarios: Scenario[]) =>
+			scenarios.filter((scenario) => !options.only || options.only.has(scenario.key));
+		for (const scenario of chosen(readScenarios)) await runScenario(scenario, [small, large]);
 
 		// The runs above saturate the machine, so their latencies are mostly queueing (20
 		// connections at N req/s wait about 20/N s each). The endpoints with a latency target are
@@ -785,15 +805,15 @@ async function main(): Promise<Options | undefined> {
 			}
 		}
 
-		for (const scenario of sendScenarios) await runScenario(scenario, [large]);
-		await runScenario(markReadScenario, [large]);
+		for (const scenario of chosen(sendScenarios)) await runScenario(scenario, [large]);
+		for (const scenario of chosen([markReadScenario])) await runScenario(scenario, [large]);
 		for (const result of [...results, ...baselineResults].filter((r) => r.key === 'mark-read')) {
 			result.notes.unshift(
 				`each run: ${Math.min(PREPARED_THREADS, ds.busyContracts.length)} threads, each with one new message from the counterpart, marked read once`
 			);
 		}
 		// New endpoints last: a version without them skips their writes.
-		for (const scenario of editScenarios) await runScenario(scenario, [large]);
+		for (const scenario of chosen(editScenarios)) await runScenario(scenario, [large]);
 		for (const task of deferred) await task();
 
 		for (const db of sets.flatMap(databasesOf)) await db.server?.stop();
