@@ -3,10 +3,16 @@ import { expect, type Browser, type Page } from '@playwright/test';
 export const DEMO_PASSWORD = 'parley-demo';
 
 export class AuthPages {
-	constructor(private readonly page: Page) {}
+	/** `scripts`: whether the page runs JavaScript (a context may have it turned off). */
+	constructor(
+		private readonly page: Page,
+		private readonly scripts = true
+	) {}
 
 	async signUp(displayName: string, email: string, password: string) {
 		await this.page.goto('/signup');
+		// Typing into the server-rendered form before it hydrates can be undone by the hydration.
+		if (this.scripts) await this.page.locator('html[data-hydrated]').waitFor();
 		await this.page.getByLabel('Display name').fill(displayName);
 		await this.page.getByLabel('Email').fill(email);
 		await this.page.getByLabel('Password').fill(password);
@@ -81,19 +87,41 @@ export async function publishOffering(page: Page, name: string, description = 'F
 	await expect(page.getByRole('status')).toContainText('is published');
 }
 
-/** Rents the named offering from /offerings and opens the conversation with its provider. */
+/**
+ * Rents the named offering from /offerings, with a note to the provider if given, and opens the
+ * conversation with its provider.
+ */
 export async function rentAndOpenConversation(
 	page: Page,
 	offeringName: string,
-	providerName: string
+	providerName: string,
+	note?: string
 ) {
 	await page.goto('/offerings');
-	await page
-		.getByTestId('offering')
-		.filter({ hasText: offeringName })
-		.getByRole('button', { name: /Rent/ })
-		.click();
+	const offering = page.getByTestId('offering').filter({ hasText: offeringName });
+	if (note !== undefined) await offering.getByLabel('Message to the provider').fill(note);
+	await offering.getByRole('button', { name: /Rent/ }).click();
 	await page.getByRole('link', { name: new RegExp(`Messages with ${providerName}`) }).click();
+}
+
+/** A demo rental (active, with a conversation) between renter@example.com and provider@example.com. */
+export const DEMO_RENTAL_ID = '00000000-0000-4000-8000-000000000301';
+
+/** Every page a visitor can open without signing in. */
+export const PUBLIC_PAGES = ['/', '/login', '/signup', '/offerings'];
+
+/** Every page a signed-in party can open, with one of their rentals and its conversation. */
+export function memberPages(rentalId = DEMO_RENTAL_ID) {
+	return [
+		'/offerings',
+		'/dashboard',
+		'/dashboard/messages',
+		'/dashboard/rentals',
+		`/dashboard/rentals/${rentalId}`,
+		`/dashboard/rentals/${rentalId}/messages`,
+		'/dashboard/offerings',
+		'/dashboard/settings'
+	];
 }
 
 /**
@@ -117,7 +145,7 @@ export async function twoParties(
 	);
 	const offering = `${name} ${stamp}`;
 	await publishOffering(provider, offering);
-	await new AuthPages(renter).signUp(
+	await new AuthPages(renter, options.renterJs ?? true).signUp(
 		'Tom Renter',
 		`tom-${stamp}@example.com`,
 		'a long enough password'
