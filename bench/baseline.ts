@@ -3,7 +3,15 @@
 // never see a second copy of the sources; one folder per commit, reused by later runs.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+	existsSync,
+	mkdirSync,
+	readdirSync,
+	readFileSync,
+	renameSync,
+	rmSync,
+	writeFileSync
+} from 'node:fs';
 import path from 'node:path';
 
 export interface Baseline {
@@ -13,6 +21,15 @@ export interface Baseline {
 	root: string;
 	/** Whether this run built it (false: reused from an earlier run). */
 	built: boolean;
+}
+
+function isRunning(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		return (error as NodeJS.ErrnoException).code === 'EPERM';
+	}
 }
 
 /** Written last: a folder without it is a build that did not finish. */
@@ -71,7 +88,12 @@ export function prepareBaseline(root: string, ref: string, log: (line: string) =
 	mkdirSync(parent, { recursive: true });
 	rmSync(dir, { recursive: true, force: true });
 	const work = `${dir}.tmp-${process.pid}`;
-	rmSync(work, { recursive: true, force: true });
+	// Builds that were interrupted (their process is gone) leave their folder behind.
+	for (const entry of readdirSync(parent)) {
+		const pid = Number(/^[0-9a-f]{40}\.tmp-(\d+)$/.exec(entry)?.[1]);
+		if (pid && (pid === process.pid || !isRunning(pid)))
+			rmSync(path.join(parent, entry), { recursive: true, force: true });
+	}
 	mkdirSync(work);
 	try {
 		const tar = spawnSync('git', ['archive', '--format=tar', sha], {

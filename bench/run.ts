@@ -500,10 +500,10 @@ async function main(): Promise<Options | undefined> {
 	);
 	const sets: DataSet[] = [];
 
-	let cleaningUp = false;
-	const cleanup = async () => {
-		if (cleaningUp) return;
-		cleaningUp = true;
+	// One clean-up, whoever asks first (Ctrl-C or the end): the other waits for the same one.
+	let cleaning: Promise<void> | undefined;
+	const cleanup = () => (cleaning ??= cleanupOnce());
+	const cleanupOnce = async () => {
 		for (const db of sets.flatMap(databasesOf)) {
 			await db.server?.stop();
 			await db.direct?.close().catch(() => {});
