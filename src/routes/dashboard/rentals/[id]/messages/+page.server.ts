@@ -21,6 +21,7 @@ import {
 	markThreadRead,
 	setThreadPreference
 } from '$lib/server/messaging';
+import { loadMessageWindow } from './message-window';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
 export const load: PageServerLoad = async ({ locals, params, url, depends, isDataRequest }) => {
@@ -33,7 +34,8 @@ export const load: PageServerLoad = async ({ locals, params, url, depends, isDat
 		before: url.searchParams.get('before') ?? undefined
 	});
 	const before = query.success && query.data.before ? Number(query.data.before) : undefined;
-	const page = (await listMessages(db, user.id, contract.id, { before, limit: 50 }))!;
+	const opened = await loadMessageWindow(db, user.id, contract.id, url);
+	const page = opened ?? (await listMessages(db, user.id, contract.id, { before, limit: 50 }))!;
 	// Where the "New messages" divider goes: computed before the conversation is marked read.
 	const firstUnreadId = page.messages.find((m) => !m.isRead)?.id ?? null;
 	// Reading is a write, done only when the conversation is shown. A document request (a page
@@ -49,7 +51,9 @@ export const load: PageServerLoad = async ({ locals, params, url, depends, isDat
 		thread: page.thread && readNow ? { ...page.thread, unreadCount: 0 } : page.thread,
 		messages: page.messages,
 		nextCursor: page.nextCursor,
-		olderPage: before !== undefined,
+		olderPage: before !== undefined || opened !== null,
+		// Opened at a message (a search result) or paging forwards from one: not the newest page.
+		messageWindow: opened?.info ?? null,
 		firstUnreadId,
 		// The badge's count once this thread is read (else the dashboard layout's count stands).
 		...(readNow ? { unreadCount: await getUnreadCount(db, user.id) } : {}),
