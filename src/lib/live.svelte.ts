@@ -1,5 +1,6 @@
 import { invalidate, invalidateAll } from '$app/navigation';
 import { navigating } from '$app/state';
+import { browserNotifications } from '$lib/browser-notifications.svelte';
 
 export interface TypingState {
 	threadId: string;
@@ -59,6 +60,12 @@ class LiveClient {
 		]) {
 			source.addEventListener(type, () => this.reloadSoon());
 		}
+		source.addEventListener('message.created', (e) =>
+			browserNotifications.messageArrived(JSON.parse((e as MessageEvent).data))
+		);
+		source.addEventListener('thread.updated', (e) =>
+			browserNotifications.threadUpdated(JSON.parse((e as MessageEvent).data))
+		);
 		source.addEventListener('resync', () => void invalidateAll());
 		source.addEventListener('typing', (e) => {
 			const data = JSON.parse((e as MessageEvent).data) as Omit<TypingState, 'until'>;
