@@ -4,8 +4,9 @@ import { messageSchema, threadSchema } from './messaging';
 // Searching my conversations: the query string of GET /api/messages/search and of the results
 // page (a GET form), and the answer.
 
-export const SEARCH_QUERY_MAX_LENGTH = 200;
-export const SEARCH_PAGE_MAX = 50;
+import { SEARCH_PAGE_MAX, SEARCH_QUERY_MAX_LENGTH } from '../search';
+
+export { SEARCH_PAGE_MAX, SEARCH_QUERY_MAX_LENGTH };
 
 const limitMessage = `limit must be a whole number from 1 to ${SEARCH_PAGE_MAX}.`;
 
