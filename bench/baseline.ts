@@ -41,8 +41,9 @@ function run(command: string, args: string[], cwd: string, input?: Buffer): stri
 		input,
 		encoding: input ? undefined : 'utf8',
 		maxBuffer: 1024 * 1024 * 1024,
-		// The baseline's own install and build, not this repository's environment.
-		env: { ...process.env, NODE_ENV: undefined, npm_config_audit: 'false' }
+		// The baseline's own install and build, not this repository's environment; plain text
+		// errors.
+		env: { ...process.env, NODE_ENV: undefined, npm_config_audit: 'false', NO_COLOR: '1' }
 	});
 	if (result.status !== 0) {
 		const output = `${String(result.stdout ?? '')}\n${String(result.stderr ?? '')}`.slice(-4000);
