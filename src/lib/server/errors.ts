@@ -8,6 +8,7 @@ export type ErrorCode =
 	| 'payload_too_large'
 	| 'unauthorized'
 	| 'forbidden'
+	| 'insufficient_scope'
 	| 'not_found'
 	| 'conflict'
 	| 'idempotency_key_reused'

@@ -24,6 +24,7 @@ export const listContracts = endpoint({
 	method: 'GET',
 	path: '/api/contracts',
 	summary: 'Contracts where I rent or provide',
+	scope: 'contracts:read',
 	responses: { 200: { description: 'The contracts' } },
 	async handler({ db, user }) {
 		const contracts = await listContractsForUser(db, user.id);
@@ -51,6 +52,7 @@ export const getContract = endpoint({
 	method: 'GET',
 	path: '/api/contracts/{id}',
 	summary: 'One contract, with the actions open to me',
+	scope: 'contracts:read',
 	params: { id: contractId },
 	responses: { 200: { description: 'The contract' } },
 	async handler({ db, user, params }) {

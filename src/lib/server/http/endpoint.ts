@@ -1,9 +1,11 @@
 import type { RequestHandler } from '@sveltejs/kit';
 import type { z } from 'zod';
+import type { ApiTokenPrincipal } from '../api-tokens';
 import type { SessionUser } from '../auth';
 import { appDatabase, getDb, type Db } from '../db';
 import { appLiveHub, type LiveHub } from '../live/hub';
-import { handleApi, readHeaders, readJsonBody, readQuery, requireApiUser, uuidParam } from './api';
+import { handleApi, readHeaders, readJsonBody, readQuery, uuidParam } from './api';
+import { authenticateCaller, type Access } from './bearer';
 
 // An endpoint is declared once: method, path, parameters, body and responses sit next to the
 // handler, the route file only serves it, and the OpenAPI document is built from the declarations.
@@ -56,6 +58,11 @@ export interface EndpointContext<
 	event: ApiEvent;
 	/** The signed-in user; without one the wrapper has already answered 401. */
 	user: A extends false ? SessionUser | null : SessionUser;
+	/**
+	 * The API token the request came with (its scopes already checked); null with the session
+	 * cookie. An agent token writes as the assistant acting for `user` (see messageAuthor).
+	 */
+	token: ApiTokenPrincipal | null;
 	/** The path parameters, already checked to be UUIDs. */
 	params: Record<P, string>;
 	query: Parsed<Q>;
@@ -82,6 +89,11 @@ export interface EndpointSpec<
 	summary: string;
 	/** A signed-in user is required (401 otherwise) unless this is false. */
 	auth?: A;
+	/**
+	 * What an API token (`Authorization: Bearer parley_pat_...`) needs to call this: a scope, or
+	 * 'session', the default, for endpoints only the session cookie may use (403 to any token).
+	 */
+	scope?: Access;
 	params?: Record<P, PathParam>;
 	/** Validated before the handler runs (400); field `.meta({ description })` documents it. */
 	query?: Q;
@@ -105,6 +117,8 @@ export interface EndpointDeclaration {
 	path: string;
 	summary: string;
 	auth: boolean;
+	/** The token scope it needs ('session': no token); null for a public endpoint. */
+	scope: Access | null;
 	params: Record<string, PathParam>;
 	query?: QuerySchema;
 	headers?: QuerySchema;
@@ -131,6 +145,7 @@ export function endpoint<
 	const declaration: EndpointDeclaration = {
 		...rest,
 		auth: spec.auth !== false,
+		scope: spec.auth === false ? null : (spec.scope ?? 'session'),
 		params: (spec.params ?? {}) as Record<string, PathParam>,
 		errors: []
 	};
@@ -142,8 +157,11 @@ export function endpoint<
 
 	const run = (db: Db, event: ApiEvent, services = appServices) =>
 		handleApi(async () => {
-			// The order matters: 401, then 404 for an id that cannot exist, then the input.
-			const user = declaration.auth ? requireApiUser(event.locals) : event.locals.user;
+			// The order matters: 401, 403 for a token without the scope, then 404 for an id that
+			// cannot exist, then the input.
+			const { user, token } = declaration.scope
+				? await authenticateCaller(db, event.request, event.locals, declaration.scope)
+				: { user: event.locals.user, token: null };
 			const params: Record<string, string> = {};
 			for (const [name, param] of Object.entries(declaration.params)) {
 				params[name] = uuidParam(event.params[name], param.notFound);
@@ -155,6 +173,7 @@ export function endpoint<
 				db,
 				event,
 				user,
+				token,
 				params,
 				query,
 				headers,
@@ -174,7 +193,8 @@ export function serve(api: Endpoint): RequestHandler & { endpoint: Endpoint } {
 
 function impliedErrors(declaration: EndpointDeclaration, declared: number[]): number[] {
 	const codes = new Set(declared);
-	if (declaration.auth) codes.add(401);
+	// 403 insufficient_scope: a token without the scope (or any token, for 'session').
+	if (declaration.auth) [401, 403].forEach((code) => codes.add(code));
 	if (Object.keys(declaration.params).length > 0) codes.add(404);
 	if (declaration.query) codes.add(400);
 	// A header whose schema ends in .catch() never fails: a bad value is ignored, not refused.

@@ -21,6 +21,7 @@ import {
 	unmuteThread
 } from './messaging-api';
 import { getSearch } from './search-api';
+import { deleteToken, getTokens, postToken } from './tokens-api';
 
 /**
  * Every JSON endpoint, in the order /api/openapi.json lists them. A test checks that each one is
@@ -49,5 +50,8 @@ export const ENDPOINTS: readonly Endpoint[] = [
 	listContracts,
 	createContract,
 	getContract,
-	changeContractStatus
+	changeContractStatus,
+	getTokens,
+	postToken,
+	deleteToken
 ];

@@ -18,6 +18,7 @@ import {
 	uiMessagePageSchema,
 	unreadCountSchema
 } from '$lib/schemas/messaging';
+import { messageAuthor } from '../api-tokens';
 import type { Db } from '../db';
 import { users } from '../db/schema';
 import {
@@ -41,6 +42,7 @@ import {
 import { notFound } from './api';
 import { endpoint, type ApiEvent, type PathParam } from './endpoint';
 import { notifyTyping } from '../live/events';
+import { assistantLabel } from '../messaging/views';
 import type { LiveHub } from '../live/hub';
 
 // Every handler is reached with a session (else 401) and ids that can exist (else 404); it then
@@ -54,6 +56,7 @@ export const getMessages = endpoint({
 	method: 'GET',
 	path: '/api/contracts/{id}/messages',
 	summary: 'A page of the contract’s conversation, oldest first',
+	scope: 'messages:read',
 	params: { id: contractId },
 	query: messagesQuerySchema,
 	responses: {
@@ -77,6 +80,7 @@ export const postMessage = endpoint({
 	method: 'POST',
 	path: '/api/contracts/{id}/messages',
 	summary: 'Send a message in the contract’s thread (created on the first message)',
+	scope: 'messages:write',
 	params: { id: contractId },
 	headers: z.object({ 'Idempotency-Key': idempotencyKeySchema.optional() }),
 	body: sendMessageSchema,
@@ -88,14 +92,15 @@ export const postMessage = endpoint({
 		}
 	},
 	errors: [409, 422],
-	async handler({ db, user, params, headers, body }) {
+	async handler({ db, user, token, params, headers, body }) {
 		// The send itself checks that the caller is a party, so the common case costs one call.
 		// A bad body gets its 4xx only after that check, or a stranger could probe for contracts.
 		const { body: text } = await body().catch(async (err) => {
 			if (!(await findContractForParty(db, user.id, params.id))) throw notFound(NO_CONTRACT);
 			throw err;
 		});
-		const appended = await appendMessage(db, { kind: 'user', userId: user.id }, params.id, {
+		// An agent token writes as the assistant acting for the user, a personal token as the user.
+		const appended = await appendMessage(db, messageAuthor(user.id, token), params.id, {
 			body: text,
 			idempotencyKey: headers['Idempotency-Key']
 		});
@@ -108,6 +113,7 @@ export const patchMessage = endpoint({
 	method: 'PATCH',
 	path: '/api/messages/{id}',
 	summary: 'Edit my own message, within MESSAGE_EDIT_WINDOW_SECONDS of sending it',
+	scope: 'messages:write',
 	params: { id: messageId },
 	body: editMessageSchema,
 	responses: { 200: { description: 'The edited message', schema: messageSchema } },
@@ -129,6 +135,7 @@ export const removeMessage = endpoint({
 	path: '/api/messages/{id}',
 	summary:
 		'Delete (unsend) my own message within 24 hours: its text and edit history are erased, it stays as deleted',
+	scope: 'messages:write',
 	params: { id: messageId },
 	responses: { 204: { description: 'Deleted (also when it already was)' } },
 	errors: [403, 409],
@@ -143,6 +150,7 @@ export const putMessageUnread = endpoint({
 	path: '/api/messages/{id}/unread',
 	summary:
 		'Mark this message and every later one from the other side unread for me (the read watermark moves back)',
+	scope: 'messages:write',
 	params: { id: messageId },
 	responses: { 204: { description: 'Marked unread' } },
 	async handler({ db, user, params }) {
@@ -156,6 +164,7 @@ export const getThread = endpoint({
 	method: 'GET',
 	path: '/api/contracts/{id}/thread',
 	summary: 'The contract’s thread; 404 while it has no message',
+	scope: 'messages:read',
 	params: { id: contractId },
 	responses: { 200: { description: 'The thread', schema: threadSchema } },
 	async handler({ db, user, params }) {
@@ -172,6 +181,7 @@ export const patchThread = endpoint({
 	method: 'PATCH',
 	path: '/api/contracts/{id}/thread',
 	summary: 'Mark the thread resolved, or open again',
+	scope: 'messages:write',
 	params: { id: contractId },
 	body: threadStatusChangeSchema,
 	responses: { 200: { description: 'The thread', schema: threadSchema } },
@@ -191,6 +201,7 @@ function threadPreference(name: 'archive' | 'mute', method: 'PUT' | 'DELETE', su
 		method,
 		path: `/api/contracts/{id}/thread/${name}`,
 		summary,
+		scope: 'messages:write',
 		params: { id: contractId },
 		responses: {
 			200: { description: 'The thread as the caller sees it now', schema: threadSchema }
@@ -233,6 +244,7 @@ export const putThreadRead = endpoint({
 	method: 'PUT',
 	path: '/api/contracts/{id}/thread/read',
 	summary: 'Mark every message of the thread read',
+	scope: 'messages:write',
 	params: { id: contractId },
 	responses: { 200: { description: 'How many were newly marked', schema: markedSchema } },
 	async handler({ db, user, params }) {
@@ -250,6 +262,7 @@ export const putMessageRead = endpoint({
 	method: 'PUT',
 	path: '/api/messages/{id}/read',
 	summary: 'Mark this message and every earlier one of its thread read',
+	scope: 'messages:write',
 	params: { id: messageId },
 	responses: { 204: { description: 'Marked (idempotent)' } },
 	async handler({ db, user, params }) {
@@ -263,6 +276,7 @@ export const getUnread = endpoint({
 	method: 'GET',
 	path: '/api/messages/unread-count',
 	summary: 'My total unread messages',
+	scope: 'messages:read',
 	responses: { 200: { description: 'The count', schema: unreadCountSchema } },
 	async handler({ db, user }) {
 		return json({ count: await getUnreadCount(db, user.id) });
@@ -273,6 +287,7 @@ export const getInbox = endpoint({
 	method: 'GET',
 	path: '/api/messages/inbox',
 	summary: 'Threads I am in, most recent activity first',
+	scope: 'messages:read',
 	query: inboxQuerySchema,
 	responses: { 200: { description: 'The page', schema: inboxPageSchema } },
 	async handler({ db, user, query }) {
@@ -292,6 +307,7 @@ export const streamEvents = endpoint({
 	path: '/api/messages/stream',
 	summary:
 		'Server-Sent Events for me: message.created, message.updated, message.deleted, message.read, message.unread, unread.changed, thread.updated, typing, resync',
+	scope: 'messages:read',
 	headers: z.object({
 		'Last-Event-ID': z
 			.string()
@@ -320,9 +336,10 @@ export const postTyping = endpoint({
 	method: 'POST',
 	path: '/api/contracts/{id}/typing',
 	summary: 'Tell the other party I am typing (not stored)',
+	scope: 'messages:write',
 	params: { id: contractId },
 	responses: { 204: { description: 'Sent' } },
-	async handler({ db, user, params }) {
+	async handler({ db, user, token, params }) {
 		const contract = await findContractForParty(db, user.id, params.id);
 		if (!contract) throw notFound(NO_CONTRACT);
 		const thread = await getThreadForContract(db, user.id, params.id);
@@ -331,7 +348,9 @@ export const postTyping = endpoint({
 				threadId: thread.id,
 				contractId: params.id,
 				userId: user.id,
-				name: user.displayName,
+				// An agent types under the same label its messages carry.
+				name:
+					token?.kind === 'agent' ? assistantLabel(token.name, user.displayName) : user.displayName,
 				recipients: [contract.requesterId, contract.providerId].filter((id) => id !== user.id)
 			});
 		}
@@ -343,6 +362,7 @@ export const getResponseMetrics = endpoint({
 	method: 'GET',
 	path: '/api/providers/{userId}/response-metrics',
 	summary: 'How quickly and how often a provider answers renters',
+	scope: 'messages:read',
 	params: { userId: { description: 'Provider’s user id', notFound: 'No such user.' } },
 	query: metricsQuerySchema,
 	responses: { 200: { description: 'The metrics', schema: responseMetricsSchema } },

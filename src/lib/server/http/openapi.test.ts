@@ -91,7 +91,7 @@ describe('OpenAPI document', () => {
 		);
 		expect(
 			Object.keys(operationOf(doc, 'put', '/api/messages/{id}/unread').responses).sort()
-		).toEqual(['204', '401', '404'].sort());
+		).toEqual(['204', '401', '403', '404'].sort());
 		const schemas = doc.components.schemas as Record<
 			string,
 			{ properties?: Record<string, unknown> }
@@ -121,7 +121,7 @@ describe('OpenAPI document', () => {
 			$ref: '#/components/schemas/SendMessage'
 		});
 		expect(Object.keys(post.responses).sort()).toEqual(
-			['200', '201', '400', '401', '404', '409', '413', '415', '422'].sort()
+			['200', '201', '400', '401', '403', '404', '409', '413', '415', '422'].sort()
 		);
 		// A body schema without an id is inlined.
 		const patch = operationOf(doc, 'patch', '/api/contracts/{id}');
@@ -134,7 +134,8 @@ describe('OpenAPI document', () => {
 		);
 		expect(Object.keys(operationOf(doc, 'get', '/api/messages/unread-count').responses)).toEqual([
 			'200',
-			'401'
+			'401',
+			'403'
 		]);
 	});
 
@@ -145,6 +146,46 @@ describe('OpenAPI document', () => {
 			required: ['offeringId'],
 			properties: { message: { type: 'string', description: expect.stringMatching(/blank/) } }
 		});
+	});
+
+	it('declares the bearer scheme and the scope each operation needs of an API token', () => {
+		expect(doc.components.securitySchemes.bearer).toMatchObject({ type: 'http', scheme: 'bearer' });
+		expect(operationOf(doc, 'get', '/api/messages/unread-count').security).toEqual([
+			{ session: [] },
+			{ bearer: ['messages:read'] }
+		]);
+		expect(operationOf(doc, 'post', '/api/contracts/{id}/messages').security).toEqual([
+			{ session: [] },
+			{ bearer: ['messages:write'] }
+		]);
+		expect(operationOf(doc, 'get', '/api/contracts/{id}').security).toEqual([
+			{ session: [] },
+			{ bearer: ['contracts:read'] }
+		]);
+		// Account endpoints: the session cookie only.
+		for (const [method, path] of [
+			['get', '/api/tokens'],
+			['post', '/api/tokens'],
+			['delete', '/api/tokens/{id}'],
+			['patch', '/api/contracts/{id}']
+		] as const) {
+			expect(operationOf(doc, method, path).security, `${method} ${path}`).toEqual([
+				{ session: [] }
+			]);
+		}
+		// Every operation that needs a user says so, one way or the other.
+		for (const item of Object.values(doc.paths)) {
+			for (const operation of Object.values(item)) {
+				expect((operation as Operation).security).toBeDefined();
+			}
+		}
+		const post = operationOf(doc, 'post', '/api/tokens');
+		expect(post.requestBody?.content['application/json']?.schema).toEqual({
+			$ref: '#/components/schemas/CreateApiToken'
+		});
+		expect(Object.keys(post.responses)).toEqual(
+			expect.arrayContaining(['201', '401', '403', '409', '429'])
+		);
 	});
 
 	it('documents the stream’s content type and its Last-Event-ID header', () => {

@@ -30,13 +30,14 @@ function schemaJson(schema: z.ZodType): JsonSchema {
 
 const ERROR_TEXT: Record<number, string> = {
 	400: 'Invalid input; the message says what is wrong',
-	401: 'No session',
-	403: 'Not allowed for this party',
+	401: 'No session or API token, or the token is unknown, revoked or expired',
+	403: 'Not allowed for this party; or insufficient_scope: the API token lacks the scope (details.requiredScope)',
 	404: 'Not found, or not yours',
 	409: 'Conflict with the current state',
 	413: `Body over ${MAX_JSON_BYTES / 1024} KB`,
 	415: 'Body is not application/json',
-	422: 'Refused as sent; the message says why'
+	422: 'Refused as sent; the message says why',
+	429: 'Too many requests; details.retryAfterSeconds says when to try again'
 };
 
 /** Query or header parameters from the fields of a zod object; `.meta({ description })` carries over. */
@@ -98,8 +99,13 @@ function operation(endpoint: EndpointDeclaration) {
 				}
 			: {}),
 		responses,
-		// The document's default is the session cookie; a public endpoint says it needs nothing.
-		...(endpoint.auth ? {} : { security: [] })
+		// The session cookie opens every endpoint that needs a user; an API token only those that
+		// name a scope, with that scope. A public endpoint needs nothing.
+		security: !endpoint.scope
+			? []
+			: endpoint.scope === 'session'
+				? [{ session: [] }]
+				: [{ session: [] }, { bearer: [endpoint.scope] }]
 	};
 }
 
@@ -129,7 +135,11 @@ export function buildOpenApiDocument(
 			title: 'Parley API',
 			version: '1.0.0',
 			description:
-				'Contract-scoped messaging. Authenticate with the session cookie set by /login. ' +
+				'Contract-scoped messaging. Authenticate with the session cookie set by /login, or with ' +
+				'an API token (Authorization: Bearer parley_pat_..., created in /dashboard/settings) ' +
+				'on the operations whose security names its scope: messages:read, messages:write, ' +
+				'contracts:read. A token outside its scopes gets 403 insufficient_scope; an unknown, ' +
+				'revoked or expired one 401. Tokens never manage the account. ' +
 				'JSON in camelCase, timestamps in ISO-8601 UTC, errors as { error: { code, message } }.'
 		},
 		servers: [{ url: serverUrl }],
@@ -142,7 +152,14 @@ export function buildOpenApiDocument(
 				})
 			),
 			securitySchemes: {
-				session: { type: 'apiKey', in: 'cookie', name: 'parley_session' }
+				session: { type: 'apiKey', in: 'cookie', name: 'parley_session' },
+				bearer: {
+					type: 'http',
+					scheme: 'bearer',
+					bearerFormat: 'parley_pat_<52 base32 characters>',
+					description:
+						'An API token from /dashboard/settings. Scopes: messages:read (inbox, conversations, unread count, search, live stream), messages:write (send, mark read or unread, edit, delete, typing), contracts:read. An agent token posts as the assistant acting for its user.'
+				}
 			}
 		},
 		security: [{ session: [] }],

@@ -11,6 +11,7 @@ export const getSearch = endpoint({
 	path: '/api/messages/search',
 	summary:
 		'Search my conversations: matching messages with highlighted snippets, by relevance (or sort=recent), and on the first page the conversations whose counterpart or title match',
+	scope: 'messages:read',
 	query: searchQuerySchema,
 	responses: { 200: { description: 'One page of results', schema: searchResultsSchema } },
 	errors: [404],
