@@ -3,7 +3,7 @@ import type { MessageJson } from '$lib/schemas/messaging';
 import { rowsOf, type Db } from '../db';
 import { notifyLive } from '../live/events';
 import { rethrowDatabaseRefusal } from './errors';
-import { toMessageJson, type MessageRow } from './views';
+import { messageRowFromSql, toMessageJson, type MessageRow } from './views';
 
 /** Who writes a message. Every way a message gets into a conversation names one of these. */
 export type Author =
@@ -70,8 +70,7 @@ export async function appendMessage(
 	);
 	if (!row) return null;
 	await notifyLive(db, row.live_payload);
-	const message: MessageRow =
-		typeof row.message === 'string' ? JSON.parse(row.message) : row.message;
+	const message = messageRowFromSql(row.message);
 	// Writing reads everything up to one's own message; nobody has read anyone else's yet.
 	const reader = userId ?? causedBy;
 	return {

@@ -5,7 +5,7 @@ import { getConfig } from '../config';
 import { rowsOf, type Db } from '../db';
 import { notifyLive } from '../live/events';
 import { ChangeWindowClosedError, NotYourMessageError, rethrowDatabaseRefusal } from './errors';
-import { toMessageJson, type MessageRow } from './views';
+import { messageRowFromSql, toMessageJson, type MessageRow } from './views';
 
 // After sending: the sender edits or unsends their own message, within a window. The rules and
 // the locks are in parley_edit_message and parley_delete_message (src/lib/server/db/functions).
@@ -40,8 +40,7 @@ export async function editMessage(
 	);
 	if (!row) return null;
 	await notifyLive(db, row.live_payload);
-	const message: MessageRow =
-		typeof row.message === 'string' ? JSON.parse(row.message) : row.message;
+	const message = messageRowFromSql(row.message);
 	// The editor wrote it, so it is read for them.
 	return toMessageJson(message, {
 		viewerId: editorId,

@@ -37,6 +37,11 @@ export interface MessageRow {
 	actingForName: string | null;
 }
 
+/** parley_message_row's JSON, which the drivers hand over parsed or, without a type lookup, as text. */
+export function messageRowFromSql(value: MessageRow | string): MessageRow {
+	return typeof value === 'string' ? (JSON.parse(value) as MessageRow) : value;
+}
+
 /** The name shown for an assistant that has no account of its own. */
 export const ASSISTANT_NAME = 'Assistant';
 
