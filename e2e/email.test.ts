@@ -69,7 +69,7 @@ test('an unread message is emailed once; its link opens the conversation; one cl
 		expect(oneClick.status()).toBe(200);
 		await mailbox.dispose();
 		await provider.goto('/dashboard/settings');
-		await expect(provider.getByRole('checkbox')).not.toBeChecked();
+		await expect(provider.getByRole('checkbox', { name: /Email me/ })).not.toBeChecked();
 
 		// A GET of the link only asks.
 		await provider.goto(unsubscribeUrl);
