@@ -25,7 +25,10 @@ export interface HttpScenario {
 	method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 	/** Called for every request: rotating paths spread the load over several threads. */
 	path: () => string;
+	/** The session cookie; empty for a request that authenticates otherwise (`headers`). */
 	cookie: string;
+	/** More request headers, e.g. `authorization` for an API token. */
+	headers?: Record<string, string>;
 	/** JSON; a function is called for every request (e.g. an edit that changes the text). */
 	body?: string | (() => string);
 }
@@ -33,13 +36,20 @@ export interface HttpScenario {
 const bodyOf = (scenario: HttpScenario) =>
 	typeof scenario.body === 'function' ? scenario.body() : scenario.body;
 
+/** The headers every request of a scenario carries. */
+export function requestHeaders(scenario: HttpScenario): Record<string, string> {
+	const headers: Record<string, string> = { accept: 'application/json', ...scenario.headers };
+	if (scenario.cookie) headers.cookie = scenario.cookie;
+	if (scenario.body !== undefined) headers['content-type'] = 'application/json';
+	return headers;
+}
+
 export async function runHttp(
 	baseUrl: string,
 	scenario: HttpScenario,
 	limit: RunLimit
 ): Promise<HttpRunSummary> {
-	const headers: Record<string, string> = { cookie: scenario.cookie, accept: 'application/json' };
-	if (scenario.body !== undefined) headers['content-type'] = 'application/json';
+	const headers = requestHeaders(scenario);
 	let sampleError: string | undefined;
 	const samples = new Samples(performance.now());
 	const instance = autocannon({
@@ -99,8 +109,7 @@ export async function runPaced(
 ): Promise<HttpRunSummary> {
 	const agent = new http.Agent({ keepAlive: true, maxSockets: limit.connections });
 	const url = new URL(baseUrl);
-	const headers: Record<string, string> = { cookie: scenario.cookie, accept: 'application/json' };
-	if (scenario.body !== undefined) headers['content-type'] = 'application/json';
+	const headers = requestHeaders(scenario);
 	const started = performance.now();
 	const samples = new Samples(started);
 	const notOk: Record<string, number> = {};

@@ -296,6 +296,32 @@ export function buildReport(input: ReportInput): string {
 	}
 	out.push('');
 
+	const bearerPairs = (['large', 'small'] as const)
+		.map((set) => ({ set, cookie: find('unread', set), bearer: find('unread-bearer', set) }))
+		.filter((p) => p.cookie?.http.length && p.bearer?.http.length);
+	if (bearerPairs.length) {
+		out.push('## API token beside the session cookie', '');
+		out.push(
+			'The unread count over HTTP as the busy provider, with `Authorization: Bearer` (the token ' +
+				'is looked up by its SHA-256 and `last_used_at` written at most once a minute) and with ' +
+				'the session cookie (resolved in hooks.server.ts). The two rows run one after the other. ' +
+				'Ratios: token / cookie for req/s, cookie / token for latencies (below 1: the token is slower).',
+			'',
+			'| Set | Cookie req/s | Token req/s | req/s ratio | Cookie p50 | Token p50 | p50 ratio | Cookie p99 | Token p99 | p99 ratio |',
+			'| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'
+		);
+		for (const { set, cookie, bearer } of bearerPairs) {
+			const c = medianOfRuns(cookie!.http);
+			const b = medianOfRuns(bearer!.http);
+			out.push(
+				`| ${set} | ${fmtRate(c.perSecond)} | ${fmtRate(b.perSecond)} | ${fmtRatio(b.perSecond / c.perSecond)} | ` +
+					`${fmtMs(c.p50)} | ${fmtMs(b.p50)} | ${fmtRatio(c.p50 / b.p50)} | ` +
+					`${fmtMs(c.p99)} | ${fmtMs(b.p99)} | ${fmtRatio(c.p99 / b.p99)} |`
+			);
+		}
+		out.push('');
+	}
+
 	if (large.some((r) => r.http[0]?.cpu && !Number.isNaN(r.http[0].cpu.machine))) {
 		// CPU time per operation = cores in use / operations per second.
 		const perOp = (runs: RunSummary[], who: keyof CpuShare) =>

@@ -13,6 +13,7 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import * as prettier from 'prettier';
+import { generateApiToken, hashApiToken } from '../src/lib/server/api-tokens';
 import { generateSessionToken, SESSION_COOKIE, sessionIdFromToken } from '../src/lib/server/auth';
 import { openDatabase, rowsOf, type Database } from '../src/lib/server/db';
 import {
@@ -32,7 +33,15 @@ import {
 } from './dataset';
 import { explainOperations, plansMarkdown, type ExplainedOperation } from './explain';
 import { measureCpu, type CpuShare } from './cpu';
-import { runDirect, runHttp, runPaced, type HttpRunSummary, type RunLimit } from './load';
+import {
+	requestHeaders,
+	runDirect,
+	runHttp,
+	runPaced,
+	type HttpRunSummary,
+	type HttpScenario,
+	type RunLimit
+} from './load';
 import {
 	buildReport,
 	type Environment,
@@ -189,6 +198,8 @@ interface BenchDatabase {
 	cookie: string;
 	/** Sessions of the requesters of the first PREPARED_THREADS busy contracts, in that order. */
 	counterpartCookies: string[];
+	/** The busy provider's API token (messages:read), for the bearer rows. */
+	bearer: string;
 	server?: RunningServer;
 }
 
@@ -252,6 +263,32 @@ async function createSessions(
 	return { cookie, counterpartCookies };
 }
 
+/**
+ * The busy provider's API token, written with SQL into a database on the working tree's schema
+ * (under --baseline the baseline's copy may not have the table, and its build answers 401).
+ */
+async function createApiTokenRow(url: string, ds: Dataset): Promise<string> {
+	const token = generateApiToken();
+	const client = postgres(url, { max: 1, onnotice: () => {} });
+	try {
+		await client`
+			insert into api_tokens (user_id, name, kind, scopes, token_hash, prefix)
+			values (${ds.busyProviderId}, 'bench', 'personal', ${['messages:read']}::text[],
+				${hashApiToken(token)}, ${token.slice(0, 17)})`;
+	} finally {
+		await client.end();
+	}
+	return token;
+}
+
+/** A scenario's requests on one database: the bearer rows carry the API token, not the cookie. */
+function httpOf(scenario: Scenario, db: BenchDatabase, work: string[]): HttpScenario {
+	const http = scenario.http(db.dataset, db.cookie, work);
+	return scenario.auth === 'bearer'
+		? { ...http, cookie: '', headers: { ...http.headers, authorization: `Bearer ${db.bearer}` } }
+		: http;
+}
+
 async function createDataSet(
 	admin: postgres.Sql,
 	adminUrl: string,
@@ -312,8 +349,10 @@ async function createDataSet(
 			note += ', both copies vacuumed and analyzed';
 		}
 		log(`    a copy for each version: ${note}, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-		baselineDb = { label, side: 'baseline', url: baselineUrl, dataset, ...sessions };
+		baselineDb = { label, side: 'baseline', url: baselineUrl, dataset, ...sessions, bearer: '' };
 	}
+	const bearer = await createApiTokenRow(url, dataset);
+	if (baselineDb) baselineDb.bearer = bearer;
 	const direct = openDatabase({
 		driver: 'postgres',
 		url,
@@ -322,7 +361,7 @@ async function createDataSet(
 	});
 	return {
 		label,
-		current: { label, side: 'current', url, dataset, direct, ...sessions },
+		current: { label, side: 'current', url, dataset, direct, ...sessions, bearer },
 		baseline: baselineDb
 	};
 }
@@ -381,22 +420,20 @@ const sideContext = (db: BenchDatabase, concurrency: number): SideContext => ({
  */
 async function probe(db: BenchDatabase, scenario: Scenario): Promise<string | null> {
 	const work = scenario.prepare ? await scenario.prepare(sideContext(db, 1), 1) : [];
-	const http = scenario.http(db.dataset, db.cookie, work);
+	const http = httpOf(scenario, db, work);
 	const body = typeof http.body === 'function' ? http.body() : http.body;
 	const response = await fetch(`${db.server!.baseUrl}${http.path()}`, {
 		method: http.method,
-		headers: {
-			cookie: http.cookie,
-			accept: 'application/json',
-			...(body ? { 'content-type': 'application/json' } : {})
-		},
+		headers: requestHeaders({ ...http, body }),
 		body
 	});
 	const text = await response.text();
 	if (response.ok) return null;
 	// The app's own 404 is `{ "error": { "code": … } }`; a route that does not exist is not.
 	const routeMissing =
-		response.status === 405 || (response.status === 404 && !text.includes('"code"'));
+		response.status === 405 ||
+		(response.status === 404 && !text.includes('"code"')) ||
+		(scenario.auth === 'bearer' && response.status === 401);
 	if (scenario.optional && routeMissing) return `${response.status}`;
 	throw new Error(
 		`${scenario.name} (${db.label}, ${db.side}): ${response.status} ${text.slice(0, 500)}\n${db.server!.output()}`
@@ -712,7 +749,7 @@ async function main(): Promise<Options | undefined> {
 				for (const { db } of sides) {
 					const w = await runHttp(
 						db.server!.baseUrl,
-						scenario.http(db.dataset, db.cookie, []),
+						httpOf(scenario, db, []),
 						amount ? { ...warm, amount } : warm
 					);
 					if (baseline && scenario.writes) amount ??= w.count + w.failed;
@@ -740,11 +777,7 @@ async function main(): Promise<Options | undefined> {
 							runLimit = { ...limit, amount };
 						}
 						const stopCpu = measureCpu(db.server!.pid);
-						const http = await runHttp(
-							db.server!.baseUrl,
-							scenario.http(db.dataset, db.cookie, work),
-							runLimit
-						);
+						const http = await runHttp(db.server!.baseUrl, httpOf(scenario, db, work), runLimit);
 						http.cpu = stopCpu();
 						result.http.push(http);
 						if (baseline && scenario.writes && !scenario.prepare)
@@ -793,11 +826,10 @@ async function main(): Promise<Options | undefined> {
 			for (let run = 1; run <= options.runs; run++) {
 				for (const { db, result } of run % 2 === 1 ? sides : [...sides].reverse()) {
 					const stopCpu = measureCpu(db.server!.pid);
-					const http = await runPaced(
-						db.server!.baseUrl,
-						scenario.http(db.dataset, db.cookie, []),
-						{ ...limit, rate }
-					);
+					const http = await runPaced(db.server!.baseUrl, httpOf(scenario, db, []), {
+						...limit,
+						rate
+					});
 					http.cpu = stopCpu();
 					result!.paced!.runs.push(http);
 					log(`  run ${run} ${prefix(db)}: ${describe('HTTP', http)}`);

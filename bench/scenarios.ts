@@ -50,6 +50,11 @@ export interface Scenario {
 	writes?: boolean;
 	/** Added by the messaging edit work: a side that answers 404/405 does not have it yet. */
 	optional?: boolean;
+	/**
+	 * 'bearer': the busy provider's API token (`Authorization: Bearer`) instead of the session
+	 * cookie; a side that answers it 401 does not take tokens yet.
+	 */
+	auth?: 'bearer';
 }
 
 export const INBOX_LIMIT = 20;
@@ -64,6 +69,14 @@ export const readScenarios: Scenario[] = [
 		name: 'Unread count',
 		http: (_ds, cookie) => ({ method: 'GET', cookie, path: () => '/api/messages/unread-count' }),
 		direct: (ds, db) => () => getUnreadCount(db, ds.busyProviderId)
+	},
+	{
+		// Right after the cookie row, so the two run close together: the report gives the ratio.
+		key: 'unread-bearer',
+		name: 'Unread count, with an API token',
+		optional: true,
+		auth: 'bearer',
+		http: (_ds, cookie) => ({ method: 'GET', cookie, path: () => '/api/messages/unread-count' })
 	},
 	{
 		key: 'inbox',
