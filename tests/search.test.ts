@@ -331,8 +331,10 @@ describe('search: results', () => {
 			if (sort === 'recent') {
 				expect(times, sort).toEqual([...times].sort().reverse());
 			} else {
-				// The messages that say "invoice" twice come first.
+				// The messages that say "invoice" twice come first; among equals, the newer first.
 				expect(seen.slice(0, 6).every((m) => m.message.body.includes('again'))).toBe(true);
+				const equals = seen.slice(6).map((m) => m.message.createdAt);
+				expect(equals).toEqual([...equals].sort().reverse());
 			}
 		}
 		const first = await searchMessages(t.db, provider.id, { q: 'invoice', limit: 5 });

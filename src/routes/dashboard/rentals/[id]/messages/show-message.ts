@@ -6,7 +6,27 @@
 export function showMessage(id: string, highlight: boolean): boolean {
 	const item = document.getElementById(`message-${id}`);
 	if (!item) return false;
-	item.scrollIntoView({ block: highlight ? 'center' : 'start' });
+	// Only the list scrolls: scrollIntoView would also scroll the conversation's frame (overflow
+	// hidden, but scrollable by script) and push its header out of sight.
+	const list = scrollingAncestor(item);
+	if (list) {
+		const box = list.getBoundingClientRect();
+		const at = item.getBoundingClientRect();
+		const offset = highlight ? (box.height - at.height) / 2 : 0;
+		list.scrollTop += at.top - box.top - Math.max(0, offset);
+	} else {
+		item.scrollIntoView({ block: highlight ? 'center' : 'start' });
+	}
 	if (highlight) item.setAttribute('data-highlighted', '');
 	return true;
+}
+
+function scrollingAncestor(element: HTMLElement): HTMLElement | null {
+	for (let node = element.parentElement; node; node = node.parentElement) {
+		const overflow = getComputedStyle(node).overflowY;
+		if ((overflow === 'auto' || overflow === 'scroll') && node.scrollHeight > node.clientHeight) {
+			return node;
+		}
+	}
+	return null;
 }

@@ -1,0 +1,127 @@
+import { expect, test, type Page } from '@playwright/test';
+import { AuthPages, twoParties } from './pages';
+
+/** The inbox's search box and the results page. */
+class SearchPages {
+	constructor(private readonly page: Page) {}
+
+	box() {
+		return this.page.getByRole('searchbox', { name: 'Search messages' });
+	}
+
+	dropdownHits() {
+		return this.page.getByTestId('search-dropdown').getByTestId('search-hit');
+	}
+
+	resultHits() {
+		return this.page.getByTestId('search-messages').getByTestId('search-hit');
+	}
+}
+
+/** Posts messages through the JSON API with the page's session, a few at a time. */
+async function postMany(page: Page, contractId: string, bodies: string[]) {
+	for (let i = 0; i < bodies.length; i += 10) {
+		await Promise.all(
+			bodies.slice(i, i + 10).map(async (body) => {
+				const response = await page.request.post(`/api/contracts/${contractId}/messages`, {
+					data: { body }
+				});
+				expect(response.status()).toBe(201);
+			})
+		);
+	}
+}
+
+test('search from the inbox opens a message 500 back, in view and highlighted', async ({
+	browser
+}) => {
+	test.setTimeout(240_000);
+	const { provider, renter, close } = await twoParties(browser, 'Search ladder');
+	await renter.waitForURL(/\/rentals\/[0-9a-f-]{36}\/messages/);
+	const contractId = renter.url().match(/rentals\/([0-9a-f-]{36})\/messages/)![1]!;
+	const word = `heliotrope${Date.now().toString(36)}`;
+	// What looks like HTML must come back as text, with only the word marked.
+	const target = `The key safe is behind the <mark>blue</mark> door: ${word} <script>window.__searchXss = 1</script>`;
+	await postMany(renter, contractId, [target]);
+	await postMany(
+		renter,
+		contractId,
+		Array.from({ length: 500 }, (_, i) => `Filler message number ${i + 1} about nothing much`)
+	);
+
+	const search = new SearchPages(provider);
+	await provider.goto('/dashboard/messages');
+	await provider.locator('html[data-hydrated]').waitFor();
+	// `/` from anywhere on the page, then the word's beginning: results as you type.
+	await provider.locator('body').press('/');
+	await expect(search.box()).toBeFocused();
+	await search.box().pressSequentially(word.slice(0, 12), { delay: 20 });
+	const hit = search.dropdownHits().first();
+	await expect(hit).toContainText('Tom Renter');
+	await expect(hit.locator('mark')).toHaveText([word]);
+	await expect(hit).toContainText('<mark>blue</mark>');
+	await provider.screenshot({ path: 'e2e/screenshots/search-box-1280.png' });
+
+	await hit.click();
+	await expect(provider).toHaveURL(/\?around=[0-9a-f-]{36}#message-/);
+	const messageId = provider.url().split('#message-')[1]!;
+	const item = provider.locator(`#message-${messageId}`);
+	await expect(item).toBeInViewport();
+	await expect(item).toHaveAttribute('data-highlighted', '');
+	await expect(item).toContainText(word);
+	// The conversation's header stays in place: only the message list scrolled.
+	await expect(provider.getByRole('heading', { name: 'Tom Renter' })).toBeInViewport();
+	await provider.screenshot({ path: 'e2e/screenshots/search-opened-message-1280.png' });
+	// 500 newer messages are not all on this page: it was opened in the past.
+	await expect(provider.getByRole('link', { name: 'Load newer messages' })).toBeVisible();
+	await expect(provider.getByText('Filler message number 500')).toHaveCount(0);
+	expect(await provider.evaluate(() => (window as { __searchXss?: number }).__searchXss)).toBe(
+		undefined
+	);
+
+	// Newer pages go on from there, up to the newest.
+	for (let page = 0; page < 20; page++) {
+		const newer = provider.getByRole('link', { name: 'Load newer messages' });
+		if ((await newer.count()) === 0) break;
+		await newer.click();
+		await provider.waitForLoadState('load');
+	}
+	await expect(provider.getByText('Filler message number 500 about nothing much')).toBeVisible();
+	await expect(provider.getByRole('link', { name: 'Load newer messages' })).toHaveCount(0);
+
+	// The results page: the same search, its URL a link that works as it is.
+	await provider.goto(`/dashboard/messages/search?q=${word}`);
+	await expect(search.resultHits()).toHaveCount(1);
+	await expect(search.resultHits().first().locator('mark')).toHaveText([word]);
+	for (const [name, size] of [
+		['1280', { width: 1280, height: 800 }],
+		['375', { width: 375, height: 740 }]
+	] as const) {
+		await provider.setViewportSize(size);
+		await provider.goto('/dashboard/messages/search?q=number%2012');
+		await expect(search.resultHits().first()).toBeVisible();
+		await provider.screenshot({ path: `e2e/screenshots/search-results-${name}.png` });
+	}
+	await close();
+});
+
+test('the results page and the conversation work without JavaScript', async ({ browser }) => {
+	const context = await browser.newContext({ javaScriptEnabled: false });
+	const page = await context.newPage();
+	await new AuthPages(page, false).logIn('provider@example.com');
+	await page.goto('/dashboard/messages');
+	await page.getByRole('searchbox', { name: 'Search messages' }).fill('the');
+	await page.getByRole('button', { name: 'Search' }).click();
+	await expect(page).toHaveURL(/\/dashboard\/messages\/search\?q=the/);
+	const hits = page.getByTestId('search-messages').getByTestId('search-hit');
+	await expect(hits.first()).toBeVisible();
+	const href = (await hits.first().getAttribute('href'))!;
+	await hits.first().click();
+	await expect(page).toHaveURL(/\?around=[0-9a-f-]{36}#message-/);
+	await expect(page.locator(`#message-${href.split('#message-')[1]}`)).toBeVisible();
+
+	// A query that only leaves words out is explained, not run.
+	await page.goto('/dashboard/messages/search?q=-door');
+	await expect(page.getByRole('alert')).toContainText('Say what to search for');
+	await context.close();
+});
