@@ -22,6 +22,7 @@ export class AuthPages {
 
 	async logIn(email: string, password = DEMO_PASSWORD, path = '/login') {
 		await this.page.goto(path);
+		if (this.scripts) await this.page.locator('html[data-hydrated]').waitFor();
 		await this.page.getByLabel('Email').fill(email);
 		await this.page.getByLabel('Password').fill(password);
 		await this.page.getByRole('button', { name: 'Log in' }).click();
@@ -116,6 +117,7 @@ export function memberPages(rentalId = DEMO_RENTAL_ID) {
 		'/offerings',
 		'/dashboard',
 		'/dashboard/messages',
+		'/dashboard/messages/search?q=thanks',
 		'/dashboard/rentals',
 		`/dashboard/rentals/${rentalId}`,
 		`/dashboard/rentals/${rentalId}/messages`,
