@@ -4,13 +4,17 @@ import type { ApiScope } from '../src/lib/schemas/api-tokens';
 import { messageSchema } from '../src/lib/schemas/messaging';
 import { createApiToken, revokeApiToken } from '../src/lib/server/api-tokens';
 import type { SessionUser } from '../src/lib/server/auth';
-import { apiTokens, messages } from '../src/lib/server/db/schema';
+import { apiTokens, emailQueue, messages } from '../src/lib/server/db/schema';
 import type { ApiEvent, Endpoint } from '../src/lib/server/http/endpoint';
 import type { Access } from '../src/lib/server/http/bearer';
 import { ENDPOINTS } from '../src/lib/server/http/endpoints';
 import { getMessages, postMessage } from '../src/lib/server/http/messaging-api';
 import { LiveHub } from '../src/lib/server/live/hub';
-import { getProviderResponseMetrics, getUnreadCount } from '../src/lib/server/messaging';
+import {
+	getProviderResponseMetrics,
+	getUnreadCount,
+	processDueNotifications
+} from '../src/lib/server/messaging';
 import { useTestDatabase } from './helpers/db';
 import { makeWorld } from './helpers/fixtures';
 import { send } from './helpers/messaging';
@@ -303,6 +307,29 @@ describe('an agent token', () => {
 			respondedThreads: 0
 		});
 		expect(await getUnreadCount(t.db, provider.id)).toBe(2);
+
+		// The renter's email names the assistant the same way, and the provider gets none about it.
+		await processDueNotifications(
+			t.db,
+			{ delaySeconds: 0, cooldownSeconds: 900 },
+			{
+				from: 'Parley <notify@parley.test>',
+				resendApiKey: null,
+				resendBaseUrl: null,
+				sendTimeoutMs: 2000,
+				publicOrigin: 'https://parley.test'
+			},
+			Date.now() + 30_000
+		);
+		const emailed = await t.db
+			.select({ recipientId: emailQueue.recipientId, subject: emailQueue.subject })
+			.from(emailQueue);
+		expect(emailed.find((e) => e.recipientId === requester.id)?.subject).toBe(
+			`New message from ${label} about "GPU box"`
+		);
+		expect(emailed.find((e) => e.recipientId === provider.id)?.subject).toBe(
+			`New message from ${requester.displayName} about "GPU box"`
+		);
 
 		// The label stays when the token is revoked.
 		await revokeApiToken(t.db, provider.id, agent.id);

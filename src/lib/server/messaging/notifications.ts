@@ -1,7 +1,9 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import { alias } from 'drizzle-orm/pg-core';
 import type { NotificationSettings, EmailSettings } from '../config';
 import { rowsOf, type Db } from '../db';
 import {
+	apiTokens,
 	contracts,
 	messageNotifications,
 	messageReadReceipts,
@@ -13,6 +15,10 @@ import {
 import { enqueueEmail } from '../email/queue';
 import { messageDigestEmail } from '../email/templates';
 import { unsubscribeToken } from '../email/unsubscribe';
+import { assistantLabel } from './views';
+
+const agentToken = alias(apiTokens, 'agent_token');
+const actingFor = alias(users, 'acting_for');
 
 export interface NotifyCounts {
 	/** Notifications taken up by this run (sent in a digest or skipped). */
@@ -189,6 +195,9 @@ async function processOneGroup(
 			body: messages.body,
 			createdAt: messages.createdAt,
 			senderName: users.displayName,
+			senderRole: messages.senderRole,
+			agentName: agentToken.name,
+			actingForName: actingFor.displayName,
 			contractId: contracts.id,
 			contractTitle: contracts.title
 		})
@@ -196,6 +205,8 @@ async function processOneGroup(
 		.innerJoin(messageThreads, eq(messageThreads.id, messages.threadId))
 		.innerJoin(contracts, eq(contracts.id, messageThreads.contractId))
 		.leftJoin(users, eq(users.id, messages.senderId))
+		.leftJoin(agentToken, sql`${agentToken.id}::text = ${messages.agentId}`)
+		.leftJoin(actingFor, eq(actingFor.id, messages.actingForId))
 		.where(
 			inArray(
 				messages.id,
@@ -207,7 +218,12 @@ async function processOneGroup(
 	const unsubscribeUrl = `${email.publicOrigin}/unsubscribe/${unsubscribeToken(pick.recipient_id)}`;
 	const content = messageDigestEmail({
 		recipientName: recipient.name,
-		senderName: first.senderName ?? 'Parley',
+		// An assistant signs as in the conversation: "Helper for Paul".
+		senderName:
+			first.senderName ??
+			(first.senderRole === 'assistant'
+				? assistantLabel(first.agentName, first.actingForName)
+				: 'Parley'),
 		contractTitle: first.contractTitle,
 		contractId: first.contractId,
 		messages: details,
