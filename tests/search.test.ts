@@ -169,10 +169,13 @@ describe('search: query syntax', () => {
 		]);
 		expect(await bodies(viewer, 'door co')).toEqual(['the door code is 4711']);
 		expect(await bodies(viewer, 'zanz')).toEqual(['we met in Zanzibar']);
-		expect((await bodies(viewer, 'zanzibar or ga')).sort()).toEqual([
+		expect((await bodies(viewer, 'zanzibar or gar')).sort()).toEqual([
 			'the garage is open',
 			'we met in Zanzibar'
 		]);
+		// Two letters are a prefix only beside other words: alone they are a word.
+		expect(await bodies(viewer, 'ga')).toEqual([]);
+		expect(await bodies(viewer, 'zanzibar or ga')).toEqual(['we met in Zanzibar']);
 		expect(await bodies(viewer, 'door cod')).toEqual(['the door code is 4711']);
 		// A single letter is a word, not every word that starts with it.
 		expect(await bodies(viewer, 'door c')).toEqual([]);

@@ -5,6 +5,7 @@ import {
 	lexemeCount,
 	narrowestClause,
 	parseSearchQuery,
+	prefixLength,
 	toHighlights,
 	withTypedPrefix
 } from './search-query';
@@ -63,6 +64,12 @@ describe('withTypedPrefix', () => {
 	it('counts lexemes, quotes inside them included', () => {
 		expect(lexemeCount(`'it''s' & 'door-co' <-> 'door' <-> 'co'`)).toBe(4);
 		expect(lexemeCount('')).toBe(0);
+	});
+
+	it('counts a prefix in Chinese, Japanese or Thai characters double', () => {
+		expect(prefixLength('co')).toBe(2);
+		expect(prefixLength('玄関')).toBe(4);
+		expect(prefixLength('(ça)')).toBe(2);
 	});
 
 	it('knows an alternative from one more required word', () => {

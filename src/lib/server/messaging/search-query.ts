@@ -72,6 +72,17 @@ function nameTerm(text: string): string {
 
 const length = (text: string) => [...text].length;
 
+// Scripts written without spaces pack a word into fewer characters: two of them say as much as
+// three Latin letters.
+const DENSE_SCRIPT = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}]/u;
+
+/** How long a prefix is, for the thresholds above: Chinese, Japanese and Thai count double. */
+export function prefixLength(word: string): number {
+	let n = 0;
+	for (const ch of nameTerm(word)) n += DENSE_SCRIPT.test(ch) ? 2 : 1;
+	return n;
+}
+
 export function parseSearchQuery(query: string): ParsedSearch {
 	const tokens = tokenize(query);
 	const clauses: string[][] = [];
@@ -93,7 +104,7 @@ export function parseSearchQuery(query: string): ParsedSearch {
 	const last = tokens.at(-1);
 	const typed =
 		last && last.kind === 'word' && !last.negated && WORD_CHARACTER.test(last.text) ? last : null;
-	const prefix = typed && length(nameTerm(typed.text)) >= MIN_PREFIX_LENGTH ? typed : null;
+	const prefix = typed && prefixLength(typed.text) >= MIN_PREFIX_LENGTH ? typed : null;
 	return {
 		rest: prefix ? query.slice(0, prefix.start).trim() : query.trim(),
 		prefix: prefix ? prefix.text : null,
