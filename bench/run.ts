@@ -20,13 +20,15 @@ import {
 	getUnreadCount,
 	listInbox,
 	listMessages,
-	markThreadRead
+	markThreadRead,
+	searchMessages
 } from '../src/lib/server/messaging';
 import { migrationJournal, prepareBaseline, type Baseline } from './baseline';
 import {
 	buildDataset,
 	checkInvariants,
 	scaledShape,
+	SEARCH_WORDS,
 	validateShape,
 	type Dataset,
 	type DatasetShape
@@ -56,6 +58,8 @@ import {
 	PAGE_LIMIT,
 	PREPARED_THREADS,
 	readScenarios,
+	SEARCH_LIMIT,
+	searchScenarios,
 	sendMessage,
 	sendScenarios,
 	type Scenario,
@@ -65,7 +69,14 @@ import { snapshotBuild, startServer, type RunningServer } from './server';
 import { fmtMs, fmtRate, medianOfRuns } from './stats';
 
 /** Read endpoints with a latency target, measured again at PACED_SHARE of their throughput. */
-const PACED_KEYS = ['unread', 'inbox'];
+const PACED_KEYS = [
+	'unread',
+	'inbox',
+	'search-rare',
+	'search-common',
+	'search-phrase',
+	'search-prefix'
+];
 const PACED_SHARE = 0.5;
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -108,6 +119,7 @@ const USAGE = `npm run bench -- [options]
   --skip-build         use the existing build/ instead of running npm run build
   --keep-databases     do not drop the parley_bench_* databases at the end
   --only KEYS          only these rows, comma-separated: unread, unread-bearer, inbox, thread,
+                       search-rare, search-common, search-phrase, search-prefix,
                        send-hot, send-spread, mark-read, edit, delete, mark-unread
   --no-live            skip the live-updates part (npm run bench:live); --baseline skips it too
 
@@ -660,6 +672,16 @@ async function main(): Promise<Options | undefined> {
 				run: (db) => listMessages(db, ds.busyProviderId, ds.hotContractId, { limit: PAGE_LIMIT })
 			},
 			{
+				name: `Search, a word in 10% of messages (${SEARCH_WORDS.common})`,
+				run: (db) =>
+					searchMessages(db, ds.busyProviderId, { q: SEARCH_WORDS.common, limit: SEARCH_LIMIT })
+			},
+			{
+				name: `Search, a word and a prefix (${SEARCH_WORDS.prefix})`,
+				run: (db) =>
+					searchMessages(db, ds.busyProviderId, { q: SEARCH_WORDS.prefix, limit: SEARCH_LIMIT })
+			},
+			{
 				name: 'Send a message',
 				run: (db) =>
 					sendMessage(
@@ -826,13 +848,14 @@ async function main(): Promise<Options | undefined> {
 		const chosen = (scenarios: Scenario[]) =>
 			scenarios.filter((scenario) => !options.only || options.only.has(scenario.key));
 		for (const scenario of chosen(readScenarios)) await runScenario(scenario, [small, large]);
+		for (const scenario of chosen(searchScenarios)) await runScenario(scenario, [small, large]);
 
 		// The runs above saturate the machine, so their latencies are mostly queueing (20
 		// connections at N req/s wait about 20/N s each). The endpoints with a latency target are
 		// measured again at a steady half of that throughput: the latency a request sees when the
 		// server keeps up. Under --baseline both versions get the same rate, half the slower one's.
 		for (const key of PACED_KEYS) {
-			const scenario = readScenarios.find((r) => r.key === key);
+			const scenario = [...readScenarios, ...searchScenarios].find((r) => r.key === key);
 			const sides = databasesOf(large).map((db) => ({
 				db,
 				result: (db.side === 'current' ? results : baselineResults).find(

@@ -7,9 +7,10 @@ import {
 	getUnreadCount,
 	listInbox,
 	listMessages,
-	markThreadRead
+	markThreadRead,
+	searchMessages
 } from '../src/lib/server/messaging';
-import type { Dataset } from './dataset';
+import { SEARCH_WORDS, type Dataset } from './dataset';
 import { requestAll, type HttpScenario, type PlainRequest } from './load';
 
 /** A person's message, as `POST /api/contracts/{id}/messages` sends it. */
@@ -99,6 +100,31 @@ export const readScenarios: Scenario[] = [
 		direct: (ds, db) => () =>
 			listMessages(db, ds.busyProviderId, ds.hotContractId, { limit: PAGE_LIMIT })
 	}
+];
+
+export const SEARCH_LIMIT = 20;
+
+/** A search of all the busy provider's conversations, first page, by relevance. */
+function searchScenario(key: string, what: string, q: string): Scenario {
+	return {
+		key,
+		name: `Search, ${what} (${q})`,
+		optional: true,
+		http: (_ds, cookie) => ({
+			method: 'GET',
+			cookie,
+			path: () => `/api/messages/search?q=${encodeURIComponent(q)}&limit=${SEARCH_LIMIT}`
+		}),
+		direct: (ds, db) => () => searchMessages(db, ds.busyProviderId, { q, limit: SEARCH_LIMIT })
+	};
+}
+
+/** The words are in the data set (SEARCH_WORDS): how often each occurs is written there. */
+export const searchScenarios: Scenario[] = [
+	searchScenario('search-rare', 'a rare word', SEARCH_WORDS.rare),
+	searchScenario('search-common', 'a word in 10% of messages', SEARCH_WORDS.common),
+	searchScenario('search-phrase', 'a two-word phrase', `"${SEARCH_WORDS.phrase}"`),
+	searchScenario('search-prefix', 'a word and a prefix, as typed', SEARCH_WORDS.prefix)
 ];
 
 /** Rotates over a list, so that concurrent requests rarely share a thread. */
