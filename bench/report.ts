@@ -135,10 +135,13 @@ const flagged = (ratio: number) =>
 			: 'n/a';
 
 /** Cores that other processes took during the runs (median), the noise beside a ratio. */
+const othersCores = (runs: RunSummary[]) => median(runs.map((r) => r.cpu?.other ?? Number.NaN));
 const others = (runs: RunSummary[]) => {
-	const cores = median(runs.map((r) => r.cpu?.other ?? Number.NaN));
+	const cores = othersCores(runs);
 	return Number.isNaN(cores) ? 'n/a' : cores.toFixed(1);
 };
+/** From this many cores taken by other processes on, a flagged ratio says to run again. */
+const NOISY_OTHERS = 0.5;
 
 function comparisonSection(input: ReportInput): string[] {
 	const baseline = input.baseline!;
@@ -208,8 +211,12 @@ function comparisonSection(input: ReportInput): string[] {
 			const rate = pairedRatio(row.b, row.c, (x, y) => y.perSecond / x.perSecond);
 			const p50 = pairedRatio(row.b, row.c, (x, y) => x.p50 / y.p50);
 			const p99 = pairedRatio(row.b, row.c, (x, y) => x.p99 / y.p99);
-			const verdict = flagged(row.paced ? p50 : rate);
-			if (verdict !== 'ok' && verdict !== 'n/a') below.push(`${row.name} (${cur.dataset})`);
+			let verdict = flagged(row.paced ? p50 : rate);
+			if (verdict !== 'ok' && verdict !== 'n/a') {
+				below.push(`${row.name} (${cur.dataset})`);
+				const busiest = Math.max(othersCores(row.b), othersCores(row.c));
+				if (busiest >= NOISY_OTHERS) verdict += ` (others took ${busiest.toFixed(1)} cores: rerun)`;
+			}
 			out.push(
 				`| ${row.name} | ${cur.dataset} | ${fmtRate(b.perSecond)} | ${fmtRate(c.perSecond)} | ` +
 					`${row.paced ? dash : fmtRatio(rate)} | ${fmtMs(b.p50)} | ${fmtMs(c.p50)} | ${fmtRatio(p50)} | ` +
