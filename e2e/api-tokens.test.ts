@@ -92,7 +92,7 @@ test('a token made in settings works with fetch, within its scopes, until it is 
 test('tokens are created and revoked without JavaScript', async ({ browser, baseURL }) => {
 	const context = await browser.newContext({ javaScriptEnabled: false });
 	const page = await context.newPage();
-	await new AuthPages(page).logIn('provider@example.com');
+	await new AuthPages(page, false).logIn('provider@example.com');
 	const settings = new TokenSettings(page);
 	const name = `No-JS ${Date.now()}`;
 	const token = await (await settings.create(name, { kind: 'Agent' })).inputValue();

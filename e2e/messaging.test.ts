@@ -80,7 +80,7 @@ test('a stranger gets the 404 page for a conversation', async ({ page }) => {
 test('the composer sends with JavaScript disabled', async ({ browser }) => {
 	const context = await browser.newContext({ javaScriptEnabled: false });
 	const page = await context.newPage();
-	await new AuthPages(page).logIn('renter@example.com');
+	await new AuthPages(page, false).logIn('renter@example.com');
 	await page.goto('/dashboard/rentals/00000000-0000-4000-8000-000000000401/messages');
 	const text = `Sent without JavaScript ${Date.now()}`;
 	await page.getByLabel('Message', { exact: true }).fill(text);

@@ -1,25 +1,28 @@
 import { z } from 'zod';
+import {
+	API_SCOPES,
+	SCOPE_DESCRIPTIONS,
+	TOKEN_EXPIRY_DAYS,
+	TOKEN_KINDS,
+	TOKEN_NAME_MAX_LENGTH,
+	TOKEN_PREFIX,
+	type ApiScope,
+	type TokenKind
+} from '../api-token-rules';
 
 // API tokens: what a form or a JSON request may ask for, and what the API answers about them.
 // The settings page and POST /api/tokens validate with the same schema.
 
-export const API_SCOPES = ['messages:read', 'messages:write', 'contracts:read'] as const;
-export type ApiScope = (typeof API_SCOPES)[number];
-
-export const SCOPE_DESCRIPTIONS: Record<ApiScope, string> = {
-	'messages:read': 'Read conversations: inbox, messages, unread count, search, live stream',
-	'messages:write': 'Write in conversations: send, mark read or unread, edit, delete, typing',
-	'contracts:read': 'Read my contracts'
+export {
+	API_SCOPES,
+	SCOPE_DESCRIPTIONS,
+	TOKEN_EXPIRY_DAYS,
+	TOKEN_KINDS,
+	TOKEN_NAME_MAX_LENGTH,
+	TOKEN_PREFIX,
+	type ApiScope,
+	type TokenKind
 };
-
-export const TOKEN_KINDS = ['personal', 'agent'] as const;
-export type TokenKind = (typeof TOKEN_KINDS)[number];
-
-export const TOKEN_EXPIRY_DAYS = [30, 90, 365] as const;
-
-/** Every token starts with this, so secret scanners and people can tell what it is. */
-export const TOKEN_PREFIX = 'parley_pat_';
-export const TOKEN_NAME_MAX_LENGTH = 60;
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001F\u007F-\u009F]/u;
