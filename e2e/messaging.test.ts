@@ -85,7 +85,8 @@ test('the composer sends with JavaScript disabled', async ({ browser }) => {
 	const text = `Sent without JavaScript ${Date.now()}`;
 	await page.getByLabel('Message', { exact: true }).fill(text);
 	await page.getByRole('button', { name: 'Send' }).click();
-	await expect(page).toHaveURL(/\/messages$/);
+	// Post/redirect/get, to the message just sent.
+	await expect(page).toHaveURL(/\/messages#message-[0-9a-f-]{36}$/);
 	await expect(page.getByTestId('message').last()).toContainText(text);
 	await context.close();
 });
