@@ -11,7 +11,7 @@ interface Snapshot {
 	machineBusy: number;
 	machineTotal: number;
 	server: number;
-	postgres: number;
+	postgres: Map<number, number> | null;
 	self: number;
 }
 
@@ -35,8 +35,9 @@ function processTicks(pid: number): number {
 	}
 }
 
-function postgresTicks(): number {
-	let total = 0;
+/** Ticks of every Postgres process, by pid; null where /proc cannot be read. */
+function postgresTicks(): Map<number, number> | null {
+	const ticks = new Map<number, number>();
 	try {
 		for (const entry of readdirSync('/proc')) {
 			if (!/^\d+$/.test(entry)) continue;
@@ -45,13 +46,25 @@ function postgresTicks(): number {
 			} catch {
 				continue; // exited meanwhile
 			}
-			const ticks = processTicks(Number(entry));
-			if (!Number.isNaN(ticks)) total += ticks;
+			const n = processTicks(Number(entry));
+			if (!Number.isNaN(n)) ticks.set(Number(entry), n);
 		}
 	} catch {
-		return Number.NaN;
+		return null;
 	}
-	return total;
+	return ticks;
+}
+
+/**
+ * Postgres' ticks between two snapshots, process by process: a backend that exits meanwhile
+ * (another client's connection closing) takes its whole history with it, which in a plain
+ * difference of sums would come out as negative Postgres time and phantom "other" cores.
+ */
+function postgresDelta(before: Map<number, number> | null, after: Map<number, number> | null) {
+	if (!before || !after) return Number.NaN;
+	let delta = 0;
+	for (const [pid, n] of after) delta += Math.max(0, n - (before.get(pid) ?? 0));
+	return delta;
 }
 
 function snapshot(serverPid: number | undefined): Snapshot {
@@ -85,7 +98,7 @@ export function measureCpu(serverPid: number | undefined): () => CpuShare {
 		const cores = (a: number, b: number) => (a - b) / wallTicks;
 		const machine = cores(after.machineBusy, before.machineBusy);
 		const server = cores(after.server, before.server);
-		const postgres = cores(after.postgres, before.postgres);
+		const postgres = postgresDelta(before.postgres, after.postgres) / wallTicks;
 		const self = cores(after.self, before.self);
 		// Processes that exit between the two snapshots take their ticks with them: never below 0.
 		const other = Math.max(0, machine - server - postgres - self);
