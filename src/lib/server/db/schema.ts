@@ -293,6 +293,9 @@ export const messages = pgTable(
 		// Words of the messages of one person's conversations, in one GIN scan: the party's
 		// entry and the words' entries are intersected inside the index.
 		index('messages_search_idx').using('gin', t.partyIds, t.search),
+		// Search ranks the newest matches first: ANDed with the word index, a time window bounds
+		// how many matching rows a common word makes it read.
+		index('messages_created_at_idx').on(t.createdAt),
 		index('messages_sender_thread_seq_idx').on(t.senderId, t.threadId, t.seq),
 		check('messages_sender_role_check', sql`${t.senderRole} in ('user', 'assistant', 'system')`),
 		check('messages_via_check', sql`${t.via} in ('app', 'email')`),
