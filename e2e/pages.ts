@@ -103,6 +103,9 @@ export async function rentAndOpenConversation(
 	if (note !== undefined) await offering.getByLabel('Message to the provider').fill(note);
 	await offering.getByRole('button', { name: /Rent/ }).click();
 	await page.getByRole('link', { name: new RegExp(`Messages with ${providerName}`) }).click();
+	// Landed: a test that resizes or reloads next must not catch the rental page on its way out.
+	await expect(page).toHaveURL(/\/dashboard\/rentals\/[0-9a-f-]{36}\/messages$/);
+	await expect(page.getByLabel('Message', { exact: true })).toBeVisible();
 }
 
 /** A demo rental (active, with a conversation) between renter@example.com and provider@example.com. */
