@@ -14,7 +14,6 @@ import {
 	listMessages,
 	listMessagesAfter,
 	listMessagesAround,
-	RANKED_MATCHES,
 	searchMessages,
 	type SearchOptions
 } from '../src/lib/server/messaging';
@@ -345,41 +344,6 @@ describe('search: results', () => {
 		await expect(
 			searchMessages(t.db, provider.id, { q: 'invoices', limit: 5, cursor: first!.nextCursor! })
 		).rejects.toBeInstanceOf(InvalidCursorError);
-	});
-
-	it('ranks a common word among its newest matches first, then ring by ring back in time', async () => {
-		const { provider, requester, contract } = await makeWorld(t.db);
-		const ago = (days: number, minutes = 0) =>
-			new Date(Date.now() - days * 86_400_000 - minutes * 60_000);
-		// Better matches, long ago: ranked first only where there are few matches.
-		const old = await send(t.db, requester.id, contract.id, 'invoice invoice invoice zebra zebra', {
-			at: ago(100)
-		});
-		await send(t.db, requester.id, contract.id, 'zebra', { at: ago(1) });
-		for (let i = 0; i < RANKED_MATCHES; i++) {
-			await send(t.db, requester.id, contract.id, `invoice ${i}`, { at: ago(1, i) });
-		}
-		const zebra = await search(t.db, provider.id, 'zebra');
-		expect(zebra!.messages[0]!.message.id).toBe(old!.id);
-
-		for (const sort of ['relevance', 'recent'] as const) {
-			const seen: string[] = [];
-			let cursor: string | undefined;
-			do {
-				const page = await searchMessages(t.db, provider.id, {
-					q: 'invoice',
-					sort,
-					cursor,
-					limit: 50
-				});
-				seen.push(...page!.messages.map((m) => m.message.id));
-				cursor = page!.nextCursor ?? undefined;
-			} while (cursor);
-			expect(seen, sort).toHaveLength(RANKED_MATCHES + 1);
-			expect(new Set(seen).size, sort).toBe(seen.length);
-			// The old, better match comes after the week's matches, in its own ring.
-			expect(seen.at(-1), sort).toBe(old!.id);
-		}
 	});
 
 	it('lists conversations whose counterpart or title match, above the messages', async () => {
