@@ -121,7 +121,10 @@ export const messageSchema = z
 			.meta({ description: 'When the sender deleted it; the body is then empty.' }),
 		isOwn: z.boolean(),
 		isRead: z.boolean(),
-		readByCounterpartAt: isoDate.nullable()
+		readByCounterpartAt: isoDate.nullable(),
+		via: z
+			.enum(['app', 'email'])
+			.meta({ description: 'email: posted by replying to a notification email.' })
 	})
 	.meta({ id: 'Message' });
 

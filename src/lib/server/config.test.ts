@@ -24,12 +24,14 @@ describe('loadConfig', () => {
 				resendApiKey: null,
 				resendBaseUrl: null,
 				sendTimeoutMs: 20_000,
-				publicOrigin: 'http://localhost:5173'
+				publicOrigin: 'http://localhost:5173',
+				inboundDomain: null
 			},
 			secrets: { appSecret: expect.stringMatching(/^parley-development-/) },
 			cron: { secret: null, maxRunSeconds: 50 },
 			messaging: { editWindowSeconds: 900 },
-			apiTokens: { createPerHour: 10 }
+			apiTokens: { createPerHour: 10 },
+			inbound: { secret: null, resendWebhookSecret: null, maxBytes: 25 * 1024 * 1024 }
 		});
 	});
 
@@ -59,7 +61,11 @@ describe('loadConfig', () => {
 			ORIGIN: 'https://parley.example.com/',
 			PUBLIC_ORIGIN: 'https://ignored.example.com',
 			MESSAGE_EDIT_WINDOW_SECONDS: '60',
-			API_TOKENS_PER_HOUR: '3'
+			API_TOKENS_PER_HOUR: '3',
+			INBOUND_EMAIL_DOMAIN: 'Reply.Parley.example',
+			INBOUND_SECRET: 'inbound-token',
+			RESEND_WEBHOOK_SECRET: 'whsec_abc',
+			INBOUND_MAX_BYTES: '1048576'
 		});
 		expect(config).toEqual({
 			production: true,
@@ -76,13 +82,21 @@ describe('loadConfig', () => {
 				resendApiKey: 're_123',
 				resendBaseUrl: 'http://127.0.0.1:9000',
 				sendTimeoutMs: 5000,
-				publicOrigin: 'https://parley.example.com'
+				publicOrigin: 'https://parley.example.com',
+				inboundDomain: 'reply.parley.example'
 			},
 			secrets: { appSecret: SECRET },
 			cron: { secret: 'cron-token', maxRunSeconds: 30 },
 			messaging: { editWindowSeconds: 60 },
-			apiTokens: { createPerHour: 3 }
+			apiTokens: { createPerHour: 3 },
+			inbound: { secret: 'inbound-token', resendWebhookSecret: 'whsec_abc', maxBytes: 1048576 }
 		});
+	});
+
+	it('refuses an inbound domain that is not a domain name', () => {
+		expect(problemsOf({ INBOUND_EMAIL_DOMAIN: 'reply@example.com' })[0]?.variable).toBe(
+			'INBOUND_EMAIL_DOMAIN'
+		);
 	});
 
 	it('accepts the Postgres URLs postgres.js accepts, host lists included', () => {

@@ -31,6 +31,17 @@ export interface EmailSettings {
 	sendTimeoutMs: number;
 	/** The public address of the app, for links in emails. */
 	publicOrigin: string;
+	/** Replies go to reply+TOKEN@ this domain; null: emails cannot be answered. */
+	inboundDomain?: string | null;
+}
+
+export interface InboundSettings {
+	/** Bearer token of POST /api/inbound/mime; without one that door refuses every call. */
+	secret: string | null;
+	/** Resend's webhook signing secret (whsec_...); without one POST /api/inbound/resend refuses. */
+	resendWebhookSecret: string | null;
+	/** The largest raw email either door takes; a larger one is dropped (and answered 200). */
+	maxBytes: number;
 }
 
 export interface SecretSettings {
@@ -65,6 +76,7 @@ export interface Config {
 	cron: CronSettings;
 	messaging: MessagingSettings;
 	apiTokens: ApiTokenSettings;
+	inbound: InboundSettings;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -158,6 +170,17 @@ const emailFrom = text.transform((value, ctx) => {
 	return z.NEVER;
 });
 
+const domainName = text.transform((value, ctx) => {
+	if (value === undefined) return undefined;
+	const lower = value.toLowerCase();
+	if (/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/.test(lower)) return lower;
+	ctx.addIssue({
+		code: 'custom',
+		message: `must be a domain name like reply.example.com (got ${JSON.stringify(value)})`
+	});
+	return z.NEVER;
+});
+
 const envSchema = z
 	.object({
 		NODE_ENV: text,
@@ -178,7 +201,11 @@ const envSchema = z
 		ORIGIN: httpUrl(),
 		PUBLIC_ORIGIN: httpUrl(),
 		MESSAGE_EDIT_WINDOW_SECONDS: wholeNumber(900, 0),
-		API_TOKENS_PER_HOUR: wholeNumber(10, 1)
+		API_TOKENS_PER_HOUR: wholeNumber(10, 1),
+		INBOUND_EMAIL_DOMAIN: domainName,
+		INBOUND_SECRET: text,
+		RESEND_WEBHOOK_SECRET: text,
+		INBOUND_MAX_BYTES: wholeNumber(25 * 1024 * 1024, 1024)
 	})
 	// Runs even when other variables failed, so one start-up reports every problem at once.
 	.superRefine(
@@ -214,12 +241,18 @@ const envSchema = z
 				resendApiKey: env.RESEND_API_KEY ?? null,
 				resendBaseUrl: env.RESEND_BASE_URL ?? null,
 				sendTimeoutMs: env.EMAIL_SEND_TIMEOUT_MS,
-				publicOrigin: env.ORIGIN ?? env.PUBLIC_ORIGIN ?? 'http://localhost:5173'
+				publicOrigin: env.ORIGIN ?? env.PUBLIC_ORIGIN ?? 'http://localhost:5173',
+				inboundDomain: env.INBOUND_EMAIL_DOMAIN ?? null
 			},
 			secrets: { appSecret: env.APP_SECRET ?? DEV_APP_SECRET },
 			cron: { secret: env.CRON_SECRET ?? null, maxRunSeconds: env.CRON_MAX_SECONDS },
 			messaging: { editWindowSeconds: env.MESSAGE_EDIT_WINDOW_SECONDS },
-			apiTokens: { createPerHour: env.API_TOKENS_PER_HOUR }
+			apiTokens: { createPerHour: env.API_TOKENS_PER_HOUR },
+			inbound: {
+				secret: env.INBOUND_SECRET ?? null,
+				resendWebhookSecret: env.RESEND_WEBHOOK_SECRET ?? null,
+				maxBytes: env.INBOUND_MAX_BYTES
+			}
 		};
 	});
 

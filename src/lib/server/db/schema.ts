@@ -435,6 +435,33 @@ export const emailQueue = pgTable(
 	]
 );
 
+// Reply by email: notification emails carry Reply-To reply+TOKEN@INBOUND_EMAIL_DOMAIN, one token
+// per recipient and contract. The table keeps sha256(token) only; the token itself is rebuilt for
+// each new email as HMAC(APP_SECRET, nonce), so a leaked table hands out no working address.
+export const emailReplyTokens = pgTable(
+	'email_reply_tokens',
+	{
+		id: uuid('id').primaryKey().defaultRandom(),
+		userId: uuid('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		contractId: uuid('contract_id')
+			.notNull()
+			.references(() => contracts.id, { onDelete: 'cascade' }),
+		/** 16 random bytes, base64url. */
+		nonce: text('nonce').notNull(),
+		/** hex(sha256(token)). */
+		tokenHash: text('token_hash').notNull(),
+		createdAt: timestamptz('created_at').notNull().defaultNow(),
+		/** Set when the user turned emails off; a new email then issues a new token. */
+		revokedAt: timestamptz('revoked_at')
+	},
+	(t) => [
+		uniqueIndex('email_reply_tokens_user_contract_key').on(t.userId, t.contractId),
+		uniqueIndex('email_reply_tokens_hash_key').on(t.tokenHash)
+	]
+);
+
 // ---------------------------------------------------------------------------------------------
 // Live updates: a short-lived per-user event log. NOTIFY only says "user X has news"; each stream
 // reads its user's rows after the last id it sent, which also serves Last-Event-ID on reconnect.

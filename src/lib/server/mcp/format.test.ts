@@ -16,6 +16,7 @@ const message = (over: Partial<MessageJson>): MessageJson => ({
 	isOwn: false,
 	isRead: true,
 	readByCounterpartAt: null,
+	via: 'app',
 	...over
 });
 

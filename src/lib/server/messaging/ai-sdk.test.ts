@@ -47,6 +47,7 @@ function message(
 		isOwn: senderId === RITA,
 		isRead: true,
 		readByCounterpartAt: null,
+		via: 'app',
 		...extra
 	};
 }

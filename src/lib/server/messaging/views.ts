@@ -35,6 +35,8 @@ export interface MessageRow {
 	/** An assistant's: the name of the agent token that wrote it, and whom it acted for. */
 	agentName: string | null;
 	actingForName: string | null;
+	/** How it was written: in the app (or the API), or as a reply to a notification email. */
+	via: MessageJson['via'];
 }
 
 /** parley_message_row's JSON, which the drivers hand over parsed or, without a type lookup, as text. */
@@ -72,7 +74,8 @@ export function selectMessageRows(db: Db, where: SQL | undefined) {
 			deletedAt: isoTimeOrNull(messages.deletedAt),
 			readByCounterpartAt: isoTimeOrNull(receipts.readAt),
 			agentName: agentToken.name,
-			actingForName: actingFor.displayName
+			actingForName: actingFor.displayName,
+			via: messages.via
 		})
 		.from(messages)
 		.leftJoin(users, eq(users.id, messages.senderId))
@@ -113,7 +116,8 @@ export function toMessageJson(row: MessageRow, viewer: MessageViewer): MessageJs
 		deletedAt: row.deletedAt,
 		isOwn: row.senderId !== null && row.senderId === viewer.viewerId,
 		isRead: row.seq <= viewer.lastReadSeq,
-		readByCounterpartAt: row.readByCounterpartAt
+		readByCounterpartAt: row.readByCounterpartAt,
+		via: row.via ?? 'app'
 	};
 }
 

@@ -18,7 +18,8 @@ BEGIN
 			'deletedAt', parley_iso_time(m.deleted_at),
 			'readByCounterpartAt', parley_iso_time(r.read_at),
 			'agentName', a.name,
-			'actingForName', af.display_name
+			'actingForName', af.display_name,
+			'via', m.via
 		)
 		FROM messages m
 		JOIN message_threads t ON t.id = m.thread_id
