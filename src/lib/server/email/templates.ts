@@ -42,6 +42,8 @@ export interface DigestInput {
 	conversationUrl: string;
 	settingsUrl: string;
 	unsubscribeUrl: string;
+	/** The email has a reply address: say that replying answers the sender. */
+	canReply?: boolean;
 }
 
 export function messageDigestEmail(input: DigestInput): {
@@ -72,6 +74,7 @@ ${listed
 	)
 	.join('\n')}
 ${more > 0 ? `<p style="margin:0 0 16px;color:#5b6478">and ${more} more</p>` : ''}
+${input.canReply ? `<p style="margin:0 0 16px">Reply to this email to answer ${escapeHtml(sender)}, or open the conversation.</p>` : ''}
 <p style="margin:24px 0"><a href="${escapeHtml(input.conversationUrl)}" style="background:#2f5bea;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none;font-weight:600">Open the conversation</a></p>
 <p style="margin:24px 0 0;font-size:12px;color:#5b6478">You get this email because a message waited unread for you on Parley. <a href="${escapeHtml(input.unsubscribeUrl)}" style="color:#5b6478">Turn off these emails</a> or change it in <a href="${escapeHtml(input.settingsUrl)}" style="color:#5b6478">your settings</a>.</p>
 </div></body></html>`;
@@ -89,6 +92,7 @@ ${more > 0 ? `<p style="margin:0 0 16px;color:#5b6478">and ${more} more</p>` : '
 			''
 		]),
 		...(more > 0 ? [`and ${more} more`, ''] : []),
+		...(input.canReply ? [`Reply to this email to answer ${sender}.`, ''] : []),
 		`Open the conversation: ${input.conversationUrl}`,
 		'',
 		'--',

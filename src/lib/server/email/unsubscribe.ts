@@ -3,6 +3,7 @@ import { eq } from 'drizzle-orm';
 import { getConfig } from '../config';
 import type { Db } from '../db';
 import { users } from '../db/schema';
+import { revokeReplyTokens } from './reply-tokens';
 
 // A per-user token signed with APP_SECRET: unguessable, needs no table, and still works after
 // the user changes anything but the secret.
@@ -26,11 +27,15 @@ export function verifyUnsubscribeToken(token: string): string | null {
 	return expected.length === given.length && timingSafeEqual(expected, given) ? userId : null;
 }
 
+/** Turning emails off also revokes the user's reply addresses: replies to old emails are dropped. */
 export async function setEmailNotifications(db: Db, userId: string, enabled: boolean) {
-	const [row] = await db
-		.update(users)
-		.set({ emailNotifications: enabled })
-		.where(eq(users.id, userId))
-		.returning({ id: users.id, email: users.email });
-	return row ?? null;
+	return db.transaction(async (tx) => {
+		const [row] = await tx
+			.update(users)
+			.set({ emailNotifications: enabled })
+			.where(eq(users.id, userId))
+			.returning({ id: users.id, email: users.email });
+		if (row && !enabled) await revokeReplyTokens(tx, userId);
+		return row ?? null;
+	});
 }

@@ -14,6 +14,7 @@ import {
 } from '../db/schema';
 import { enqueueEmail } from '../email/queue';
 import { messageDigestEmail } from '../email/templates';
+import { replyAddress, replyTokenFor } from '../email/reply-tokens';
 import { unsubscribeToken } from '../email/unsubscribe';
 import { assistantLabel } from './views';
 
@@ -229,8 +230,20 @@ async function processOneGroup(
 		messages: details,
 		conversationUrl: `${email.publicOrigin}/dashboard/rentals/${first.contractId}/messages`,
 		settingsUrl: `${email.publicOrigin}/dashboard/settings`,
-		unsubscribeUrl
+		unsubscribeUrl,
+		canReply: Boolean(email.inboundDomain)
 	});
+	// One email thread per conversation in mail clients: the first digest's Message-ID is the
+	// conversation's, and every later one answers it.
+	const host = messageIdHost(email);
+	const root = `<conversation.${pick.thread_id}.${pick.recipient_id}@${host}>`;
+	const threading: Record<string, string> = lastSent
+		? { 'Message-ID': `<notification.${unread[0]!.id}@${host}>`, 'In-Reply-To': root, References: root }
+		: { 'Message-ID': root };
+	if (email.inboundDomain) {
+		const token = await replyTokenFor(tx, pick.recipient_id, first.contractId);
+		threading['Reply-To'] = replyAddress(token, email.inboundDomain);
+	}
 	const emailId = await enqueueEmail(tx, {
 		type: 'message_notification',
 		recipientId: pick.recipient_id,
@@ -238,7 +251,8 @@ async function processOneGroup(
 		...content,
 		headers: {
 			'List-Unsubscribe': `<${unsubscribeUrl}>`,
-			'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click'
+			'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+			...threading
 		},
 		// Derived from the notifications it covers: the same digest can never be queued twice.
 		idempotencyKey: `message-notification/${unread[0]!.id}`
@@ -261,4 +275,11 @@ async function processOneGroup(
 	counts.notified += unread.length;
 	counts.digests++;
 	return 'done';
+}
+
+/** The domain after the @ of Message-IDs: the inbound domain, else the sender address's. */
+export function messageIdHost(email: EmailSettings): string {
+	if (email.inboundDomain) return email.inboundDomain;
+	const address = /<([^>]+)>/.exec(email.from)?.[1] ?? email.from;
+	return address.slice(address.lastIndexOf('@') + 1).trim() || 'parley.localhost';
 }
