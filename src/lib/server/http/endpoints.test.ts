@@ -3,9 +3,16 @@ import type { Endpoint } from './endpoint';
 import { ENDPOINTS } from './endpoints';
 
 // Routes under /api that are not part of the documented JSON API: the document itself, the
-// scheduler's hook (its own CRON_SECRET), and the MCP server, whose JSON-RPC envelope and tool
-// schemas are described by the protocol (tools/list), not by OpenAPI.
-const UNDECLARED = new Set(['/api/openapi.json', '/api/cron/message-notifications', '/api/mcp']);
+// scheduler's hook (its own CRON_SECRET), the mail servers' hooks for replies by email (their own
+// secrets; the body is an email or a Resend webhook), and the MCP server, whose JSON-RPC envelope
+// and tool schemas are described by the protocol (tools/list), not by OpenAPI.
+const UNDECLARED = new Set([
+	'/api/openapi.json',
+	'/api/cron/message-notifications',
+	'/api/inbound/mime',
+	'/api/inbound/resend',
+	'/api/mcp'
+]);
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 const routeModules = import.meta.glob<Record<string, unknown>>('/src/routes/api/**/+server.ts', {

@@ -1,0 +1,175 @@
+import { json } from '@sveltejs/kit';
+import { Resend } from 'resend';
+import type { Config } from '../config';
+import { isAuthorizedCronCall } from '../cron';
+import type { Db } from '../db';
+import { errorResponse } from '../http/api';
+import { addressOf, parseRawEmail, receiveReply, type InboundEmail } from './inbound';
+
+// The two ways a reply reaches Parley. Both end in receiveReply and answer alike: 200 with the
+// outcome for everything handled (dropped included, so nobody retries it forever), 401 for a
+// caller that cannot prove who it is, 5xx only when the email could not be decided on.
+
+export type InboundConfig = Pick<Config, 'inbound' | 'email'>;
+
+const WEBHOOK_MAX_BYTES = 256 * 1024;
+
+class TooLarge extends Error {}
+
+async function readBytes(request: Request, maxBytes: number): Promise<Uint8Array> {
+	const declared = Number(request.headers.get('content-length'));
+	if (Number.isFinite(declared) && declared > maxBytes) {
+		await request.body?.cancel();
+		throw new TooLarge();
+	}
+	if (!request.body) return new Uint8Array();
+	const reader = request.body.getReader();
+	const chunks: Uint8Array[] = [];
+	let size = 0;
+	for (;;) {
+		const { done, value } = await reader.read();
+		if (done) break;
+		size += value.byteLength;
+		if (size > maxBytes) {
+			await reader.cancel();
+			throw new TooLarge();
+		}
+		chunks.push(value);
+	}
+	return Buffer.concat(chunks);
+}
+
+function unavailable(message: string) {
+	return errorResponse(503, 'service_unavailable', message);
+}
+
+/**
+ * POST /api/inbound/mime: the raw RFC 5322 message as the body, `Authorization: Bearer
+ * $INBOUND_SECRET`. A mail server may pass the envelope as `?sender=...&recipient=...`.
+ */
+export async function receiveMimeRequest(
+	db: Db,
+	request: Request,
+	url: URL,
+	config: InboundConfig
+): Promise<Response> {
+	const { secret, maxBytes } = config.inbound;
+	const domain = config.email.inboundDomain;
+	if (!secret || !domain) {
+		return unavailable('INBOUND_SECRET and INBOUND_EMAIL_DOMAIN must be set to receive replies.');
+	}
+	if (!isAuthorizedCronCall(request.headers.get('authorization'), secret)) {
+		return errorResponse(401, 'unauthorized', 'Send Authorization: Bearer <INBOUND_SECRET>.');
+	}
+	let raw: Uint8Array;
+	try {
+		raw = await readBytes(request, maxBytes);
+	} catch (err) {
+		if (err instanceof TooLarge) {
+			console.warn(`Inbound email dropped: larger than INBOUND_MAX_BYTES (${maxBytes})`);
+			return json({ outcome: 'dropped', reason: 'too_large' });
+		}
+		throw err;
+	}
+	let email: InboundEmail;
+	try {
+		email = await parseRawEmail(raw, {
+			from: url.searchParams.get('sender'),
+			to: url.searchParams.getAll('recipient')
+		});
+	} catch (err) {
+		console.warn(`Inbound email dropped: it could not be parsed (${String(err).slice(0, 200)})`);
+		return json({ outcome: 'dropped', reason: 'unparseable' });
+	}
+	return json(await receiveReply(db, email, { domain }));
+}
+
+/** The Standard Webhooks headers, as Resend sends them (svix-*) or under their own names. */
+function webhookHeaders(headers: Headers) {
+	const get = (name: string) => headers.get(`svix-${name}`) ?? headers.get(`webhook-${name}`) ?? '';
+	return { id: get('id'), timestamp: get('timestamp'), signature: get('signature') };
+}
+
+interface ReceivedEvent {
+	type: string;
+	data?: { email_id?: string };
+}
+
+/**
+ * POST /api/inbound/resend: Resend's `email.received` webhook, verified with RESEND_WEBHOOK_SECRET
+ * (a bad or stale signature: 401, nothing done); the email itself is fetched through the SDK.
+ */
+export async function receiveResendWebhook(
+	db: Db,
+	request: Request,
+	config: InboundConfig
+): Promise<Response> {
+	const { resendWebhookSecret } = config.inbound;
+	const { resendApiKey, resendBaseUrl, inboundDomain } = config.email;
+	if (!resendWebhookSecret || !resendApiKey || !inboundDomain) {
+		return unavailable(
+			'RESEND_WEBHOOK_SECRET, RESEND_API_KEY and INBOUND_EMAIL_DOMAIN must be set to receive replies through Resend.'
+		);
+	}
+	let payload: string;
+	try {
+		payload = new TextDecoder().decode(await readBytes(request, WEBHOOK_MAX_BYTES));
+	} catch (err) {
+		if (err instanceof TooLarge) {
+			return errorResponse(413, 'payload_too_large', 'A webhook is at most 256 KB.');
+		}
+		throw err;
+	}
+	const resend = new Resend(resendApiKey, resendBaseUrl ? { baseUrl: resendBaseUrl } : undefined);
+	let event: ReceivedEvent;
+	try {
+		event = resend.webhooks.verify({
+			payload,
+			headers: webhookHeaders(request.headers),
+			webhookSecret: resendWebhookSecret
+		}) as ReceivedEvent;
+	} catch {
+		return errorResponse(401, 'unauthorized', 'The webhook signature is missing, wrong or stale.');
+	}
+	if (event.type !== 'email.received') return json({ outcome: 'ignored', type: event.type });
+	const id = event.data?.email_id;
+	if (!id) return json({ outcome: 'dropped', reason: 'unparseable' });
+
+	const { data, error } = await resend.emails.receiving.get(id, { html_format: 'cid' });
+	if (error || !data) {
+		const status = (error as { statusCode?: number | null } | null)?.statusCode ?? null;
+		if (status === 404) return json({ outcome: 'dropped', reason: 'unknown_email' });
+		// Resend did not answer: retry later.
+		return unavailable(`Resend did not return the email: ${error?.message ?? 'no answer'}`);
+	}
+	const headers: Record<string, string> = {};
+	for (const [name, value] of Object.entries(data.headers ?? {})) {
+		headers[name.toLowerCase()] = String(value);
+	}
+	const html = data.html ?? null;
+	const email: InboundEmail = {
+		messageId: data.message_id || headers['message-id'] || null,
+		from: addressOf(data.from),
+		envelopeFrom: headers['return-path'] !== undefined ? addressOf(headers['return-path']) : null,
+		recipients: [
+			...(data.to ?? []),
+			...(data.cc ?? []),
+			...(data.received_for ?? []),
+			...(headers['delivered-to'] ? [headers['delivered-to']] : [])
+		]
+			.map((r) => addressOf(r) ?? r)
+			.filter(Boolean),
+		subject: data.subject ?? '',
+		headers,
+		text: data.text ?? null,
+		html,
+		attachments: (data.attachments ?? []).map((a) => ({
+			filename: a.filename,
+			inline: Boolean(a.content_id && html?.includes(`cid:${a.content_id}`))
+		}))
+	};
+	if (headers['return-path'] !== undefined && /^\s*<>\s*$/.test(headers['return-path'])) {
+		email.envelopeFrom = '';
+	}
+	return json(await receiveReply(db, email, { domain: inboundDomain }));
+}
