@@ -1,3 +1,4 @@
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
@@ -13,12 +14,71 @@ export type Behaviour =
 	| { kind: 'status'; status: number; name?: string; retryAfter?: number }
 	| { kind: 'hang' };
 
+/** A received email as GET /emails/receiving/{id} answers it. */
+export interface ReceivedEmail {
+	object: 'email';
+	id: string;
+	to: string[];
+	from: string;
+	created_at: string;
+	subject: string;
+	bcc: string[] | null;
+	cc: string[] | null;
+	reply_to: string[] | null;
+	received_for: string[];
+	html: string | null;
+	text: string | null;
+	headers: Record<string, string> | null;
+	message_id: string;
+	attachments: {
+		id: string;
+		filename: string | null;
+		size: number;
+		content_type: string;
+		content_id: string | null;
+		content_disposition: string | null;
+	}[];
+}
+
+/**
+ * Signs a webhook as Resend does, with the Standard Webhooks scheme (svix): the secret is
+ * `whsec_` + base64 key, the signature `v1,` + base64 HMAC-SHA256 of `id.timestamp.body`.
+ */
+export function signWebhook(
+	event: unknown,
+	secret: string,
+	options: { at?: Date; id?: string; body?: string } = {}
+): { body: string; headers: Record<string, string> } {
+	const body = options.body ?? JSON.stringify(event);
+	const id = options.id ?? `msg_${randomUUID().replace(/-/g, '')}`;
+	const timestamp = String(Math.floor((options.at ?? new Date()).getTime() / 1000));
+	const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+	const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
+	return {
+		body,
+		headers: {
+			'content-type': 'application/json',
+			'svix-id': id,
+			'svix-timestamp': timestamp,
+			'svix-signature': `v1,${signature}`
+		}
+	};
+}
+
+/** A fresh webhook signing secret in Resend's format. */
+export function newWebhookSecret(): string {
+	return `whsec_${randomBytes(24).toString('base64')}`;
+}
+
 /**
  * A stand-in for Resend's HTTP API on 127.0.0.1: the real `resend` SDK talks to it. It records
  * every request and answers from a script of behaviours (then "ok"), like the real API would.
+ * Received emails (inbound) are kept for GET /emails/receiving/{id}; `receivedEvent` builds the
+ * email.received webhook that announces one.
  */
 export async function startFakeResend(port = 0) {
 	const requests: RecordedRequest[] = [];
+	const received = new Map<string, ReceivedEmail>();
 	const script: Behaviour[] = [];
 	const hanging = new Set<() => void>();
 	let counter = 0;
@@ -55,6 +115,17 @@ export async function startFakeResend(port = 0) {
 				);
 				return;
 			}
+			const receiving = /^\/emails\/receiving\/([^/?]+)/.exec(req.url ?? '');
+			if (req.method === 'GET' && receiving) {
+				const email = received.get(decodeURIComponent(receiving[1]!));
+				res.writeHead(email ? 200 : 404, { 'content-type': 'application/json' });
+				res.end(
+					JSON.stringify(
+						email ?? { statusCode: 404, name: 'not_found', message: 'Email not found' }
+					)
+				);
+				return;
+			}
 			res.writeHead(200, { 'content-type': 'application/json' });
 			res.end(JSON.stringify({ id: `email_${++counter}` }));
 		});
@@ -65,6 +136,53 @@ export async function startFakeResend(port = 0) {
 		baseUrl: `http://127.0.0.1:${address.port}`,
 		requests,
 		script,
+		/** Stores a received email (as Resend would after its MX took it); answers it with its id. */
+		receive(email: Partial<ReceivedEmail> & { from: string; to: string[] }): ReceivedEmail {
+			const id = email.id ?? randomUUID();
+			const full: ReceivedEmail = {
+				object: 'email',
+				id,
+				created_at: new Date().toISOString(),
+				subject: '',
+				bcc: null,
+				cc: null,
+				reply_to: null,
+				received_for: email.to,
+				html: null,
+				text: null,
+				headers: {},
+				message_id: `<${id}@mail.example>`,
+				attachments: [],
+				...email
+			};
+			received.set(id, full);
+			return full;
+		},
+		/** The email.received webhook for a received email: metadata only, as Resend sends it. */
+		receivedEvent(email: ReceivedEmail) {
+			return {
+				type: 'email.received',
+				created_at: new Date().toISOString(),
+				data: {
+					email_id: email.id,
+					created_at: email.created_at,
+					from: email.from,
+					to: email.to,
+					bcc: email.bcc ?? [],
+					cc: email.cc ?? [],
+					received_for: email.received_for,
+					message_id: email.message_id,
+					subject: email.subject,
+					attachments: email.attachments.map((a) => ({
+						id: a.id,
+						filename: a.filename,
+						content_type: a.content_type,
+						content_disposition: a.content_disposition,
+						content_id: a.content_id
+					}))
+				}
+			};
+		},
 		async close() {
 			for (const release of hanging) release();
 			await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -173,7 +173,8 @@ const emailFrom = text.transform((value, ctx) => {
 const domainName = text.transform((value, ctx) => {
 	if (value === undefined) return undefined;
 	const lower = value.toLowerCase();
-	if (/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/.test(lower)) return lower;
+	if (/^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/.test(lower))
+		return lower;
 	ctx.addIssue({
 		code: 'custom',
 		message: `must be a domain name like reply.example.com (got ${JSON.stringify(value)})`

@@ -33,9 +33,9 @@ describe('extractReply', () => {
 	});
 
 	it('keeps a closing line that is not followed by the name', () => {
-		expect(extractReply({ text: 'See you Sunday.\n\nThanks!', html: null, senderName: 'Paul' })).toBe(
-			'See you Sunday.\n\nThanks!'
-		);
+		expect(
+			extractReply({ text: 'See you Sunday.\n\nThanks!', html: null, senderName: 'Paul' })
+		).toBe('See you Sunday.\n\nThanks!');
 	});
 
 	it('reads the HTML part when the text part is empty', () => {

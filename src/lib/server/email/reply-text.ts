@@ -17,7 +17,8 @@ const ORIGINAL_MESSAGE =
 /** The first line of Outlook's header block. */
 const OUTLOOK_FROM = /^\*?(?:from|de|von|van|da)\s?:\*?\s*\S/i;
 /** A line under it that proves it is the block: the date or "To:". */
-const OUTLOOK_NEXT = /^\*?(?:sent|date|envoyé|gesendet|enviado|datum|fecha|to|à|an|para)\s?:\*?\s*\S/i;
+const OUTLOOK_NEXT =
+	/^\*?(?:sent|date|envoyé|gesendet|enviado|datum|fecha|to|à|an|para)\s?:\*?\s*\S/i;
 /** Outlook's rule above its header block. */
 const OUTLOOK_RULE = /^_{10,}$/;
 
@@ -177,7 +178,9 @@ function inlineAnswers(lines: string[]): string[] {
 }
 
 function isSignatureStart(line: string): boolean {
-	return line === '-- ' || line.trim() === '--' || CLIENT_SIGNATURE.some((re) => re.test(line.trim()));
+	return (
+		line === '-- ' || line.trim() === '--' || CLIENT_SIGNATURE.some((re) => re.test(line.trim()))
+	);
 }
 
 function cutClientSignature(lines: string[]): string[] {
@@ -195,10 +198,15 @@ function cutNamedSignature(lines: string[], senderName: string | null): string[]
 	if (!senderName) return lines;
 	const names = nameForms(senderName);
 	const isName = (line: string) => {
-		const text = line.trim().replace(/[,.!]$/, '').toLowerCase();
+		const text = line
+			.trim()
+			.replace(/[,.!]$/, '')
+			.toLowerCase();
 		if (names.has(text)) return true;
 		const comma = text.indexOf(',');
-		return comma > 0 && CLOSING.test(text.slice(0, comma)) && names.has(text.slice(comma + 1).trim());
+		return (
+			comma > 0 && CLOSING.test(text.slice(0, comma)) && names.has(text.slice(comma + 1).trim())
+		);
 	};
 	for (let n = lines.length - 1; n >= Math.max(0, lines.length - 8); n--) {
 		if (lines[n]!.length > 80) return lines;

@@ -238,7 +238,11 @@ async function processOneGroup(
 	const host = messageIdHost(email);
 	const root = `<conversation.${pick.thread_id}.${pick.recipient_id}@${host}>`;
 	const threading: Record<string, string> = lastSent
-		? { 'Message-ID': `<notification.${unread[0]!.id}@${host}>`, 'In-Reply-To': root, References: root }
+		? {
+				'Message-ID': `<notification.${unread[0]!.id}@${host}>`,
+				'In-Reply-To': root,
+				References: root
+			}
 		: { 'Message-ID': root };
 	if (email.inboundDomain) {
 		const token = await replyTokenFor(tx, pick.recipient_id, first.contractId);
