@@ -1,6 +1,13 @@
 import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig } from 'vitest/config';
 
+// `npm run dev`: notification emails carry a reply address, and /dev/outbox's Reply box answers them
+// through the MIME door, with no setup. Set either variable to use your own.
+if (process.env.npm_lifecycle_event === 'dev' || process.argv[2] === 'dev') {
+	process.env.INBOUND_EMAIL_DOMAIN ||= 'reply.parley.localhost';
+	process.env.INBOUND_SECRET ||= 'parley-development-inbound-secret';
+}
+
 export default defineConfig({
 	plugins: [sveltekit()],
 	// PGlite ships WebAssembly and data files that must be loaded from node_modules as they are.
