@@ -1,6 +1,11 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { defineConfig, devices } from '@playwright/test';
-import { E2E_CRON_SECRET, E2E_RESEND_PORT } from './e2e/env';
+import {
+	E2E_CRON_SECRET,
+	E2E_INBOUND_DOMAIN,
+	E2E_INBOUND_SECRET,
+	E2E_RESEND_PORT
+} from './e2e/env';
 
 // E2E runs the production build (`node build`) on a database of its own: Postgres when DATABASE_URL
 // is set, otherwise a fresh PGlite folder per run. Browser downloads fail here, so Debian's Chromium.
@@ -34,6 +39,9 @@ const serverEnv: Record<string, string> = {
 	CRON_SECRET: E2E_CRON_SECRET,
 	APP_SECRET: 'e2e-app-secret-of-at-least-32-characters',
 	NOTIFY_DELAY_SECONDS: '0',
+	// Replies by email come in through the MIME route (e2e/reply-by-email.test.ts).
+	INBOUND_EMAIL_DOMAIN: E2E_INBOUND_DOMAIN,
+	INBOUND_SECRET: E2E_INBOUND_SECRET,
 	// The e2e database outlives a run on Postgres: runs in a row must not meet the hourly limit.
 	API_TOKENS_PER_HOUR: '1000'
 };

@@ -1,3 +1,5 @@
 // Settings shared by playwright.config.ts and the tests: the stand-in Resend port and cron secret.
 export const E2E_RESEND_PORT = Number(process.env.E2E_RESEND_PORT ?? 4175);
 export const E2E_CRON_SECRET = 'e2e-cron-secret';
+export const E2E_INBOUND_SECRET = 'e2e-inbound-secret';
+export const E2E_INBOUND_DOMAIN = 'reply.parley.test';
