@@ -16,6 +16,32 @@ describe('safeRedirectPath', () => {
 	])('falls back for %s', (value) => {
 		expect(safeRedirectPath(value)).toBe('/dashboard');
 	});
+
+	// Issue #13 finding 1: the raw value passed the checks but its normalised form was protocol-relative.
+	it.each([
+		'/.//evil.com',
+		'/..//evil.com',
+		'/%2e//evil.com',
+		'/%2E%2E//evil.com',
+		'/a/..//evil.com',
+		'/./%5Cevil.com',
+		'/.\\evil.com',
+		'/a/../\\evil.com',
+		'/\t/evil.com',
+		'/%09/evil.com'
+	])('never answers a protocol-relative location for %s', (value) => {
+		const result = safeRedirectPath(value);
+		expect(result.startsWith('/')).toBe(true);
+		expect(result).not.toMatch(/^\/[/\\]/);
+		// Whatever comes back, a browser resolves it on our origin.
+		expect(new URL(result, 'https://parley.example').origin).toBe('https://parley.example');
+	});
+
+	it('keeps a normalised same-origin path', () => {
+		expect(safeRedirectPath('/dashboard/./rentals/../messages?x=1#m')).toBe(
+			'/dashboard/messages?x=1#m'
+		);
+	});
 });
 
 describe('signupSchema', () => {

@@ -33,7 +33,13 @@ export const loginSchema = z.object({
 		.max(PASSWORD_MAX_LENGTH, 'Incorrect email or password.')
 });
 
-/** Only same-origin paths: "/x" but never "//evil.example" or "/\evil.example". */
+const REDIRECT_BASE = 'http://parley.invalid';
+
+/**
+ * Only same-origin paths: "/x" but never "//evil.example" or "/\evil.example". The decision is taken
+ * on the normalised result (what the Location header will hold), since "/.//evil.example" or
+ * "/a/..//evil.example" pass a check of the raw value yet normalise to "//evil.example".
+ */
 export function safeRedirectPath(
 	value: string | null | undefined,
 	fallback = '/dashboard'
@@ -42,9 +48,13 @@ export function safeRedirectPath(
 		return fallback;
 	}
 	try {
-		const url = new URL(value, 'http://parley.invalid');
-		if (url.origin !== 'http://parley.invalid') return fallback;
-		return url.pathname + url.search + url.hash;
+		const url = new URL(value, REDIRECT_BASE);
+		if (url.origin !== REDIRECT_BASE) return fallback;
+		const path = url.pathname + url.search + url.hash;
+		if (!path.startsWith('/') || /^\/[/\\]/.test(path)) return fallback;
+		// Resolved again, as a browser would resolve the Location header, it must stay on our origin.
+		if (new URL(path, REDIRECT_BASE).origin !== REDIRECT_BASE) return fallback;
+		return path;
 	} catch {
 		return fallback;
 	}
