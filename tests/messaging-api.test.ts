@@ -360,6 +360,56 @@ describe('reading', () => {
 	});
 });
 
+describe('out-of-range input (#13 finding 7)', () => {
+	const cursor = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
+	const uuid = '00000000-0000-4000-8000-000000000000';
+
+	it('answers 400 with the error shape to a before past the integer range', async () => {
+		const { requester, contract } = await makeWorld(t.db);
+		await send(t.db, requester.id, contract.id, 'Hello');
+		const params = { id: contract.id };
+		for (const before of ['2147483648', '9999999999']) {
+			const response = await getMessages(
+				t.db,
+				apiEvent(requester, { params, path: `/x?before=${before}` })
+			);
+			expect(response.status, before).toBe(400);
+			expect(await response.json(), before).toMatchObject({
+				error: { code: 'bad_request', message: expect.any(String) }
+			});
+		}
+		const last = await getMessages(
+			t.db,
+			apiEvent(requester, { params, path: '/x?before=2147483647' })
+		);
+		expect(last.status).toBe(200);
+	});
+
+	it('answers 400 with the error shape to inbox cursors holding impossible dates', async () => {
+		const { requester } = await makeWorld(t.db);
+		for (const at of [
+			'2024-13-45 99:99:99+00',
+			'2024-02-30 10:00:00+00',
+			'2023-02-29 10:00:00+00',
+			'2024-01-01 24:00:01+00',
+			'0000-01-01 00:00:00+00',
+			'2024-01-01 10:00:00+99'
+		]) {
+			const response = await getInbox(
+				t.db,
+				apiEvent(requester, { path: `/x?cursor=${cursor([at, uuid])}` })
+			);
+			expect(response.status, at).toBe(400);
+			expect(await response.json(), at).toMatchObject({ error: { code: 'bad_request' } });
+		}
+		const leap = await getInbox(
+			t.db,
+			apiEvent(requester, { path: `/x?cursor=${cursor(['2024-02-29 10:00:00.123456+00', uuid])}` })
+		);
+		expect(leap.status).toBe(200);
+	});
+});
+
 describe('inbox', () => {
 	it('lists my threads by latest activity, pages by cursor and filters unread', async () => {
 		const worlds = [];

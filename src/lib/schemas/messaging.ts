@@ -68,6 +68,8 @@ export const messagesQuerySchema = z.object({
 	before: z
 		.string()
 		.regex(/^[1-9]\d{0,9}$/, 'before must be a cursor returned as nextCursor.')
+		// Sequence numbers are Postgres integers: a larger value can only be made up.
+		.refine((v) => Number(v) <= 2_147_483_647, 'before must be a cursor returned as nextCursor.')
 		.optional()
 		.meta({ description: 'nextCursor of the previous page: returns older messages.' }),
 	limit: limit(100, 50),

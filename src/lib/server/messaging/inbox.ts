@@ -4,6 +4,7 @@ import type { Db } from '../db';
 import { preparedPerDb } from '../db/prepared';
 import { messageThreadParticipants as participants } from '../db/schema';
 import { InvalidCursorError } from './errors';
+import { isPostgresTimestampText } from './timestamp-text';
 import { buildThreadViews, toThreadJson, toThreadRow } from './views';
 
 // Inbox cursors carry Postgres' own text form of the timestamp (microseconds, with offset), so
@@ -17,8 +18,7 @@ function decodeInboxCursor(cursor: string): { at: string; threadId: string } {
 		const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
 		if (
 			Array.isArray(value) &&
-			typeof value[0] === 'string' &&
-			/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d)?$/.test(value[0]) &&
+			isPostgresTimestampText(value[0]) &&
 			typeof value[1] === 'string' &&
 			/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value[1])
 		) {

@@ -12,6 +12,7 @@ import {
 	users
 } from '../db/schema';
 import { EmptySearchError, InvalidCursorError } from './errors';
+import { isPostgresTimestampText } from './timestamp-text';
 import { findContractForParty } from './parties';
 import {
 	containsPattern,
@@ -144,7 +145,6 @@ function encodeCursor(cursor: Cursor, key: string): string {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const PG_TIMESTAMP = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d{1,6})?[+-]\d\d(:\d\d)?$/;
 const REAL = /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i;
 
 function decodeCursor(raw: string, key: string, ranked: boolean): Cursor {
@@ -155,8 +155,7 @@ function decodeCursor(raw: string, key: string, ranked: boolean): Cursor {
 			value.length === 4 &&
 			value[0] === key &&
 			(ranked ? typeof value[1] === 'string' && REAL.test(value[1]) : value[1] === null) &&
-			typeof value[2] === 'string' &&
-			PG_TIMESTAMP.test(value[2]) &&
+			isPostgresTimestampText(value[2]) &&
 			typeof value[3] === 'string' &&
 			UUID.test(value[3])
 		) {
