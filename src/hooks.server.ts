@@ -5,6 +5,11 @@ import { ConfigError, getConfig } from '$lib/server/config';
 import { runMessageNotificationsCron } from '$lib/server/cron';
 import { appDatabase, type Db } from '$lib/server/db';
 import { appLiveHub } from '$lib/server/live/hub';
+import {
+	hstsHeader,
+	installServerResponseHeaders,
+	isPrivateResponse
+} from '$lib/server/security-headers';
 import { deleteSessionCookie, setSessionCookie } from '$lib/server/session-cookie';
 
 export const init: ServerInit = async () => {
@@ -14,6 +19,7 @@ export const init: ServerInit = async () => {
 	await database.migrate();
 	console.log(`Parley: database ready (${database.driver}: ${database.location}).`);
 	if (dev) startDevCron(database.db);
+	installServerResponseHeaders(getConfig().email.publicOrigin);
 	// adapter-node stops taking requests on SIGINT/SIGTERM and then emits this; without closing
 	// the pool and the LISTEN connection the process would never exit by itself.
 	process.once('sveltekit:shutdown', () => {
@@ -93,6 +99,13 @@ export const handle: Handle = async ({ event, resolve }) => {
 	response.headers.set('x-content-type-options', 'nosniff');
 	response.headers.set('referrer-policy', 'strict-origin-when-cross-origin');
 	response.headers.set('x-frame-options', 'DENY');
+	const hsts = hstsHeader(getConfig().email.publicOrigin);
+	if (hsts) response.headers.set('strict-transport-security', hsts);
+	if (isPrivateResponse(event.url.pathname, event.locals.user !== null)) {
+		// The live stream keeps no-transform, so no proxy buffers it to compress it.
+		const stream = response.headers.get('content-type')?.startsWith('text/event-stream');
+		response.headers.set('cache-control', stream ? 'no-store, no-transform' : 'no-store');
+	}
 	return response;
 };
 
