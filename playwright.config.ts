@@ -43,7 +43,19 @@ const serverEnv: Record<string, string> = {
 	INBOUND_EMAIL_DOMAIN: E2E_INBOUND_DOMAIN,
 	INBOUND_SECRET: E2E_INBOUND_SECRET,
 	// The e2e database outlives a run on Postgres: runs in a row must not meet the hourly limit.
-	API_TOKENS_PER_HOUR: '1000'
+	API_TOKENS_PER_HOUR: '1000',
+	// Every test signs in, sends and rents from 127.0.0.1 as the same few demo users, run after run:
+	// the limits stay on, far above what the suite does (their own tests use their own settings).
+	LOGIN_FAILURES_PER_EMAIL_IP: '1000',
+	LOGIN_FAILURES_PER_IP: '10000',
+	LOGIN_FAILURES_PER_EMAIL: '10000',
+	SIGNUPS_PER_IP_PER_HOUR: '10000',
+	MESSAGES_PER_MINUTE: '10000',
+	MESSAGES_PER_DAY: '100000',
+	CONVERSATIONS_PER_DAY: '10000',
+	TYPING_EVENTS_PER_MINUTE: '10000',
+	LIVE_STREAMS_PER_USER: '1000',
+	RENTALS_PER_DAY: '10000'
 };
 if (!process.env.DATABASE_URL) serverEnv.PGLITE_DATA_DIR = process.env.E2E_PGLITE_DIR;
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
 	EmailTakenError,
 	InvalidCredentialsError,
-	LOGIN_MAX_FAILURES,
+	type LoginLimits,
 	LoginThrottledError,
 	SESSION_LIFETIME_MS,
 	authenticate,
@@ -18,7 +18,8 @@ import {
 	validateSessionToken,
 	verifyPassword
 } from '../src/lib/server/auth';
-import { loginFailures, sessions } from '../src/lib/server/db/schema';
+import * as auth from '../src/lib/server/auth';
+import { rateLimitCounters, sessions } from '../src/lib/server/db/schema';
 import { useTestDatabase } from './helpers/db';
 
 const t = useTestDatabase();
@@ -163,69 +164,131 @@ describe('login', () => {
 		expect(wrong.message).toBe(unknown.message);
 	});
 
-	it('throttles an email after 10 failures in 15 minutes, even with the right password', async () => {
+	// The defaults: 10 failures per (email, IP) pair, 30 per IP, 100 per email across all IPs.
+	const wrong = (ip: string, email = 'ana@example.com', limits?: LoginLimits) =>
+		authenticate(t.db, { email, password: 'nope', ip }, limits).catch((e) => e);
+	const right = (ip: string, limits?: LoginLimits) =>
+		authenticate(t.db, { email: 'ana@example.com', password: 'correct horse battery', ip }, limits);
+
+	it('throttles an (email, IP) pair after 10 failures in 15 minutes, even with the right password', async () => {
 		await signUp();
-		for (let i = 0; i < LOGIN_MAX_FAILURES; i++) {
-			await expect(
-				authenticate(t.db, { email: 'ana@example.com', password: 'nope', ip: `10.0.0.${i}` })
-			).rejects.toBeInstanceOf(InvalidCredentialsError);
+		for (let i = 0; i < 10; i++) {
+			expect(await wrong('10.0.0.1')).toBeInstanceOf(InvalidCredentialsError);
 		}
-		const err = await authenticate(t.db, {
-			email: 'ANA@example.com',
-			password: 'correct horse battery',
-			ip: '10.9.9.9'
-		}).catch((e) => e);
+		const err = await right('10.0.0.1').catch((e) => e);
 		expect(err).toBeInstanceOf(LoginThrottledError);
 		expect(err.retryAfterSeconds).toBeGreaterThan(0);
 		expect(err.retryAfterSeconds).toBeLessThanOrEqual(15 * 60);
 
-		// Failures older than the window no longer count.
-		await t.db.update(loginFailures).set({ createdAt: new Date(Date.now() - 16 * 60 * 1000) });
-		const user = await authenticate(t.db, {
-			email: 'ana@example.com',
-			password: 'correct horse battery',
-			ip: '10.9.9.9'
-		});
+		// When the window has passed, the count starts again.
+		await t.db.update(rateLimitCounters).set({ windowEndsAt: new Date(Date.now() - 1000) });
+		const user = await right('10.0.0.1');
 		expect(user.email).toBe('ana@example.com');
+	});
+
+	// Issue #13 finding 2: the count was read before argon2 and written after, so all 40 were checked.
+	it('counts 50 parallel wrong passwords atomically: only 10 reach the password check', async () => {
+		await signUp();
+		const results = await Promise.all(Array.from({ length: 50 }, () => wrong('10.0.0.2')));
+		const checked = results.filter((r) => r instanceof InvalidCredentialsError).length;
+		const throttled = results.filter((r) => r instanceof LoginThrottledError).length;
+		expect({ checked, throttled }).toEqual({ checked: 10, throttled: 40 });
+		await expect(right('10.0.0.2')).rejects.toBeInstanceOf(LoginThrottledError);
+	});
+
+	// Issue #13 finding 6: 10 wrong passwords from anywhere locked the owner out everywhere.
+	it('does not lock the owner out when someone else fails from other IPs', async () => {
+		await signUp();
+		for (let i = 0; i < 15; i++) await wrong('6.6.6.6');
+		for (let i = 0; i < 20; i++) await wrong(`6.6.7.${i}`);
+		await expect(right('6.6.6.6')).rejects.toBeInstanceOf(LoginThrottledError);
+		await expect(right('7.7.7.7')).resolves.toMatchObject({ email: 'ana@example.com' });
+	});
+
+	it('throttles an email across all IPs only at the much higher threshold', async () => {
+		await signUp();
+		const limits: LoginLimits = { perEmailIp: 3, perIp: 1000, perEmail: 8, windowSeconds: 900 };
+		for (let i = 0; i < 8; i++) await wrong(`8.8.8.${i}`, 'ana@example.com', limits);
+		await expect(right('9.9.9.9', limits)).rejects.toBeInstanceOf(LoginThrottledError);
 	});
 
 	it('throttles an IP that tries many emails', async () => {
 		await signUp();
-		for (let i = 0; i < LOGIN_MAX_FAILURES; i++) {
-			await authenticate(t.db, {
-				email: `guess${i}@example.com`,
-				password: 'x',
-				ip: '6.6.6.6'
-			}).catch(() => {});
-		}
-		await expect(
-			authenticate(t.db, {
-				email: 'ana@example.com',
-				password: 'correct horse battery',
-				ip: '6.6.6.6'
-			})
-		).rejects.toBeInstanceOf(LoginThrottledError);
+		const limits: LoginLimits = { perEmailIp: 10, perIp: 5, perEmail: 100, windowSeconds: 900 };
+		for (let i = 0; i < 5; i++) await wrong('6.6.6.6', `guess${i}@example.com`, limits);
+		await expect(right('6.6.6.6', limits)).rejects.toBeInstanceOf(LoginThrottledError);
 		// Another address is not affected.
-		await expect(
-			authenticate(t.db, {
-				email: 'ana@example.com',
-				password: 'correct horse battery',
-				ip: '7.7.7.7'
-			})
-		).resolves.toMatchObject({ email: 'ana@example.com' });
+		await expect(right('7.7.7.7', limits)).resolves.toMatchObject({ email: 'ana@example.com' });
 	});
 
-	it('records failures as rows in the database, where every app instance counts them', async () => {
+	it('keeps the counts in the database, where every app instance sees them', async () => {
 		await signUp();
-		for (let i = 0; i < LOGIN_MAX_FAILURES; i++) {
-			await authenticate(t.db, { email: 'ana@example.com', password: 'x', ip: '2.2.2.2' }).catch(
-				() => {}
-			);
-		}
-		const rows = await t.db
-			.select()
-			.from(loginFailures)
-			.where(eq(loginFailures.email, 'ana@example.com'));
-		expect(rows).toHaveLength(LOGIN_MAX_FAILURES);
+		for (let i = 0; i < 4; i++) await wrong('2.2.2.2');
+		const rows = await t.db.select().from(rateLimitCounters);
+		expect(Object.fromEntries(rows.map((r) => [r.key, r.hits]))).toEqual({
+			'login:email-ip:ana@example.com 2.2.2.2': 4,
+			'login:email:ana@example.com': 4,
+			'login:ip:2.2.2.2': 4
+		});
+		// A success clears the pair and the email, and does not count against the IP.
+		await right('2.2.2.2');
+		const after = await t.db.select().from(rateLimitCounters);
+		expect(Object.fromEntries(after.map((r) => [r.key, r.hits]))).toEqual({
+			'login:ip:2.2.2.2': 4
+		});
+	});
+});
+
+// Issue #13, finding 9: no way to change the password or to see and end one's sessions.
+describe('password change and sessions', () => {
+	it('changes the password after checking the current one, and signs out the other sessions', async () => {
+		const user = await signUp();
+		const here = generateSessionToken();
+		const there = generateSessionToken();
+		await createSession(t.db, here, user.id, { userAgent: 'Firefox/132.0 (Windows NT 10.0)' });
+		await createSession(t.db, there, user.id);
+
+		await expect(
+			auth.changePassword(t.db, user.id, sessionIdFromToken(here), {
+				currentPassword: 'wrong',
+				newPassword: 'another long passphrase'
+			})
+		).rejects.toBeInstanceOf(auth.WrongCurrentPasswordError);
+		expect((await validateSessionToken(t.db, there)).session).not.toBeNull();
+
+		const signedOut = await auth.changePassword(t.db, user.id, sessionIdFromToken(here), {
+			currentPassword: 'correct horse battery',
+			newPassword: 'another long passphrase'
+		});
+		expect(signedOut).toBe(1);
+		expect((await validateSessionToken(t.db, here)).session).not.toBeNull();
+		expect((await validateSessionToken(t.db, there)).session).toBeNull();
+		await expect(
+			authenticate(t.db, { email: user.email, password: 'another long passphrase', ip: '1.2.3.4' })
+		).resolves.toMatchObject({ id: user.id });
+	});
+
+	it('lists my sessions with their device and last sighting, and revokes only my own', async () => {
+		const user = await signUp();
+		const other = await signUp('bo@example.com');
+		const mine = generateSessionToken();
+		const theirs = generateSessionToken();
+		await createSession(t.db, generateSessionToken(), user.id);
+		await createSession(t.db, mine, user.id, { userAgent: 'Mozilla/5.0 (X11; Linux) Chrome/131' });
+		await createSession(t.db, theirs, other.id);
+
+		const list = await auth.listSessions(t.db, user.id, sessionIdFromToken(mine));
+		expect(list).toHaveLength(2);
+		expect(list[0]).toMatchObject({
+			id: sessionIdFromToken(mine),
+			current: true,
+			userAgent: 'Mozilla/5.0 (X11; Linux) Chrome/131'
+		});
+		expect(list[0]!.lastSeenAt).toBeInstanceOf(Date);
+
+		expect(await auth.revokeSession(t.db, user.id, sessionIdFromToken(theirs))).toBe(false);
+		expect((await validateSessionToken(t.db, theirs)).session).not.toBeNull();
+		expect(await auth.revokeSession(t.db, user.id, list[1]!.id)).toBe(true);
+		expect(await auth.listSessions(t.db, user.id, null)).toHaveLength(1);
 	});
 });

@@ -15,8 +15,8 @@ const hubs: LiveHub[] = [];
 afterEach(async () => {
 	await Promise.all(hubs.splice(0).map((hub) => hub.close()));
 });
-function newHub() {
-	const hub = new LiveHub(t.database);
+function newHub(options?: ConstructorParameters<typeof LiveHub>[1]) {
+	const hub = new LiveHub(t.database, options);
 	hubs.push(hub);
 	return hub;
 }
@@ -128,7 +128,8 @@ describe('the live stream', () => {
 	}, 60_000);
 
 	it('releases streams and memory when 200 clients come and go', async () => {
-		const hub = newHub();
+		// Two users with 100 streams each: past the per-user limit of production.
+		const hub = newHub({ maxStreamsPerUser: 1000 });
 		const { provider, requester, contract } = await makeWorld(t.db);
 		const gc = (globalThis as { gc?: () => void }).gc;
 		const cycle = async () => {
@@ -157,4 +158,24 @@ describe('the live stream', () => {
 		expect(after - baseline).toBeLessThan(5 * 1024 * 1024);
 		await hub.close();
 	}, 120_000);
+
+	// Issue #13, finding 5: 200 live streams for one user slowed every other request.
+	it('keeps at most the per-user limit of streams across instances: a new one closes the oldest', async () => {
+		const [a, b] = [newHub({ maxStreamsPerUser: 3 }), newHub({ maxStreamsPerUser: 3 })];
+		const { provider, requester } = await makeWorld(t.db);
+		const streams: ReturnType<typeof readSse>[] = [];
+		for (let i = 0; i < 5; i++) {
+			const { stream } = await connect(i % 2 ? b : a, provider);
+			await stream!.waitFor((e) => e.some((x) => x.event === 'unread.changed'));
+			streams.push(stream!);
+		}
+		const other = (await connect(a, requester)).stream!;
+		await other.waitFor((e) => e.some((x) => x.event === 'unread.changed'));
+		await streams[1]!.waitFor(() => streams[0]!.done && streams[1]!.done);
+		expect(streams[0]!.events.at(-1)?.event).toBe('too-many-streams');
+		expect(streams.slice(2).map((s) => s.done)).toEqual([false, false, false]);
+		expect(other.done).toBe(false);
+		expect(a.size + b.size).toBe(4);
+		await Promise.all([...streams, other].map((s) => s.close()));
+	});
 });

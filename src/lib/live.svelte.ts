@@ -67,6 +67,13 @@ class LiveClient {
 			browserNotifications.threadUpdated(JSON.parse((e as MessageEvent).data))
 		);
 		source.addEventListener('resync', () => void invalidateAll());
+		// The session ended (logout elsewhere, a password change, expiry): the pages' loads send
+		// the user to the login page. Too many streams: a newer tab took this one's place.
+		source.addEventListener('signed-out', () => {
+			this.stop();
+			void invalidateAll();
+		});
+		source.addEventListener('too-many-streams', () => this.stop());
 		source.addEventListener('typing', (e) => {
 			const data = JSON.parse((e as MessageEvent).data) as Omit<TypingState, 'until'>;
 			this.typing = { ...data, until: Date.now() + TYPING_SHOWN_MS };

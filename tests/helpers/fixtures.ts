@@ -50,6 +50,8 @@ export function apiEvent(
 		json?: unknown;
 		body?: string;
 		headers?: Record<string, string>;
+		/** The session the request came with (the cookie's), for code that acts on it. */
+		sessionId?: string | null;
 	} = {}
 ): ApiEvent {
 	const url = new URL(init.path ?? '/api/test', 'http://localhost');
@@ -61,7 +63,7 @@ export function apiEvent(
 	}
 	return {
 		request: new Request(url, { method: init.method ?? 'GET', headers, body }),
-		locals: { user, sessionId: null, requestId: 'test' },
+		locals: { user, sessionId: init.sessionId ?? null, requestId: 'test' },
 		params: init.params ?? {},
 		url
 	};

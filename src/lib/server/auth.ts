@@ -1,16 +1,20 @@
 import { hash, verify } from '@node-rs/argon2';
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
-import { and, eq, gt, lt, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, lt, ne, sql } from 'drizzle-orm';
 import type { Db } from './db';
 import { preparedPerDb } from './db/prepared';
-import { loginFailures, sessions, users } from './db/schema';
+import { getConfig, type LoginLimitSettings } from './config';
+import { sessions, users } from './db/schema';
+import { notifyCloseStreams } from './live/events';
+import { clearLimits, exceeded, hitLimits, undoHit, type Limit } from './rate-limit';
 
 // Sessions the Lucia-guide way: a random token in the cookie, only its SHA-256 in the table.
 export const SESSION_COOKIE = 'parley_session';
 const DAY_MS = 24 * 60 * 60 * 1000;
 export const SESSION_LIFETIME_MS = 30 * DAY_MS;
 const SESSION_RENEW_BELOW_MS = 15 * DAY_MS;
+const LAST_SEEN_EVERY_MS = 5 * 60 * 1000;
 
 export interface SessionUser {
 	id: string;
@@ -49,13 +53,20 @@ export function sessionIdFromToken(token: string): string {
 	return encodeHexLowerCase(sha256(new TextEncoder().encode(token)));
 }
 
-export async function createSession(db: Db, token: string, userId: string): Promise<Session> {
+export async function createSession(
+	db: Db,
+	token: string,
+	userId: string,
+	options: { userAgent?: string | null } = {}
+): Promise<Session> {
 	const session: Session = {
 		id: sessionIdFromToken(token),
 		userId,
 		expiresAt: new Date(Date.now() + SESSION_LIFETIME_MS)
 	};
-	await db.insert(sessions).values(session);
+	await db
+		.insert(sessions)
+		.values({ ...session, userAgent: options.userAgent?.slice(0, 400) ?? null });
 	return session;
 }
 
@@ -68,6 +79,7 @@ const sessionById = preparedPerDb((db) =>
 	db
 		.select({
 			session: { id: sessions.id, userId: sessions.userId, expiresAt: sessions.expiresAt },
+			lastSeenAt: sessions.lastSeenAt,
 			user: {
 				id: users.id,
 				email: users.email,
@@ -89,7 +101,7 @@ export async function validateSessionToken(db: Db, token: string): Promise<Sessi
 
 	const now = Date.now();
 	if (now >= row.session.expiresAt.getTime()) {
-		await db.delete(sessions).where(eq(sessions.id, sessionId));
+		await invalidateSession(db, sessionId);
 		return { session: null, user: null, renewed: false };
 	}
 	let renewed = false;
@@ -97,19 +109,132 @@ export async function validateSessionToken(db: Db, token: string): Promise<Sessi
 		row.session.expiresAt = new Date(now + SESSION_LIFETIME_MS);
 		await db
 			.update(sessions)
-			.set({ expiresAt: row.session.expiresAt })
+			.set({ expiresAt: row.session.expiresAt, lastSeenAt: new Date(now) })
 			.where(eq(sessions.id, sessionId));
 		renewed = true;
+	} else if (now - row.lastSeenAt.getTime() >= LAST_SEEN_EVERY_MS) {
+		// "Last seen" in settings: one write per session every few minutes, not one per request.
+		await db
+			.update(sessions)
+			.set({ lastSeenAt: new Date(now) })
+			.where(eq(sessions.id, sessionId));
 	}
 	return { session: row.session, user: row.user, renewed };
 }
 
+/** Logs one session out; its live streams close on every instance. */
 export async function invalidateSession(db: Db, sessionId: string): Promise<void> {
-	await db.delete(sessions).where(eq(sessions.id, sessionId));
+	const [row] = await db
+		.delete(sessions)
+		.where(eq(sessions.id, sessionId))
+		.returning({ userId: sessions.userId });
+	if (row) {
+		await notifyCloseStreams(db, { u: row.userId, sessions: [sessionId], reason: 'signed-out' });
+	}
+}
+
+/**
+ * Signs a user out everywhere (password change, suspension): deletes their sessions, all or all but
+ * `exceptSessionId`, and tells every instance to close the live streams opened with them.
+ * `apiTokenStreams` closes the streams opened with the user's API tokens too (revoke the tokens
+ * first, or they reconnect). Answers how many sessions were deleted.
+ */
+export async function revokeUserSessions(
+	db: Db,
+	userId: string,
+	options: { exceptSessionId?: string; apiTokenStreams?: boolean } = {}
+): Promise<number> {
+	const deleted = await db
+		.delete(sessions)
+		.where(
+			and(
+				eq(sessions.userId, userId),
+				options.exceptSessionId ? ne(sessions.id, options.exceptSessionId) : undefined
+			)
+		)
+		.returning({ id: sessions.id });
+	await notifyCloseStreams(db, {
+		u: userId,
+		except: options.exceptSessionId,
+		tokens: options.apiTokenStreams ?? false,
+		reason: 'signed-out'
+	});
+	return deleted.length;
+}
+
+export interface SessionListItem {
+	id: string;
+	userAgent: string | null;
+	createdAt: Date;
+	lastSeenAt: Date;
+	current: boolean;
+}
+
+/** The user's signed-in sessions, the one in use first, then by when they were last seen. */
+export async function listSessions(
+	db: Db,
+	userId: string,
+	currentSessionId: string | null
+): Promise<SessionListItem[]> {
+	const rows = await db
+		.select({
+			id: sessions.id,
+			userAgent: sessions.userAgent,
+			createdAt: sessions.createdAt,
+			lastSeenAt: sessions.lastSeenAt
+		})
+		.from(sessions)
+		.where(and(eq(sessions.userId, userId), gt(sessions.expiresAt, sql`now()`)))
+		.orderBy(desc(sessions.lastSeenAt));
+	return rows
+		.map((row) => ({ ...row, current: row.id === currentSessionId }))
+		.sort((a, b) => Number(b.current) - Number(a.current));
+}
+
+/** Signs one of the user's own sessions out (and closes its streams); false if not theirs. */
+export async function revokeSession(db: Db, userId: string, sessionId: string): Promise<boolean> {
+	const [row] = await db
+		.delete(sessions)
+		.where(and(eq(sessions.id, sessionId), eq(sessions.userId, userId)))
+		.returning({ id: sessions.id });
+	if (!row) return false;
+	await notifyCloseStreams(db, { u: userId, sessions: [sessionId], reason: 'signed-out' });
+	return true;
+}
+
+export class WrongCurrentPasswordError extends Error {
+	constructor() {
+		super('Your current password is not correct.');
+	}
+}
+
+/**
+ * Changes the password after checking the current one, and signs out every other session (their
+ * streams close); the session in use stays. The new password's strength is the caller's check.
+ * Answers how many other sessions were signed out.
+ */
+export async function changePassword(
+	db: Db,
+	userId: string,
+	currentSessionId: string | null,
+	input: { currentPassword: string; newPassword: string }
+): Promise<number> {
+	const [user] = await db
+		.select({ passwordHash: users.passwordHash })
+		.from(users)
+		.where(eq(users.id, userId));
+	if (!user || !(await verifyPassword(user.passwordHash, input.currentPassword))) {
+		throw new WrongCurrentPasswordError();
+	}
+	await db
+		.update(users)
+		.set({ passwordHash: await hashPassword(input.newPassword) })
+		.where(eq(users.id, userId));
+	return revokeUserSessions(db, userId, { exceptSessionId: currentSessionId ?? undefined });
 }
 
 export async function invalidateUserSessions(db: Db, userId: string): Promise<void> {
-	await db.delete(sessions).where(eq(sessions.userId, userId));
+	await revokeUserSessions(db, userId);
 }
 
 /** Housekeeping for a scheduler: expired sessions are otherwise removed only when presented. */
@@ -170,60 +295,43 @@ export async function createUser(
 	return user;
 }
 
-export const LOGIN_MAX_FAILURES = 10;
-export const LOGIN_WINDOW_MS = 15 * 60 * 1000;
+export type LoginLimits = LoginLimitSettings;
 
-async function throttleState(db: Db, email: string, ip: string) {
-	const since = new Date(Date.now() - LOGIN_WINDOW_MS);
-	const count = async (
-		column: typeof loginFailures.email | typeof loginFailures.ip,
-		value: string
-	) => {
-		const [row] = await db
-			.select({
-				n: sql<number>`count(*)::int`,
-				oldest: sql<string | null>`min(${loginFailures.createdAt})`
-			})
-			.from(loginFailures)
-			.where(and(eq(column, value), gt(loginFailures.createdAt, since)));
-		return { n: row?.n ?? 0, oldest: row?.oldest ? new Date(row.oldest) : null };
-	};
-	const [byEmail, byIp] = await Promise.all([
-		count(loginFailures.email, email),
-		count(loginFailures.ip, ip)
-	]);
-	const blocked = [byEmail, byIp].filter((c) => c.n >= LOGIN_MAX_FAILURES);
-	if (blocked.length === 0) return null;
-	const reopensAt = Math.max(
-		...blocked.map((c) => (c.oldest?.getTime() ?? Date.now()) + LOGIN_WINDOW_MS)
-	);
-	return Math.max(1, Math.ceil((reopensAt - Date.now()) / 1000));
+/** The throttle's counters for one attempt: the pair first, then the IP, then the email everywhere. */
+function loginLimitKeys(email: string, ip: string, limits: LoginLimits): Limit[] {
+	const windowSeconds = limits.windowSeconds;
+	return [
+		{ key: `login:email-ip:${email} ${ip}`, max: limits.perEmailIp, windowSeconds },
+		{ key: `login:ip:${ip}`, max: limits.perIp, windowSeconds },
+		{ key: `login:email:${email}`, max: limits.perEmail, windowSeconds }
+	];
 }
 
 /**
- * Checks the password, throttled per email and per IP (10 failures in 15 minutes) with the state
- * in Postgres, so every app instance sees the same count. Unknown email and wrong password fail alike.
+ * Checks the password, throttled with the counts in Postgres so every app instance sees them:
+ * failures per (email, IP) pair first, per IP, and per email from all IPs only at a much higher
+ * threshold, so a stranger's wrong guesses do not lock the owner out. The attempt is counted before
+ * the password is checked (one upsert, atomic), so parallel attempts cannot all slip under the limit;
+ * a success takes its count back. Unknown email and wrong password fail alike.
  */
 export async function authenticate(
 	db: Db,
-	input: { email: string; password: string; ip: string }
+	input: { email: string; password: string; ip: string },
+	limits: LoginLimits = getConfig().limits.login
 ): Promise<SessionUser> {
 	const email = input.email.trim().toLowerCase();
-	const retryAfter = await throttleState(db, email, input.ip);
-	if (retryAfter !== null) throw new LoginThrottledError(retryAfter);
+	const keys = loginLimitKeys(email, input.ip, limits);
+	const [over] = exceeded(await hitLimits(db, keys));
+	if (over) throw new LoginThrottledError(over.retryAfterSeconds);
 
 	const user = await findUserByEmail(db, email);
 	// Verify against a real hash even for unknown emails so timing does not reveal which exist.
 	const ok = await verifyPassword(user?.passwordHash ?? (await dummyHash()), input.password);
-	if (!user || !ok) {
-		await db.insert(loginFailures).values({ email, ip: input.ip });
-		// Old rows are useless to the throttle; trim them while we are here.
-		await db
-			.delete(loginFailures)
-			.where(lt(loginFailures.createdAt, new Date(Date.now() - DAY_MS)));
-		throw new InvalidCredentialsError();
-	}
-	await db.delete(loginFailures).where(eq(loginFailures.email, email));
+	if (!user || !ok) throw new InvalidCredentialsError();
+	// The owner got in: their pair and email start afresh; the IP keeps only its failures.
+	const [pair, ip, byEmail] = keys.map((k) => k.key) as [string, string, string];
+	await clearLimits(db, [pair, byEmail]);
+	await undoHit(db, [ip]);
 	return {
 		id: user.id,
 		email: user.email,

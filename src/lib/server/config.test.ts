@@ -31,7 +31,17 @@ describe('loadConfig', () => {
 			cron: { secret: null, maxRunSeconds: 50 },
 			messaging: { editWindowSeconds: 900 },
 			apiTokens: { createPerHour: 10 },
-			inbound: { secret: null, resendWebhookSecret: null, maxBytes: 25 * 1024 * 1024 }
+			inbound: { secret: null, resendWebhookSecret: null, maxBytes: 25 * 1024 * 1024 },
+			limits: {
+				login: { perEmailIp: 10, perIp: 30, perEmail: 100, windowSeconds: 900 },
+				signupsPerIpPerHour: 10,
+				messagesPerMinute: 30,
+				messagesPerDay: 1000,
+				conversationsPerDay: 20,
+				typingPerMinute: 60,
+				liveStreamsPerUser: 10,
+				rentalsPerDay: 20
+			}
 		});
 	});
 
@@ -65,7 +75,18 @@ describe('loadConfig', () => {
 			INBOUND_EMAIL_DOMAIN: 'Reply.Parley.example',
 			INBOUND_SECRET: 'inbound-token',
 			RESEND_WEBHOOK_SECRET: 'whsec_abc',
-			INBOUND_MAX_BYTES: '1048576'
+			INBOUND_MAX_BYTES: '1048576',
+			LOGIN_WINDOW_SECONDS: '600',
+			LOGIN_FAILURES_PER_EMAIL_IP: '5',
+			LOGIN_FAILURES_PER_IP: '20',
+			LOGIN_FAILURES_PER_EMAIL: '200',
+			SIGNUPS_PER_IP_PER_HOUR: '4',
+			MESSAGES_PER_MINUTE: '10',
+			MESSAGES_PER_DAY: '500',
+			CONVERSATIONS_PER_DAY: '5',
+			TYPING_EVENTS_PER_MINUTE: '30',
+			LIVE_STREAMS_PER_USER: '3',
+			RENTALS_PER_DAY: '7'
 		});
 		expect(config).toEqual({
 			production: true,
@@ -89,7 +110,17 @@ describe('loadConfig', () => {
 			cron: { secret: 'cron-token', maxRunSeconds: 30 },
 			messaging: { editWindowSeconds: 60 },
 			apiTokens: { createPerHour: 3 },
-			inbound: { secret: 'inbound-token', resendWebhookSecret: 'whsec_abc', maxBytes: 1048576 }
+			inbound: { secret: 'inbound-token', resendWebhookSecret: 'whsec_abc', maxBytes: 1048576 },
+			limits: {
+				login: { perEmailIp: 5, perIp: 20, perEmail: 200, windowSeconds: 600 },
+				signupsPerIpPerHour: 4,
+				messagesPerMinute: 10,
+				messagesPerDay: 500,
+				conversationsPerDay: 5,
+				typingPerMinute: 30,
+				liveStreamsPerUser: 3,
+				rentalsPerDay: 7
+			}
 		});
 	});
 

@@ -66,6 +66,30 @@ export interface ApiTokenSettings {
 	createPerHour: number;
 }
 
+export interface LoginLimitSettings {
+	/** Failed logins per (email, IP) pair within the window: the first throttle. */
+	perEmailIp: number;
+	/** Failed logins from one IP, whatever the email. */
+	perIp: number;
+	/** Failed logins for one email from all IPs together: much higher, so others cannot lock you out. */
+	perEmail: number;
+	windowSeconds: number;
+}
+
+/** Rate limits, counted in Postgres so every instance shares them (429 with Retry-After). */
+export interface RateLimitSettings {
+	login: LoginLimitSettings;
+	signupsPerIpPerHour: number;
+	messagesPerMinute: number;
+	messagesPerDay: number;
+	/** Conversations a user opens (their first message in a thread) per day. */
+	conversationsPerDay: number;
+	typingPerMinute: number;
+	/** Open live streams per user; a new one past this closes the oldest. */
+	liveStreamsPerUser: number;
+	rentalsPerDay: number;
+}
+
 export interface Config {
 	/** NODE_ENV is `production`. */
 	production: boolean;
@@ -77,6 +101,7 @@ export interface Config {
 	messaging: MessagingSettings;
 	apiTokens: ApiTokenSettings;
 	inbound: InboundSettings;
+	limits: RateLimitSettings;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -206,7 +231,18 @@ const envSchema = z
 		INBOUND_EMAIL_DOMAIN: domainName,
 		INBOUND_SECRET: text,
 		RESEND_WEBHOOK_SECRET: text,
-		INBOUND_MAX_BYTES: wholeNumber(25 * 1024 * 1024, 1024)
+		INBOUND_MAX_BYTES: wholeNumber(25 * 1024 * 1024, 1024),
+		LOGIN_WINDOW_SECONDS: wholeNumber(900, 1),
+		LOGIN_FAILURES_PER_EMAIL_IP: wholeNumber(10, 1),
+		LOGIN_FAILURES_PER_IP: wholeNumber(30, 1),
+		LOGIN_FAILURES_PER_EMAIL: wholeNumber(100, 1),
+		SIGNUPS_PER_IP_PER_HOUR: wholeNumber(10, 1),
+		MESSAGES_PER_MINUTE: wholeNumber(30, 1),
+		MESSAGES_PER_DAY: wholeNumber(1000, 1),
+		CONVERSATIONS_PER_DAY: wholeNumber(20, 1),
+		TYPING_EVENTS_PER_MINUTE: wholeNumber(60, 1),
+		LIVE_STREAMS_PER_USER: wholeNumber(10, 1),
+		RENTALS_PER_DAY: wholeNumber(20, 1)
 	})
 	// Runs even when other variables failed, so one start-up reports every problem at once.
 	.superRefine(
@@ -253,6 +289,21 @@ const envSchema = z
 				secret: env.INBOUND_SECRET ?? null,
 				resendWebhookSecret: env.RESEND_WEBHOOK_SECRET ?? null,
 				maxBytes: env.INBOUND_MAX_BYTES
+			},
+			limits: {
+				login: {
+					perEmailIp: env.LOGIN_FAILURES_PER_EMAIL_IP,
+					perIp: env.LOGIN_FAILURES_PER_IP,
+					perEmail: env.LOGIN_FAILURES_PER_EMAIL,
+					windowSeconds: env.LOGIN_WINDOW_SECONDS
+				},
+				signupsPerIpPerHour: env.SIGNUPS_PER_IP_PER_HOUR,
+				messagesPerMinute: env.MESSAGES_PER_MINUTE,
+				messagesPerDay: env.MESSAGES_PER_DAY,
+				conversationsPerDay: env.CONVERSATIONS_PER_DAY,
+				typingPerMinute: env.TYPING_EVENTS_PER_MINUTE,
+				liveStreamsPerUser: env.LIVE_STREAMS_PER_USER,
+				rentalsPerDay: env.RENTALS_PER_DAY
 			}
 		};
 	});

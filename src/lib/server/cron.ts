@@ -3,6 +3,7 @@ import { getConfig, loadConfig, type Config, type EmailSettings, type Env } from
 import type { Db } from './db';
 import { drainEmailQueue, logTransport, resendTransport, type EmailTransport } from './email/queue';
 import { processDueNotifications } from './messaging/notifications';
+import { deleteClosedWindows } from './rate-limit';
 
 export interface CronResult {
 	claimed: number;
@@ -39,6 +40,8 @@ export async function runMessageNotificationsCron(
 		from: config.email.from,
 		deadline
 	});
+	// Housekeeping: rate-limit windows that have closed count nothing any more.
+	await deleteClosedWindows(db);
 	return {
 		claimed: notified.claimed,
 		sent: drained.sent,

@@ -30,7 +30,9 @@ export const actions: Actions = {
 		try {
 			const user = await authenticate(db, { ...parsed.data, ip: getClientAddress() });
 			const token = generateSessionToken();
-			const session = await createSession(db, token, user.id);
+			const session = await createSession(db, token, user.id, {
+				userAgent: request.headers.get('user-agent')
+			});
 			setSessionCookie(cookies, url, token, session.expiresAt);
 		} catch (err) {
 			if (err instanceof LoginThrottledError) {

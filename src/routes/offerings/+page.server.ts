@@ -5,6 +5,7 @@ import { rentOffering } from '$lib/server/contracts';
 import { getDb } from '$lib/server/db';
 import { requireUser } from '$lib/server/guards';
 import { failFromDomainError } from '$lib/server/http/actions';
+import { enforceRentalLimits } from '$lib/server/limits';
 import { getProviderResponseMetrics } from '$lib/server/messaging/metrics';
 import { listOfferings } from '$lib/server/offerings';
 import { describeResponsiveness } from '$lib/responsiveness';
@@ -46,6 +47,7 @@ export const actions: Actions = {
 		const { offeringId, message } = parsed.data;
 		let contractId: string;
 		try {
+			await enforceRentalLimits(getDb(), user.id, { opensConversation: !!message });
 			const contract = await rentOffering(getDb(), user.id, offeringId, { message });
 			if (!contract) return fail(404, refusal(offeringId, 'This offering no longer exists.'));
 			contractId = contract.id;

@@ -3,6 +3,9 @@ import { z } from 'zod';
 import { safeRedirectPath, signupSchema } from '$lib/schemas/auth';
 import { EmailTakenError, createSession, createUser, generateSessionToken } from '$lib/server/auth';
 import { getDb } from '$lib/server/db';
+import { enforceSignupLimit } from '$lib/server/limits';
+import { passwordWeakness } from '$lib/server/password-strength';
+import { RateLimitedError } from '$lib/server/rate-limit';
 import { setSessionCookie } from '$lib/server/session-cookie';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -13,7 +16,7 @@ export const load: PageServerLoad = ({ locals, url }) => {
 };
 
 export const actions: Actions = {
-	default: async ({ request, cookies, url }) => {
+	default: async ({ request, cookies, url, getClientAddress }) => {
 		const form = await request.formData();
 		const values = {
 			displayName: String(form.get('displayName') ?? ''),
@@ -21,17 +24,32 @@ export const actions: Actions = {
 		};
 		const parsed = signupSchema.safeParse({ ...values, password: form.get('password') ?? '' });
 		if (!parsed.success) {
-			return fail(400, { values, errors: z.flattenError(parsed.error).fieldErrors });
+			return fail(400, {
+				values,
+				errors: z.flattenError(parsed.error).fieldErrors,
+				message: null
+			});
 		}
+		const weakness = passwordWeakness(parsed.data.password, [
+			parsed.data.email,
+			parsed.data.displayName
+		]);
+		if (weakness) return fail(400, { values, errors: { password: [weakness] }, message: null });
 		const db = getDb();
 		try {
+			await enforceSignupLimit(db, getClientAddress());
 			const user = await createUser(db, parsed.data);
 			const token = generateSessionToken();
-			const session = await createSession(db, token, user.id);
+			const session = await createSession(db, token, user.id, {
+				userAgent: request.headers.get('user-agent')
+			});
 			setSessionCookie(cookies, url, token, session.expiresAt);
 		} catch (err) {
 			if (err instanceof EmailTakenError) {
-				return fail(409, { values, errors: { email: [err.message] } });
+				return fail(409, { values, errors: { email: [err.message] }, message: null });
+			}
+			if (err instanceof RateLimitedError) {
+				return fail(429, { values, errors: {}, message: err.message });
 			}
 			throw err;
 		}

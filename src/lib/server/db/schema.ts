@@ -46,7 +46,10 @@ export const sessions = pgTable(
 			.notNull()
 			.references(() => users.id, { onDelete: 'cascade' }),
 		expiresAt: timestamptz('expires_at').notNull(),
-		createdAt: timestamptz('created_at').notNull().defaultNow()
+		createdAt: timestamptz('created_at').notNull().defaultNow(),
+		// For the list of sessions in settings: refreshed at most every few minutes, not per request.
+		lastSeenAt: timestamptz('last_seen_at').notNull().defaultNow(),
+		userAgent: text('user_agent')
 	},
 	(t) => [
 		index('sessions_user_id_idx').on(t.userId),
@@ -54,20 +57,19 @@ export const sessions = pgTable(
 	]
 );
 
-/** One row per failed login; the throttle counts recent rows per email and per IP. */
-export const loginFailures = pgTable(
-	'login_failures',
+/**
+ * Rate limits and the login throttle, shared by every app instance: one row per key (e.g.
+ * "messages:minute:<user id>"), counting hits until `window_ends_at`; the first hit after that starts
+ * a new window. One upsert counts and answers, so concurrent requests cannot both slip under a limit.
+ */
+export const rateLimitCounters = pgTable(
+	'rate_limit_counters',
 	{
-		id: uuid('id').primaryKey().defaultRandom(),
-		email: text('email').notNull(),
-		ip: text('ip').notNull(),
-		createdAt: timestamptz('created_at').notNull().defaultNow()
+		key: text('key').primaryKey(),
+		hits: integer('hits').notNull(),
+		windowEndsAt: timestamptz('window_ends_at').notNull()
 	},
-	(t) => [
-		index('login_failures_email_created_idx').on(t.email, t.createdAt),
-		index('login_failures_ip_created_idx').on(t.ip, t.createdAt),
-		index('login_failures_created_idx').on(t.createdAt)
-	]
+	(t) => [index('rate_limit_counters_window_ends_at_idx').on(t.windowEndsAt)]
 );
 
 export const API_TOKEN_KINDS = ['personal', 'agent'] as const;
@@ -483,6 +485,27 @@ export const liveEvents = pgTable(
 	(t) => [
 		index('live_events_user_idx').on(t.userId, t.id),
 		index('live_events_created_idx').on(t.createdAt)
+	]
+);
+
+/**
+ * The open live streams of every instance, so the per-user limit holds across instances: a stream
+ * past the limit closes the user's oldest. Each instance refreshes `seen_at` of its own streams;
+ * rows of an instance that died without closing them go stale and stop counting.
+ */
+export const liveStreams = pgTable(
+	'live_streams',
+	{
+		id: uuid('id').primaryKey(),
+		userId: uuid('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		openedAt: timestamptz('opened_at').notNull().defaultNow(),
+		seenAt: timestamptz('seen_at').notNull().defaultNow()
+	},
+	(t) => [
+		index('live_streams_user_idx').on(t.userId, t.openedAt),
+		index('live_streams_seen_idx').on(t.seenAt)
 	]
 );
 

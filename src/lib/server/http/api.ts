@@ -15,7 +15,11 @@ export function errorResponse(
 	message: string,
 	details?: unknown
 ): Response {
-	return json({ error: { code, message, ...(details ? { details } : {}) } }, { status });
+	const headers = new Headers();
+	// A 429 says when to come back, in the header HTTP clients read as well as in the body.
+	const retryAfter = (details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+	if (typeof retryAfter === 'number') headers.set('Retry-After', String(Math.ceil(retryAfter)));
+	return json({ error: { code, message, ...(details ? { details } : {}) } }, { status, headers });
 }
 
 export const notFound = (what = 'Not found.') => new ApiError(404, 'not_found', what);

@@ -8,6 +8,7 @@ import {
 	transitionContract,
 	type ContractView
 } from '../contracts';
+import { enforceRentalLimits } from '../limits';
 import { notFound } from './api';
 import { endpoint, type PathParam } from './endpoint';
 
@@ -39,9 +40,10 @@ export const createContract = endpoint({
 		'Rent an offering: a contract in status requested, with an optional first message to the provider',
 	body: rentSchema,
 	responses: { 201: { description: 'The contract' } },
-	errors: [404, 409],
+	errors: [404, 409, 429],
 	async handler({ db, user, body }) {
 		const { offeringId, message } = await body();
+		await enforceRentalLimits(db, user.id, { opensConversation: !!message });
 		const contract = await rentOffering(db, user.id, offeringId, { message });
 		if (!contract) throw notFound('No such offering.');
 		return json(contractJson(contract), { status: 201 });

@@ -42,6 +42,7 @@ import {
 import { notFound } from './api';
 import { endpoint, type ApiEvent, type PathParam } from './endpoint';
 import { notifyTyping } from '../live/events';
+import { enforceMessageLimits, enforceTypingLimit } from '../limits';
 import { assistantLabel } from '../messaging/views';
 import type { LiveHub } from '../live/hub';
 
@@ -91,7 +92,7 @@ export const postMessage = endpoint({
 			schema: messageSchema
 		}
 	},
-	errors: [409, 422],
+	errors: [409, 422, 429],
 	async handler({ db, user, token, params, headers, body }) {
 		// The send itself checks that the caller is a party, so the common case costs one call.
 		// A bad body gets its 4xx only after that check, or a stranger could probe for contracts.
@@ -99,6 +100,7 @@ export const postMessage = endpoint({
 			if (!(await findContractForParty(db, user.id, params.id))) throw notFound(NO_CONTRACT);
 			throw err;
 		});
+		await enforceMessageLimits(db, user.id);
 		// An agent token writes as the assistant acting for the user, a personal token as the user.
 		const appended = await appendMessage(db, messageAuthor(user.id, token), params.id, {
 			body: text,
@@ -321,9 +323,13 @@ export const streamEvents = endpoint({
 			})
 	}),
 	responses: { 200: { description: 'The stream', contentType: 'text/event-stream' } },
-	async handler({ user, event, headers, services }) {
+	async handler({ user, token, event, headers, services }) {
 		const lastEventId = headers['Last-Event-ID'] ?? null;
-		return services.liveHub().open(user.id, lastEventId, event.request.signal);
+		// The stream ends when what it was opened with does: the session, or the API token.
+		return services.liveHub().open(user.id, lastEventId, event.request.signal, {
+			sessionId: token ? null : event.locals.sessionId,
+			tokenId: token?.id ?? null
+		});
 	}
 });
 
@@ -339,11 +345,13 @@ export const postTyping = endpoint({
 	scope: 'messages:write',
 	params: { id: contractId },
 	responses: { 204: { description: 'Sent' } },
+	errors: [429],
 	async handler({ db, user, token, params }) {
 		const contract = await findContractForParty(db, user.id, params.id);
 		if (!contract) throw notFound(NO_CONTRACT);
 		const thread = await getThreadForContract(db, user.id, params.id);
 		if (thread) {
+			await enforceTypingLimit(db, user.id);
 			await notifyTyping(db, {
 				threadId: thread.id,
 				contractId: params.id,

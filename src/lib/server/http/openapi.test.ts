@@ -121,7 +121,7 @@ describe('OpenAPI document', () => {
 			$ref: '#/components/schemas/SendMessage'
 		});
 		expect(Object.keys(post.responses).sort()).toEqual(
-			['200', '201', '400', '401', '403', '404', '409', '413', '415', '422'].sort()
+			['200', '201', '400', '401', '403', '404', '409', '413', '415', '422', '429'].sort()
 		);
 		// A body schema without an id is inlined.
 		const patch = operationOf(doc, 'patch', '/api/contracts/{id}');

@@ -80,3 +80,23 @@ export async function notifyTyping(
 	});
 	await db.execute(sql`select pg_notify(${LIVE_CHANNEL}, ${payload})`);
 }
+
+/** Which streams a `close` notification ends; every instance closes its own. */
+export interface CloseStreams {
+	/** The user whose streams end. */
+	u: string;
+	/** Only the streams opened with these sessions (logout); otherwise all of the user's sessions'. */
+	sessions?: string[];
+	/** Keeps the streams of this session (a password change signs out the other sessions). */
+	except?: string;
+	/** API tokens' streams end too (suspension). */
+	tokens?: boolean;
+	/** Only these streams, by id (the oldest past the per-user limit). */
+	streams?: string[];
+	reason: 'signed-out' | 'too-many-streams';
+}
+
+/** Tells every instance to close some of a user's live streams (after the change committed). */
+export async function notifyCloseStreams(db: Db, close: CloseStreams): Promise<void> {
+	await db.execute(sql`select pg_notify(${LIVE_CHANNEL}, ${JSON.stringify({ close })})`);
+}

@@ -1,17 +1,36 @@
-import { fail } from '@sveltejs/kit';
+import { fail, redirect } from '@sveltejs/kit';
 import { z } from 'zod';
 import { createTokenSchema, tokenFormInput } from '$lib/schemas/api-tokens';
 import { uuidSchema } from '$lib/schemas/contracts';
+import { signupSchema } from '$lib/schemas/auth';
+import { describeUserAgent } from '$lib/user-agent';
 import { createApiToken, listApiTokens, revokeApiToken } from '$lib/server/api-tokens';
+import {
+	WrongCurrentPasswordError,
+	changePassword,
+	listSessions,
+	revokeSession
+} from '$lib/server/auth';
+import { passwordWeakness } from '$lib/server/password-strength';
 import { getDb } from '$lib/server/db';
 import { setEmailNotifications } from '$lib/server/email/unsubscribe';
 import { requireUser } from '$lib/server/guards';
 import { failFromDomainError } from '$lib/server/http/actions';
 import type { Actions, PageServerLoad } from './$types';
 
+const newPasswordSchema = signupSchema.shape.password;
+
 export const load: PageServerLoad = async ({ locals, url }) => {
 	const user = requireUser(locals, url);
+	const signedIn = await listSessions(getDb(), user.id, locals.sessionId);
 	return {
+		sessions: signedIn.map((s) => ({
+			id: s.id,
+			device: describeUserAgent(s.userAgent),
+			createdAt: s.createdAt.toISOString(),
+			lastSeenAt: s.lastSeenAt.toISOString(),
+			current: s.current
+		})),
 		title: 'Settings',
 		emailNotifications: user.emailNotifications,
 		email: user.email,
@@ -47,6 +66,46 @@ export const actions: Actions = {
 		} catch (err) {
 			return failFromDomainError(err, (message) => ({ tokenForm: values, message }));
 		}
+	},
+
+	// Signs out every other session (and closes their live streams); this one stays signed in.
+	changePassword: async ({ locals, request, url }) => {
+		const user = requireUser(locals, url);
+		const form = await request.formData();
+		const currentPassword = String(form.get('currentPassword') ?? '');
+		const parsed = newPasswordSchema.safeParse(form.get('newPassword') ?? '');
+		if (!currentPassword) {
+			return fail(400, {
+				passwordErrors: { currentPassword: ['Enter your current password.'] }
+			});
+		}
+		const weakness = parsed.success
+			? passwordWeakness(parsed.data, [user.email, user.displayName])
+			: (parsed.error.issues[0]?.message ?? 'Choose a new password.');
+		if (weakness) return fail(400, { passwordErrors: { newPassword: [weakness] } });
+		try {
+			const signedOut = await changePassword(getDb(), user.id, locals.sessionId, {
+				currentPassword,
+				newPassword: parsed.data!
+			});
+			return { passwordChanged: true, signedOut };
+		} catch (err) {
+			if (err instanceof WrongCurrentPasswordError) {
+				return fail(400, { passwordErrors: { currentPassword: [err.message] } });
+			}
+			throw err;
+		}
+	},
+
+	revokeSession: async ({ locals, request, url }) => {
+		const user = requireUser(locals, url);
+		const id = String((await request.formData()).get('id') ?? '');
+		if (!/^[0-9a-f]{64}$/.test(id) || !(await revokeSession(getDb(), user.id, id))) {
+			return fail(404, { sessionError: 'That session is already signed out.' });
+		}
+		// Revoking the session in use is logging out here.
+		if (id === locals.sessionId) redirect(303, '/login');
+		return { sessionRevoked: true };
 	},
 
 	revokeToken: async ({ locals, request, url }) => {

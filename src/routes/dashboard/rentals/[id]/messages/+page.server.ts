@@ -21,6 +21,7 @@ import {
 	markThreadRead,
 	setThreadPreference
 } from '$lib/server/messaging';
+import { enforceMessageLimits } from '$lib/server/limits';
 import { loadMessageWindow } from './message-window';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
@@ -78,6 +79,7 @@ export const actions: Actions = {
 		const key = idempotencyKeySchema.safeParse(form.get('idempotencyKey'));
 		let messageId: string;
 		try {
+			await enforceMessageLimits(getDb(), user.id);
 			const appended = await appendMessage(getDb(), { kind: 'user', userId: user.id }, id.data, {
 				body: parsed.data,
 				idempotencyKey: key.success ? key.data : undefined

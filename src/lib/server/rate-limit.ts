@@ -1,0 +1,115 @@
+import { inArray, sql } from 'drizzle-orm';
+import { rowsOf, type Db } from './db';
+import { rateLimitCounters } from './db/schema';
+import { DomainError } from './errors';
+
+// Limits shared by every app instance: the counts live in Postgres (rate_limit_counters), one row
+// per key. A window opens with the first hit and lasts `windowSeconds`; one upsert adds the hit and
+// answers the count, so concurrent requests take turns on the row and none slips under a limit.
+
+export interface Limit {
+	/** What is counted and for whom, e.g. `messages:minute:<user id>`. */
+	key: string;
+	/** Hits allowed within one window; the next one is refused. */
+	max: number;
+	windowSeconds: number;
+}
+
+export interface LimitState {
+	key: string;
+	hits: number;
+	max: number;
+	/** Seconds until the window closes and the count starts again. */
+	retryAfterSeconds: number;
+}
+
+/** A limit was reached: 429, with when to try again (the Retry-After header and details). */
+export class RateLimitedError extends DomainError {
+	constructor(
+		message: string,
+		readonly retryAfterSeconds: number,
+		readonly limitKey?: string
+	) {
+		super(429, 'rate_limited', message, { retryAfterSeconds });
+	}
+}
+
+/** "in 40 seconds", "in 3 minutes", "in 2 hours": for messages that say when to try again. */
+export function waitText(seconds: number): string {
+	if (seconds < 90) return `in ${seconds} second${seconds === 1 ? '' : 's'}`;
+	if (seconds < 90 * 60) return `in ${Math.ceil(seconds / 60)} minutes`;
+	return `in ${Math.ceil(seconds / 3600)} hours`;
+}
+
+/** Counts one hit on every limit (distinct keys) in one statement; answers each limit's state. */
+export async function hitLimits(db: Db, limits: readonly Limit[]): Promise<LimitState[]> {
+	if (limits.length === 0) return [];
+	const values = sql.join(
+		limits.map(
+			(l) =>
+				sql`(${l.key}, 1, now() + make_interval(secs => ${Math.max(1, Math.floor(l.windowSeconds))}::int))`
+		),
+		sql`, `
+	);
+	const rows = rowsOf<{ key: string; hits: number; remaining: number }>(
+		await db.execute(sql`
+			insert into rate_limit_counters as c (key, hits, window_ends_at) values ${values}
+			on conflict (key) do update set
+				hits = case when c.window_ends_at <= now() then 1 else c.hits + 1 end,
+				window_ends_at = case when c.window_ends_at <= now() then excluded.window_ends_at
+					else c.window_ends_at end
+			returning c.key, c.hits, extract(epoch from c.window_ends_at - now())::float8 as remaining`)
+	);
+	const byKey = new Map(rows.map((r) => [r.key, r]));
+	return limits.map((l) => {
+		const row = byKey.get(l.key);
+		return {
+			key: l.key,
+			hits: Number(row?.hits ?? 1),
+			max: l.max,
+			retryAfterSeconds: Math.max(1, Math.ceil(Number(row?.remaining ?? l.windowSeconds)))
+		};
+	});
+}
+
+/** The limits a hit went over, the one that reopens last first (empty: all within limits). */
+export function exceeded(states: readonly LimitState[]): LimitState[] {
+	return states
+		.filter((s) => s.hits > s.max)
+		.sort((a, b) => b.retryAfterSeconds - a.retryAfterSeconds);
+}
+
+/** Counts one hit on each limit and throws RateLimitedError(message) when any is over. */
+export async function enforceLimits(
+	db: Db,
+	limits: readonly Limit[],
+	message: (retryAfterSeconds: number) => string
+): Promise<void> {
+	const [over] = exceeded(await hitLimits(db, limits));
+	if (over) {
+		throw new RateLimitedError(message(over.retryAfterSeconds), over.retryAfterSeconds, over.key);
+	}
+}
+
+/** Takes one hit back (a login that succeeded is not a failure). */
+export async function undoHit(db: Db, keys: readonly string[]): Promise<void> {
+	if (keys.length === 0) return;
+	await db
+		.update(rateLimitCounters)
+		.set({ hits: sql`greatest(${rateLimitCounters.hits} - 1, 0)` })
+		.where(inArray(rateLimitCounters.key, [...keys]));
+}
+
+export async function clearLimits(db: Db, keys: readonly string[]): Promise<void> {
+	if (keys.length === 0) return;
+	await db.delete(rateLimitCounters).where(inArray(rateLimitCounters.key, [...keys]));
+}
+
+/** Housekeeping for the cron run: windows that have closed hold nothing anyone needs. */
+export async function deleteClosedWindows(db: Db): Promise<number> {
+	const deleted = await db
+		.delete(rateLimitCounters)
+		.where(sql`${rateLimitCounters.windowEndsAt} < now()`)
+		.returning({ key: rateLimitCounters.key });
+	return deleted.length;
+}
