@@ -102,7 +102,11 @@ export default defineConfig({
 		url: `${ORIGIN}/login`,
 		env: serverEnv,
 		timeout: 120_000,
-		reuseExistingServer: !process.env.CI,
+		// Never a server that is already running unless asked (E2E_REUSE_SERVER=1): one left over from
+		// an earlier run serves the build it started with, and `vite build` renames every asset (the
+		// version is in their hashes). Its static handler (sirv) lists files at start and streams them
+		// with no error handler, so the first browser request for a vanished asset kills it.
+		reuseExistingServer: process.env.E2E_REUSE_SERVER === '1',
 		stdout: 'pipe',
 		stderr: 'pipe'
 	}
