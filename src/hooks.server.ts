@@ -5,6 +5,8 @@ import { ConfigError, getConfig } from '$lib/server/config';
 import { runMessageNotificationsCron } from '$lib/server/cron';
 import { appDatabase, type Db } from '$lib/server/db';
 import { appLiveHub } from '$lib/server/live/hub';
+import { useDevStandIn } from '$lib/server/assistant/model';
+import { startStandInModel, STAND_IN_MODEL } from '$lib/server/assistant/stand-in';
 import { deleteSessionCookie, setSessionCookie } from '$lib/server/session-cookie';
 
 export const init: ServerInit = async () => {
@@ -13,7 +15,10 @@ export const init: ServerInit = async () => {
 	const database = appDatabase();
 	await database.migrate();
 	console.log(`Parley: database ready (${database.driver}: ${database.location}).`);
-	if (dev) startDevCron(database.db);
+	if (dev) {
+		await startDevStandInModel();
+		startDevCron(database.db);
+	}
 	// adapter-node stops taking requests on SIGINT/SIGTERM and then emits this; without closing
 	// the pool and the LISTEN connection the process would never exit by itself.
 	process.once('sveltekit:shutdown', () => {
@@ -37,6 +42,18 @@ function checkConfig() {
 		process.exit(1);
 	}
 }
+
+// In development without AI_BASE_URL the assistant talks to the stand-in model (rules, not a
+// language model; its replies say so), so drafts, translations and auto replies can be tried after
+// `npm run dev`. AI_DEV_STAND_IN=false turns it off; AI_BASE_URL points at a real model instead.
+async function startDevStandInModel() {
+	if (getConfig().ai.model || !getConfig().ai.devStandIn) return;
+	const holder = globalThis as typeof globalThis & { [DEV_STAND_IN]?: string };
+	holder[DEV_STAND_IN] ??= (await startStandInModel({ chunkDelayMs: 120 })).baseUrl;
+	useDevStandIn(holder[DEV_STAND_IN], STAND_IN_MODEL);
+	console.log(`Parley: the assistant uses the dev stand-in model at ${holder[DEV_STAND_IN]}.`);
+}
+const DEV_STAND_IN = Symbol.for('parley.dev-ai-stand-in');
 
 // In development nothing else calls the cron job: run it every minute so emails show up in
 // /dev/outbox right after `npm run dev`. Production uses an external scheduler (see README).

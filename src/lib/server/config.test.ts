@@ -31,7 +31,8 @@ describe('loadConfig', () => {
 			cron: { secret: null, maxRunSeconds: 50 },
 			messaging: { editWindowSeconds: 900 },
 			apiTokens: { createPerHour: 10 },
-			inbound: { secret: null, resendWebhookSecret: null, maxBytes: 25 * 1024 * 1024 }
+			inbound: { secret: null, resendWebhookSecret: null, maxBytes: 25 * 1024 * 1024 },
+			ai: { model: null, timeoutMs: 30_000, dailyCallsPerUser: 100, devStandIn: true }
 		});
 	});
 
@@ -65,7 +66,13 @@ describe('loadConfig', () => {
 			INBOUND_EMAIL_DOMAIN: 'Reply.Parley.example',
 			INBOUND_SECRET: 'inbound-token',
 			RESEND_WEBHOOK_SECRET: 'whsec_abc',
-			INBOUND_MAX_BYTES: '1048576'
+			INBOUND_MAX_BYTES: '1048576',
+			AI_BASE_URL: 'http://127.0.0.1:11434/v1/',
+			AI_MODEL: ' llama3.2 ',
+			AI_API_KEY: 'sk-123',
+			AI_TIMEOUT_MS: '5000',
+			AI_DAILY_CALLS_PER_USER: '0',
+			AI_DEV_STAND_IN: 'false'
 		});
 		expect(config).toEqual({
 			production: true,
@@ -89,7 +96,13 @@ describe('loadConfig', () => {
 			cron: { secret: 'cron-token', maxRunSeconds: 30 },
 			messaging: { editWindowSeconds: 60 },
 			apiTokens: { createPerHour: 3 },
-			inbound: { secret: 'inbound-token', resendWebhookSecret: 'whsec_abc', maxBytes: 1048576 }
+			inbound: { secret: 'inbound-token', resendWebhookSecret: 'whsec_abc', maxBytes: 1048576 },
+			ai: {
+				model: { baseUrl: 'http://127.0.0.1:11434/v1', apiKey: 'sk-123', model: 'llama3.2' },
+				timeoutMs: 5000,
+				dailyCallsPerUser: 0,
+				devStandIn: false
+			}
 		});
 	});
 
@@ -139,12 +152,30 @@ describe('loadConfig', () => {
 		['ORIGIN', 'parley.example.com', 'must be an http:// or https:// URL'],
 		['PUBLIC_ORIGIN', 'ftp://parley.example.com', 'must be an http:// or https:// URL'],
 		['EMAIL_FROM', 'Parley', 'must be an address like'],
-		['APP_SECRET', 'too-short', 'must be at least 32 characters (got 9)']
+		['APP_SECRET', 'too-short', 'must be at least 32 characters (got 9)'],
+		['AI_TIMEOUT_MS', '10', 'must be a whole number >= 100 (got "10")'],
+		['AI_DAILY_CALLS_PER_USER', 'lots', 'must be a whole number >= 0']
 	])('rejects %s=%s', (variable, value, message) => {
 		const problems = problemsOf({ [variable]: value });
 		expect(problems).toHaveLength(1);
 		expect(problems[0]?.variable).toBe(variable);
 		expect(problems[0]?.message).toContain(message);
+	});
+
+	it('takes the AI model as AI_BASE_URL and AI_MODEL together, or not at all', () => {
+		expect(problemsOf({ AI_MODEL: 'gpt-4o-mini' })).toEqual([
+			{ variable: 'AI_BASE_URL', message: expect.stringContaining('required with AI_MODEL') }
+		]);
+		expect(problemsOf({ AI_BASE_URL: 'https://api.openai.com/v1' })).toEqual([
+			{ variable: 'AI_MODEL', message: expect.stringContaining('required with AI_BASE_URL') }
+		]);
+		expect(loadConfig({ AI_API_KEY: 'sk-unused' }).ai.model).toBeNull();
+		expect(problemsOf({ AI_BASE_URL: 'localhost:11434', AI_MODEL: 'llama3.2' })).toEqual([
+			{
+				variable: 'AI_BASE_URL',
+				message: expect.stringContaining('must be an http:// or https://')
+			}
+		]);
 	});
 
 	it('never echoes a database URL, which carries the password', () => {

@@ -66,6 +66,25 @@ export interface ApiTokenSettings {
 	createPerHour: number;
 }
 
+/** An OpenAI-compatible chat endpoint (OpenAI, Ollama, vLLM, a gateway). */
+export interface AiModelSettings {
+	baseUrl: string;
+	/** Optional: a local Ollama or vLLM takes none. */
+	apiKey: string | null;
+	model: string;
+}
+
+export interface AiSettings {
+	/** Null unless AI_BASE_URL and AI_MODEL are set: then no AI control shows and nothing calls out. */
+	model: AiModelSettings | null;
+	/** How long one call to the model may take, streaming included, before it is aborted. */
+	timeoutMs: number;
+	/** Model calls one user may cause per UTC day (drafts, translations, summaries, auto replies). */
+	dailyCallsPerUser: number;
+	/** `npm run dev` without a model: use the stand-in model (stand-in.ts). */
+	devStandIn: boolean;
+}
+
 export interface Config {
 	/** NODE_ENV is `production`. */
 	production: boolean;
@@ -77,6 +96,7 @@ export interface Config {
 	messaging: MessagingSettings;
 	apiTokens: ApiTokenSettings;
 	inbound: InboundSettings;
+	ai: AiSettings;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -206,13 +226,39 @@ const envSchema = z
 		INBOUND_EMAIL_DOMAIN: domainName,
 		INBOUND_SECRET: text,
 		RESEND_WEBHOOK_SECRET: text,
-		INBOUND_MAX_BYTES: wholeNumber(25 * 1024 * 1024, 1024)
+		INBOUND_MAX_BYTES: wholeNumber(25 * 1024 * 1024, 1024),
+		AI_BASE_URL: httpUrl(),
+		AI_API_KEY: text,
+		AI_MODEL: text,
+		AI_TIMEOUT_MS: wholeNumber(30_000, 100),
+		AI_DAILY_CALLS_PER_USER: wholeNumber(100, 0),
+		AI_DEV_STAND_IN: trueOrFalse(true)
 	})
 	// Runs even when other variables failed, so one start-up reports every problem at once.
 	.superRefine(
 		({ NODE_ENV, APP_SECRET }, ctx) => {
 			const problem = appSecretProblem(APP_SECRET, NODE_ENV === 'production');
 			if (problem) ctx.addIssue({ code: 'custom', path: ['APP_SECRET'], message: problem });
+		},
+		{ when: () => true }
+	)
+	// Half a model configuration is a mistake, not "off".
+	.superRefine(
+		({ AI_BASE_URL, AI_MODEL }, ctx) => {
+			if (AI_BASE_URL && !AI_MODEL) {
+				ctx.addIssue({
+					code: 'custom',
+					path: ['AI_MODEL'],
+					message: 'required with AI_BASE_URL (the model name, e.g. gpt-4o-mini or llama3.2)'
+				});
+			}
+			if (AI_MODEL && !AI_BASE_URL) {
+				ctx.addIssue({
+					code: 'custom',
+					path: ['AI_BASE_URL'],
+					message: 'required with AI_MODEL (e.g. https://api.openai.com/v1)'
+				});
+			}
 		},
 		{ when: () => true }
 	)
@@ -253,6 +299,15 @@ const envSchema = z
 				secret: env.INBOUND_SECRET ?? null,
 				resendWebhookSecret: env.RESEND_WEBHOOK_SECRET ?? null,
 				maxBytes: env.INBOUND_MAX_BYTES
+			},
+			ai: {
+				model:
+					env.AI_BASE_URL && env.AI_MODEL
+						? { baseUrl: env.AI_BASE_URL, apiKey: env.AI_API_KEY ?? null, model: env.AI_MODEL }
+						: null,
+				timeoutMs: env.AI_TIMEOUT_MS,
+				dailyCallsPerUser: env.AI_DAILY_CALLS_PER_USER,
+				devStandIn: env.AI_DEV_STAND_IN
 			}
 		};
 	});

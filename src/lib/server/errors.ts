@@ -14,6 +14,8 @@ export type ErrorCode =
 	| 'idempotency_key_reused'
 	| 'rate_limited'
 	| 'service_unavailable'
+	| 'ai_not_configured'
+	| 'ai_failed'
 	| 'internal_error';
 
 /** A failure the caller can act on: its message is safe to show, its status and code are the answer. */

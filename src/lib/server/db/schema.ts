@@ -15,6 +15,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import { CONTRACT_STATUSES, type ContractStatus } from '../../types';
 import type { ApiScope } from '../../schemas/api-tokens';
+import { ASSISTANT_MODES } from '../../schemas/assistant';
 import { foldedText, SEARCH_CONFIG, tsvector } from './search-text';
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -484,6 +485,78 @@ export const liveEvents = pgTable(
 		index('live_events_user_idx').on(t.userId, t.id),
 		index('live_events_created_idx').on(t.createdAt)
 	]
+);
+
+// The AI assistant (src/lib/server/assistant/). A provider's assistant: off unless they turn it on.
+
+export const assistantSettings = pgTable(
+	'assistant_settings',
+	{
+		userId: uuid('user_id')
+			.primaryKey()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		mode: text('mode', { enum: ASSISTANT_MODES }).notNull().default('off'),
+		instructions: text('instructions').notNull().default(''),
+		facts: text('facts').notNull().default(''),
+		delayMinutes: integer('delay_minutes').notNull().default(10),
+		// When the mode last left 'off': a provider's earlier messages do not silence it.
+		enabledAt: timestamptz('enabled_at'),
+		updatedAt: timestamptz('updated_at').notNull().defaultNow()
+	},
+	(t) => [
+		index('assistant_settings_auto_idx')
+			.on(t.userId)
+			.where(sql`${t.mode} <> 'off'`),
+		check('assistant_settings_mode_check', sql`${t.mode} in ('off', 'draft', 'auto')`),
+		check('assistant_settings_delay_check', sql`${t.delayMinutes} between 0 and 1440`)
+	]
+);
+
+/**
+ * The assistant's state in one thread. `answeredSeq`: the renter message it last answered (or
+ * drafted for, or handed off); `claimedUntil`: a cron run's lease while it writes; `resumedAt`: when
+ * the provider turned it back on here (it is silent after any later message of theirs);
+ * `stopRequestedAt`: the provider pressed Stop on a reply being written.
+ */
+export const assistantThreads = pgTable('assistant_threads', {
+	threadId: uuid('thread_id')
+		.primaryKey()
+		.references(() => messageThreads.id, { onDelete: 'cascade' }),
+	answeredSeq: integer('answered_seq').notNull().default(0),
+	claimedUntil: timestamptz('claimed_until'),
+	resumedAt: timestamptz('resumed_at'),
+	stopRequestedAt: timestamptz('stop_requested_at'),
+	draft: text('draft'),
+	updatedAt: timestamptz('updated_at').notNull().defaultNow()
+});
+
+/** A message's translation into one language, made once and read by everyone who asks again. */
+export const messageTranslations = pgTable(
+	'message_translations',
+	{
+		messageId: uuid('message_id')
+			.notNull()
+			.references(() => messages.id, { onDelete: 'cascade' }),
+		language: text('language').notNull(),
+		// md5 of the text translated: an edited message is translated again.
+		sourceHash: text('source_hash').notNull(),
+		text: text('text').notNull(),
+		createdAt: timestamptz('created_at').notNull().defaultNow()
+	},
+	(t) => [primaryKey({ columns: [t.messageId, t.language] })]
+);
+
+/** Model calls per user and UTC day, for AI_DAILY_CALLS_PER_USER (in Postgres: across instances). */
+export const aiUsage = pgTable(
+	'ai_usage',
+	{
+		userId: uuid('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		day: text('day').notNull(),
+		calls: integer('calls').notNull().default(0)
+	},
+	(t) => [primaryKey({ columns: [t.userId, t.day] })]
 );
 
 export type LiveEventRow = typeof liveEvents.$inferSelect;

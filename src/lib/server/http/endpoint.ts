@@ -4,6 +4,7 @@ import type { ApiTokenPrincipal } from '../api-tokens';
 import type { SessionUser } from '../auth';
 import { appDatabase, getDb, type Db } from '../db';
 import { appLiveHub, type LiveHub } from '../live/hub';
+import { appAi, type Ai } from '../assistant/model';
 import { handleApi, readHeaders, readJsonBody, readQuery, uuidParam } from './api';
 import { authenticateCaller, type Access } from './bearer';
 
@@ -40,9 +41,11 @@ export interface ResponseSpec {
 /** What handlers use besides the database; the app's by default, tests pass their own. */
 export interface Services {
 	liveHub(): LiveHub;
+	/** The assistant's model and limits; null when none is configured. The app's when left out. */
+	ai?: () => Ai | null;
 }
 
-const appServices: Services = { liveHub: () => appLiveHub(appDatabase()) };
+const appServices: Services = { liveHub: () => appLiveHub(appDatabase()), ai: appAi };
 
 type QuerySchema = z.ZodObject;
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;

@@ -1,3 +1,14 @@
+import {
+	deleteAssistantDraft,
+	getAssistant,
+	getContractAssistant,
+	getTranslation,
+	postAssistantResume,
+	postAssistantStop,
+	postDraft,
+	postSummary,
+	putAssistant
+} from './assistant-api';
 import { changeContractStatus, createContract, getContract, listContracts } from './contracts-api';
 import type { Endpoint } from './endpoint';
 import {
@@ -53,5 +64,14 @@ export const ENDPOINTS: readonly Endpoint[] = [
 	changeContractStatus,
 	getTokens,
 	postToken,
-	deleteToken
+	deleteToken,
+	postDraft,
+	deleteAssistantDraft,
+	postSummary,
+	getContractAssistant,
+	postAssistantResume,
+	postAssistantStop,
+	getTranslation,
+	getAssistant,
+	putAssistant
 ];

@@ -80,3 +80,39 @@ export async function notifyTyping(
 	});
 	await db.execute(sql`select pg_notify(${LIVE_CHANNEL}, ${payload})`);
 }
+
+/** Longest text a live assistant placeholder carries (a NOTIFY payload holds 8000 bytes). */
+export const ASSISTANT_LIVE_MAX_CHARS = 1500;
+
+/**
+ * A reply the assistant is writing, as it grows: forwarded to both parties, never stored (the
+ * final text is stored once, as a message). `done` ends the placeholder: the message arrives the
+ * usual way, or nothing does (stopped, failed, handed off).
+ */
+export async function notifyAssistantWriting(
+	db: Db,
+	input: {
+		threadId: string;
+		contractId: string;
+		label: string;
+		text: string;
+		done: boolean;
+		recipients: string[];
+	}
+): Promise<void> {
+	const text =
+		input.text.length > ASSISTANT_LIVE_MAX_CHARS
+			? `${input.text.slice(0, ASSISTANT_LIVE_MAX_CHARS)}…`
+			: input.text;
+	const payload = JSON.stringify({
+		u: input.recipients,
+		assistant: {
+			threadId: input.threadId,
+			contractId: input.contractId,
+			label: input.label,
+			text,
+			done: input.done
+		}
+	});
+	await db.execute(sql`select pg_notify(${LIVE_CHANNEL}, ${payload})`);
+}

@@ -159,6 +159,11 @@ class LiveStream {
 		this.write(frame('typing', data));
 	}
 
+	/** An assistant reply being written (a placeholder), see notifyAssistantWriting. */
+	assistant(data: unknown) {
+		this.write(frame('assistant', data));
+	}
+
 	close() {
 		this.closed = true;
 		if (this.heartbeat) clearInterval(this.heartbeat);
@@ -203,7 +208,7 @@ export class LiveHub {
 	}
 
 	private onNotify(payload: string) {
-		let parsed: { u?: unknown; typing?: unknown };
+		let parsed: { u?: unknown; typing?: unknown; assistant?: unknown };
 		try {
 			parsed = JSON.parse(payload);
 		} catch {
@@ -215,6 +220,7 @@ export class LiveHub {
 			if (!set) continue;
 			for (const stream of set) {
 				if (parsed.typing) stream.typing(parsed.typing);
+				else if (parsed.assistant) stream.assistant(parsed.assistant);
 				else
 					stream.pull().catch((err) => {
 						if (!stream.closed) console.error('Live stream update failed:', err);

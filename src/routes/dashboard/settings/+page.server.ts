@@ -2,6 +2,9 @@ import { fail } from '@sveltejs/kit';
 import { z } from 'zod';
 import { createTokenSchema, tokenFormInput } from '$lib/schemas/api-tokens';
 import { uuidSchema } from '$lib/schemas/contracts';
+import { assistantSettingsSchema } from '$lib/schemas/assistant';
+import { appAi } from '$lib/server/assistant/model';
+import { getAssistantSettings, putAssistantSettings } from '$lib/server/assistant/settings';
 import { createApiToken, listApiTokens, revokeApiToken } from '$lib/server/api-tokens';
 import { getDb } from '$lib/server/db';
 import { setEmailNotifications } from '$lib/server/email/unsubscribe';
@@ -16,7 +19,9 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 		emailNotifications: user.emailNotifications,
 		email: user.email,
 		displayName: user.displayName,
-		tokens: await listApiTokens(getDb(), user.id)
+		tokens: await listApiTokens(getDb(), user.id),
+		// Without a configured model the assistant's settings are not shown at all.
+		assistant: appAi() ? await getAssistantSettings(getDb(), user.id) : null
 	};
 };
 
@@ -47,6 +52,26 @@ export const actions: Actions = {
 		} catch (err) {
 			return failFromDomainError(err, (message) => ({ tokenForm: values, message }));
 		}
+	},
+
+	assistant: async ({ locals, request, url }) => {
+		const user = requireUser(locals, url);
+		if (!appAi()) return fail(503, { assistantError: 'The assistant is not configured here.' });
+		const form = await request.formData();
+		const values = {
+			mode: String(form.get('mode') ?? ''),
+			instructions: String(form.get('instructions') ?? ''),
+			facts: String(form.get('facts') ?? ''),
+			delayMinutes: String(form.get('delayMinutes') ?? '')
+		};
+		const parsed = assistantSettingsSchema.safeParse(values);
+		if (!parsed.success) {
+			return fail(400, {
+				assistantForm: values,
+				assistantErrors: z.flattenError(parsed.error).fieldErrors
+			});
+		}
+		return { assistantSaved: await putAssistantSettings(getDb(), user.id, parsed.data) };
 	},
 
 	revokeToken: async ({ locals, request, url }) => {

@@ -7,6 +7,8 @@ import {
 	messagesQuerySchema
 } from '$lib/schemas/messaging';
 import { getConfig } from '$lib/server/config';
+import { appAi } from '$lib/server/assistant/model';
+import { getThreadAssistantState } from '$lib/server/assistant/settings';
 import { allowedActions } from '$lib/server/contracts';
 import { getDb } from '$lib/server/db';
 import { requirePartyContract, requireUser } from '$lib/server/guards';
@@ -58,6 +60,12 @@ export const load: PageServerLoad = async ({ locals, params, url, depends, isDat
 		// The badge's count once this thread is read (else the dashboard layout's count stands).
 		...(readNow ? { unreadCount: await getUnreadCount(db, user.id) } : {}),
 		editWindowSeconds: getConfig().messaging.editWindowSeconds,
+		// The AI controls show only with a configured model; the provider sees their assistant here.
+		ai: appAi() !== null,
+		assistant:
+			appAi() && contract.role === 'provider'
+				? await getThreadAssistantState(db, user.id, contract.id)
+				: null,
 		// The next message's key, so that the form carries one without JavaScript too.
 		idempotencyKey: newIdempotencyKey()
 	};
