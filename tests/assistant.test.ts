@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { MockLanguageModelV3 } from 'ai/test';
 import { runAssistantStep } from '../src/lib/server/assistant/auto';
 import type { Ai } from '../src/lib/server/assistant/model';
@@ -24,13 +24,21 @@ import {
 } from '../src/lib/server/http/assistant-api';
 import type { Endpoint } from '../src/lib/server/http/endpoint';
 import { editMessage, getProviderResponseMetrics, listMessages } from '../src/lib/server/messaging';
+import { openStream } from '../src/lib/server/http/messaging-api';
+import { LiveHub } from '../src/lib/server/live/hub';
 import { useTestDatabase } from './helpers/db';
+import { readSse } from './helpers/sse';
 import { apiEvent, makeWorld } from './helpers/fixtures';
 import { send } from './helpers/messaging';
 import { aiWith, failingModel, hangingModel, textModel, toolModel } from './helpers/mock-model';
 import type { SessionUser } from '../src/lib/server/auth';
 
 const t = useTestDatabase();
+// Registered after the database's hooks, so it runs first: hubs stop before their database does.
+const hubs: LiveHub[] = [];
+afterEach(async () => {
+	await Promise.all(hubs.splice(0).map((hub) => hub.close()));
+});
 const email = emailSettings({ ORIGIN: 'https://parley.test' });
 const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000);
 
@@ -337,6 +345,39 @@ describe('the provider’s assistant in auto mode (cron)', () => {
 		expect(await step(aiWith(model))).toMatchObject({ claimed: 0 });
 		const metrics = await getProviderResponseMetrics(t.db, provider.id, 30);
 		expect(metrics).toMatchObject({ respondedThreads: 0 });
+	});
+
+	it('streams a placeholder to both parties at most every 300 ms, then stores the text once', async () => {
+		const { provider, requester, contract } = await autoWorld(0);
+		const hub = new LiveHub(t.database);
+		hubs.push(hub);
+		const streams = await Promise.all(
+			[requester, provider].map(async (user) =>
+				readSse(await openStream(t.db, hub, apiEvent(user)))
+			)
+		);
+		await send(t.db, requester.id, contract.id, 'Where is the pickup?', { at: minutesAgo(1) });
+		const text = 'Pickup is at the warehouse gate, weekdays from nine to five, ring the bell.';
+		expect(await step(aiWith(textModel(text, 80)))).toMatchObject({ answered: 1 });
+		for (const stream of streams) {
+			await stream.waitFor((e) =>
+				e.some((x) => x.event === 'assistant' && (x.data as { done: boolean }).done)
+			);
+			const updates = stream.events
+				.filter((x) => x.event === 'assistant')
+				.map((x) => x.data as { text: string; done: boolean; label: string });
+			const growing = updates.filter((u) => !u.done);
+			expect(growing.length).toBeGreaterThanOrEqual(2);
+			// ~15 words 80 ms apart: a placeholder per word would be 15 updates.
+			expect(growing.length).toBeLessThanOrEqual(6);
+			expect(growing[0]!.label).toBe(`Assistant for ${provider.displayName}`);
+			for (let i = 1; i < growing.length; i++) {
+				expect(growing[i]!.text.startsWith(growing[i - 1]!.text)).toBe(true);
+			}
+			expect(updates.at(-1)!.done).toBe(true);
+		}
+		const stored = await thread(contract.id, provider.id);
+		expect(stored.filter((m) => m.senderRole === 'assistant').map((m) => m.body)).toEqual([text]);
 	});
 
 	it('hands off through its tool: a system message, and the provider is emailed at once', async () => {

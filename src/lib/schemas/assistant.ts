@@ -2,10 +2,21 @@ import { z } from 'zod';
 
 // Request and response shapes of the assistant API (and the settings form): no server imports.
 
-export const ASSISTANT_MODES = ['off', 'draft', 'auto'] as const;
-export type AssistantMode = (typeof ASSISTANT_MODES)[number];
-export const ASSISTANT_TEXT_MAX_LENGTH = 4000;
-export const ASSISTANT_DELAY_MAX_MINUTES = 1440;
+import {
+	ASSISTANT_DELAY_MAX_MINUTES,
+	ASSISTANT_MODES,
+	ASSISTANT_TEXT_MAX_LENGTH,
+	SUMMARY_MIN_MESSAGES,
+	type AssistantMode
+} from '../assistant-rules';
+
+export {
+	ASSISTANT_DELAY_MAX_MINUTES,
+	ASSISTANT_MODES,
+	ASSISTANT_TEXT_MAX_LENGTH,
+	SUMMARY_MIN_MESSAGES,
+	type AssistantMode
+};
 
 export const assistantSettingsSchema = z
 	.object({
@@ -56,6 +67,3 @@ export const translationSchema = z
 	.meta({ id: 'Translation' });
 
 export const summarySchema = z.object({ summary: z.string() }).meta({ id: 'Summary' });
-
-/** A conversation needs more messages than this before it can be summarized. */
-export const SUMMARY_MIN_MESSAGES = 30;

@@ -70,14 +70,17 @@ export async function firstTextOrFail(
 		start(controller) {
 			for (const text of buffered) controller.enqueue(text);
 		},
+		// Reads on until it has text to give: a pull that enqueues nothing is not called again.
 		async pull(controller) {
 			try {
-				const next = await iterator.next();
-				if (next.done) return controller.close();
-				const part = next.value;
-				if (part.type === 'error') return controller.error(failure(part.error));
-				if (part.type === 'abort') return controller.error(new AiFailedError('Stopped.'));
-				if (part.type === 'text-delta' && part.text) controller.enqueue(part.text);
+				for (;;) {
+					const next = await iterator.next();
+					if (next.done) return controller.close();
+					const part = next.value;
+					if (part.type === 'error') return controller.error(failure(part.error));
+					if (part.type === 'abort') return controller.error(new AiFailedError('Stopped.'));
+					if (part.type === 'text-delta' && part.text) return controller.enqueue(part.text);
+				}
 			} catch (err) {
 				controller.error(failure(err));
 			}

@@ -15,7 +15,7 @@ import {
 } from 'drizzle-orm/pg-core';
 import { CONTRACT_STATUSES, type ContractStatus } from '../../types';
 import type { ApiScope } from '../../schemas/api-tokens';
-import { ASSISTANT_MODES } from '../../schemas/assistant';
+import { ASSISTANT_MODES } from '../../assistant-rules';
 import { foldedText, SEARCH_CONFIG, tsvector } from './search-text';
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });

@@ -51,8 +51,7 @@ export const postDraft = endpoint({
 		return new Response(stream.pipeThrough(new TextEncoderStream()), {
 			headers: {
 				'content-type': 'text/plain; charset=utf-8',
-				'cache-control': 'no-store',
-				'x-vercel-ai-data-stream': 'v1'
+				'cache-control': 'no-store'
 			}
 		});
 	}
