@@ -21,11 +21,11 @@ test('auto mode answers for the provider, streamed live, then stays silent once 
 	try {
 		await provider.goto('/dashboard/settings');
 		const section = provider.locator('section', { hasText: 'Assistant (for your rentals)' });
-		await section.getByLabel(/^Auto/).check();
+		await section.getByRole('radio', { name: /^Auto/ }).check();
 		await section
 			.getByLabel(/Facts it may answer from/)
 			.fill('Pickup: weekdays 9:00-17:00 at the warehouse gate.');
-		await section.getByLabel(/answers after/).fill('0');
+		await section.getByRole('spinbutton', { name: /answers after/ }).fill('0');
 		await section.getByRole('button', { name: 'Save assistant' }).click();
 		await expect(section.getByRole('status')).toContainText('the assistant is auto');
 
