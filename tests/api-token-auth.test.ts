@@ -16,6 +16,7 @@ import {
 	processDueNotifications
 } from '../src/lib/server/messaging';
 import { useTestDatabase } from './helpers/db';
+import { aiWith, textModel } from './helpers/mock-model';
 import { makeWorld } from './helpers/fixtures';
 import { send } from './helpers/messaging';
 
@@ -110,7 +111,27 @@ const MATRIX: Record<string, Case> = {
 		json: () => ({ name: 'x', scopes: ['messages:read'], kind: 'personal', expiresInDays: 30 }),
 		ok: 201
 	},
-	'DELETE /api/tokens/{id}': { scope: 'session', id: (w) => w.requesterTokenId, ok: 204 }
+	'DELETE /api/tokens/{id}': { scope: 'session', id: (w) => w.requesterTokenId, ok: 204 },
+	// The assistant (with the SDK's mock model): a token that may read a conversation may ask for a
+	// draft, a translation or a summary (409: this one is too short); settings are the session's.
+	'POST /api/contracts/{id}/assistant/draft': { scope: 'messages:read', id: contractOf, ok: 200 },
+	'DELETE /api/contracts/{id}/assistant/draft': { scope: 'session', id: contractOf, ok: 204 },
+	'POST /api/contracts/{id}/assistant/summary': { scope: 'messages:read', id: contractOf, ok: 409 },
+	'GET /api/contracts/{id}/assistant': { scope: 'session', id: contractOf, ok: 200 },
+	'POST /api/contracts/{id}/assistant/resume': { scope: 'session', id: contractOf, ok: 204 },
+	'POST /api/contracts/{id}/assistant/stop': { scope: 'session', id: contractOf, ok: 204 },
+	'GET /api/messages/{id}/translation': {
+		scope: 'messages:read',
+		id: (w) => w.theirMessageId,
+		query: '?lang=de',
+		ok: 200
+	},
+	'GET /api/assistant': { scope: 'session', ok: 200 },
+	'PUT /api/assistant': {
+		scope: 'session',
+		json: () => ({ mode: 'auto', instructions: '', facts: '', delayMinutes: 10 }),
+		ok: 200
+	}
 };
 
 const ALL: ApiScope[] = ['messages:read', 'messages:write', 'contracts:read'];
@@ -170,7 +191,7 @@ function call(api: Endpoint, spec: Case, world: World, token: string | null): Pr
 	};
 	const hub = new LiveHub(t.database);
 	hubs.push(hub);
-	return api(t.db, event, { liveHub: () => hub });
+	return api(t.db, event, { liveHub: () => hub, ai: () => aiWith(textModel('A reply.')) });
 }
 
 async function expectError(response: Response, status: number, code: string, what: string) {
