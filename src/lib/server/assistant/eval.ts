@@ -272,7 +272,8 @@ function context(s: Scenario): ConversationContext {
 		deletedAt: null,
 		isOwn: m.from === 'provider',
 		isRead: true,
-		readByCounterpartAt: null
+		readByCounterpartAt: null,
+		via: 'app'
 	}));
 	return {
 		contractId,
