@@ -120,7 +120,7 @@ const USAGE = `npm run bench -- [options]
   --keep-databases     do not drop the parley_bench_* databases at the end
   --only KEYS          only these rows, comma-separated: unread, unread-bearer, inbox, thread,
                        search-rare, search-common, search-phrase, search-prefix,
-                       send-hot, send-spread, mark-read, edit, delete, mark-unread
+                       send-hot, send-spread, send-masked, mark-read, edit, delete, mark-unread
   --no-live            skip the live-updates part (npm run bench:live); --baseline skips it too
 
 Postgres: BENCH_DATABASE_URL, else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test.

@@ -114,6 +114,10 @@ export const messageSchema = z
 		senderName: z.string().nullable(),
 		senderRole: z.enum(SENDER_ROLES),
 		body: z.string(),
+		contactDetailsHidden: z.boolean().meta({
+			description:
+				'Contact details in it are hidden from its recipient (CONTACT_MASKING): the recipient reads a placeholder in their place, the sender reads their own text.'
+		}),
 		createdAt: isoDate,
 		editedAt: isoDate.nullable().meta({ description: 'When the text was last edited.' }),
 		deletedAt: isoDate
@@ -151,7 +155,10 @@ export const threadSchema = z
 		counterpart: z.object({
 			id: z.uuid(),
 			name: z.string(),
-			role: z.enum(['requester', 'provider', 'assistant'])
+			role: z.enum(['requester', 'provider', 'assistant']),
+			suspended: z
+				.boolean()
+				.meta({ description: 'An operator suspended this account (trust and safety).' })
 		}),
 		contract: z
 			.object({

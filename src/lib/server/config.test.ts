@@ -29,7 +29,7 @@ describe('loadConfig', () => {
 			},
 			secrets: { appSecret: expect.stringMatching(/^parley-development-/) },
 			cron: { secret: null, maxRunSeconds: 50 },
-			messaging: { editWindowSeconds: 900 },
+			messaging: { editWindowSeconds: 900, contactMasking: 'until-accepted' },
 			apiTokens: { createPerHour: 10 },
 			inbound: { secret: null, resendWebhookSecret: null, maxBytes: 25 * 1024 * 1024 }
 		});
@@ -65,7 +65,8 @@ describe('loadConfig', () => {
 			INBOUND_EMAIL_DOMAIN: 'Reply.Parley.example',
 			INBOUND_SECRET: 'inbound-token',
 			RESEND_WEBHOOK_SECRET: 'whsec_abc',
-			INBOUND_MAX_BYTES: '1048576'
+			INBOUND_MAX_BYTES: '1048576',
+			CONTACT_MASKING: 'Always'
 		});
 		expect(config).toEqual({
 			production: true,
@@ -87,7 +88,7 @@ describe('loadConfig', () => {
 			},
 			secrets: { appSecret: SECRET },
 			cron: { secret: 'cron-token', maxRunSeconds: 30 },
-			messaging: { editWindowSeconds: 60 },
+			messaging: { editWindowSeconds: 60, contactMasking: 'always' },
 			apiTokens: { createPerHour: 3 },
 			inbound: { secret: 'inbound-token', resendWebhookSecret: 'whsec_abc', maxBytes: 1048576 }
 		});
@@ -128,6 +129,11 @@ describe('loadConfig', () => {
 		['EMAIL_SEND_TIMEOUT_MS', '50', 'must be a whole number >= 100 (got "50")'],
 		['MESSAGE_EDIT_WINDOW_SECONDS', '15m', 'must be a whole number >= 0 (got "15m")'],
 		['DATABASE_PREPARE', 'maybe', 'must be true or false (got "maybe")'],
+		[
+			'CONTACT_MASKING',
+			'sometimes',
+			'must be one of until-accepted, always, off (got "sometimes")'
+		],
 		['DATABASE_URL', 'not a url', 'must be a postgres:// or postgresql:// URL'],
 		['DATABASE_URL', 'mysql://root@localhost/parley', 'must be a postgres:// or postgresql:// URL'],
 		[

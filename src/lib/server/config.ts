@@ -59,6 +59,11 @@ export interface CronSettings {
 export interface MessagingSettings {
 	/** How long after sending a sender may still edit their own message. */
 	editWindowSeconds: number;
+	/**
+	 * Whether contact details in a message are hidden from its recipient: while the rental is
+	 * requested (`until-accepted`), in every message (`always`), or never (`off`).
+	 */
+	contactMasking: 'until-accepted' | 'always' | 'off';
 }
 
 export interface ApiTokenSettings {
@@ -128,6 +133,20 @@ function trueOrFalse(fallback: boolean) {
 		ctx.addIssue({
 			code: 'custom',
 			message: `must be true or false (got ${JSON.stringify(value)})`
+		});
+		return z.NEVER;
+	});
+}
+
+function oneOf<const T extends readonly string[]>(values: T, fallback: T[number]) {
+	return text.transform((value, ctx): T[number] => {
+		if (value === undefined) return fallback;
+		const lower = value.toLowerCase();
+		const found = values.find((v) => v === lower);
+		if (found !== undefined) return found;
+		ctx.addIssue({
+			code: 'custom',
+			message: `must be one of ${values.join(', ')} (got ${JSON.stringify(value)})`
 		});
 		return z.NEVER;
 	});
@@ -206,7 +225,8 @@ const envSchema = z
 		INBOUND_EMAIL_DOMAIN: domainName,
 		INBOUND_SECRET: text,
 		RESEND_WEBHOOK_SECRET: text,
-		INBOUND_MAX_BYTES: wholeNumber(25 * 1024 * 1024, 1024)
+		INBOUND_MAX_BYTES: wholeNumber(25 * 1024 * 1024, 1024),
+		CONTACT_MASKING: oneOf(['until-accepted', 'always', 'off'] as const, 'until-accepted')
 	})
 	// Runs even when other variables failed, so one start-up reports every problem at once.
 	.superRefine(
@@ -247,7 +267,10 @@ const envSchema = z
 			},
 			secrets: { appSecret: env.APP_SECRET ?? DEV_APP_SECRET },
 			cron: { secret: env.CRON_SECRET ?? null, maxRunSeconds: env.CRON_MAX_SECONDS },
-			messaging: { editWindowSeconds: env.MESSAGE_EDIT_WINDOW_SECONDS },
+			messaging: {
+				editWindowSeconds: env.MESSAGE_EDIT_WINDOW_SECONDS,
+				contactMasking: env.CONTACT_MASKING
+			},
 			apiTokens: { createPerHour: env.API_TOKENS_PER_HOUR },
 			inbound: {
 				secret: env.INBOUND_SECRET ?? null,

@@ -1,4 +1,4 @@
-import { findPhoneNumbersInText, parsePhoneNumberFromString } from 'libphonenumber-js/min';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
 import type { CountryCode } from 'libphonenumber-js/min';
 
 // Contact details in a message of a rental that is not accepted yet are hidden from the other
@@ -173,9 +173,6 @@ function findPhoneNumbers(text: string, add: (start: number, end: number) => voi
 	}
 	if (digits < 7) return;
 
-	// International numbers, as libphonenumber finds them in running text.
-	for (const found of findPhoneNumbersInText(text)) add(found.startsAt, found.endsAt);
-
 	// Dates and times are blanked out first, so "2025-06-01 10:00" is not read as one number.
 	const blanked = text.replace(DATE_OR_TIME, (m) => ' '.repeat(m.length));
 	DIGIT_RUN.lastIndex = 0;
@@ -188,6 +185,8 @@ function findPhoneNumbers(text: string, add: (start: number, end: number) => voi
 		// Part of a code such as ABC-2025-00931 or 1Z999AA10123456784.
 		if (/[\p{L}\p{N}][-/]?$/u.test(text.slice(Math.max(0, start - 2), start))) continue;
 		if (REFERENCE_BEFORE.test(text.slice(Math.max(0, start - 30), start))) continue;
+		// "+44 ..." and "0044 ..." are numbers by their form; a national number must be one that
+		// libphonenumber finds possible in one of the countries (about 0.1 ms each, so only here).
 		if (international || looksLikePhone(numerals)) add(start, start + candidate.length);
 	}
 }

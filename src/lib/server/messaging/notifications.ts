@@ -130,7 +130,12 @@ async function processOneGroup(
 	}
 
 	const [recipient] = await tx
-		.select({ name: users.displayName, email: users.email, enabled: users.emailNotifications })
+		.select({
+			name: users.displayName,
+			email: users.email,
+			enabled: users.emailNotifications,
+			suspended: sql<boolean>`${users.suspendedAt} is not null`
+		})
 		.from(users)
 		.where(eq(users.id, pick.recipient_id));
 	const read = new Set(
@@ -160,6 +165,14 @@ async function processOneGroup(
 	};
 	counts.claimed += rows.length;
 
+	// A suspended account gets no email at all (moderation/admin.ts).
+	if (recipient?.suspended) {
+		await skip(
+			rows.map((r) => r.id),
+			'suspended'
+		);
+		return 'done';
+	}
 	if (!recipient || !recipient.enabled) {
 		await skip(
 			rows.map((r) => r.id),
@@ -193,7 +206,8 @@ async function processOneGroup(
 
 	const details = await tx
 		.select({
-			body: messages.body,
+			// The recipient is never the sender: hidden contact details stay hidden in the email.
+			body: sql<string>`coalesce(${messages.maskedBody}, ${messages.body})`,
 			createdAt: messages.createdAt,
 			senderName: users.displayName,
 			senderRole: messages.senderRole,

@@ -27,7 +27,9 @@ export interface MessageRow {
 	senderId: string | null;
 	senderName: string | null;
 	senderRole: MessageJson['senderRole'];
+	/** As this viewer reads it: with contact details hidden unless they wrote it. */
 	body: string;
+	contactDetailsHidden: boolean;
 	createdAt: string;
 	editedAt: string | null;
 	deletedAt: string | null;
@@ -58,6 +60,18 @@ export function assistantLabel(agentName: string | null, actingForName: string |
 const agentToken = alias(apiTokens, 'agent_token');
 const actingFor = alias(users, 'acting_for');
 
+/**
+ * A message's text as `viewer` reads it: the text with contact details hidden (masked_body, set
+ * at write time) unless the viewer wrote it or an assistant wrote it for them. The one rule for
+ * every read; parley_message_row spells the same in SQL.
+ */
+export function bodyForViewer(
+	message: { body: unknown; maskedBody: unknown; senderId: unknown; actingForId: unknown },
+	viewer: SQL | SQL.Aliased | ReturnType<typeof sql.placeholder>
+): SQL<string> {
+	return sql<string>`case when ${message.maskedBody} is null or ${message.senderId} = ${viewer} or ${message.actingForId} = ${viewer} then ${message.body} else ${message.maskedBody} end`;
+}
+
 /** Messages of a thread, newest first, with the counterpart's receipt for "Seen". */
 export function selectMessageRows(db: Db, where: SQL | undefined) {
 	return db
@@ -68,7 +82,8 @@ export function selectMessageRows(db: Db, where: SQL | undefined) {
 			senderId: messages.senderId,
 			senderName: users.displayName,
 			senderRole: messages.senderRole,
-			body: messages.body,
+			body: bodyForViewer(messages, sql.placeholder('viewerId')),
+			contactDetailsHidden: sql<boolean>`${messages.maskedBody} is not null`,
 			createdAt: isoTime(messages.createdAt),
 			editedAt: isoTimeOrNull(messages.editedAt),
 			deletedAt: isoTimeOrNull(messages.deletedAt),
@@ -111,6 +126,7 @@ export function toMessageJson(row: MessageRow, viewer: MessageViewer): MessageJs
 			(row.senderRole === 'assistant' ? assistantLabel(row.agentName, row.actingForName) : null),
 		senderRole: row.senderRole,
 		body: row.body,
+		contactDetailsHidden: row.contactDetailsHidden,
 		createdAt: row.createdAt,
 		editedAt: row.editedAt,
 		deletedAt: row.deletedAt,
@@ -160,7 +176,7 @@ export function buildThreadViews(
 			lastReadSeq: participants.lastReadSeq,
 			lastMessageBody: sql<
 				string | null
-			>`left(${lastMessage.body}, ${sql.raw(String(PREVIEW_LENGTH))})`,
+			>`left(${bodyForViewer(lastMessage, viewerId)}, ${sql.raw(String(PREVIEW_LENGTH))})`,
 			lastMessageSenderRole: lastMessage.senderRole,
 			lastMessageCreatedAt: isoTimeOrNull(lastMessage.createdAt),
 			lastMessageDeleted: sql<boolean>`${lastMessage.deletedAt} is not null`,
@@ -170,6 +186,7 @@ export function buildThreadViews(
 			lastMessageSenderId: lastMessage.senderId,
 			counterpartId: counterpartUser.id,
 			counterpartName: counterpartUser.displayName,
+			counterpartSuspended: sql<boolean>`${counterpartUser.suspendedAt} is not null`,
 			providerId: contracts.providerId,
 			contractStatus: contracts.status,
 			contractRequestedAt: isoTime(contracts.createdAt),
@@ -236,7 +253,8 @@ export function toThreadRow(r: ThreadViewRow, viewer: string): ThreadRow {
 		counterpart: {
 			id: r.counterpartId,
 			name: r.counterpartName,
-			role: r.providerId === viewer ? 'requester' : 'provider'
+			role: r.providerId === viewer ? 'requester' : 'provider',
+			suspended: r.counterpartSuspended
 		},
 		contract: { status: r.contractStatus, requestedAt: r.contractRequestedAt },
 		archived: r.archived,

@@ -8,6 +8,10 @@
 -- answers that message again (replayed) and writes nothing, and the same key with another body
 -- or contract raises SQLSTATE PR422. Concurrent retries meet at the key's primary key: the others
 -- wait for the first to commit, then find its message.
+-- Contact details are hidden from the recipients (CONTACT_MASKING, p_masking) in every mode but
+-- 'off' for 'always', and for 'until-accepted' while the contract is requested. The caller passes
+-- the masked text (p_masked_body, equal to p_body when nothing is hidden) only once this function
+-- has answered needs_masking, having written nothing: the masker runs only when it applies.
 -- Answers the message as parley_message_row shows it to the author, and the NOTIFY payload for
 -- after the commit.
 CREATE OR REPLACE FUNCTION parley_post_message(
@@ -20,8 +24,11 @@ CREATE OR REPLACE FUNCTION parley_post_message(
 	p_body text,
 	p_idempotency_key text,
 	p_at timestamptz,
-	p_caused_by uuid
-) RETURNS TABLE (message json, thread_id uuid, replayed boolean, live_payload text)
+	p_caused_by uuid,
+	p_masking text,
+	p_masked_body text
+) RETURNS TABLE (message json, thread_id uuid, replayed boolean, live_payload text,
+	needs_masking boolean)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -33,14 +40,24 @@ DECLARE
 	v_known_hash text;
 	v_known_message uuid;
 	v_message messages;
+	v_contract_status text;
+	v_mask boolean;
 BEGIN
-	-- One lookup answers both "may this author post here" and "is there a thread yet".
-	SELECT t.id INTO v_thread_id
+	-- One lookup answers "may this author post here", "is there a thread yet" and "are contact
+	-- details hidden".
+	SELECT t.id, c.status INTO v_thread_id, v_contract_status
 	FROM contracts c
 	LEFT JOIN message_threads t ON t.contract_id = c.id
 	WHERE c.id = p_contract_id
 		AND (v_party IS NULL OR c.requester_id = v_party OR c.provider_id = v_party);
 	IF NOT FOUND THEN
+		RETURN;
+	END IF;
+	v_mask := p_sender_role <> 'system' AND (p_masking = 'always'
+		OR (p_masking = 'until-accepted' AND v_contract_status = 'requested'));
+	IF v_mask AND p_masked_body IS NULL THEN
+		-- The caller masks only when asked to: nothing is written, it calls again with the text.
+		RETURN QUERY SELECT NULL::json, NULL::uuid, false, NULL::text, true;
 		RETURN;
 	END IF;
 
@@ -65,7 +82,7 @@ BEGIN
 					USING ERRCODE = 'PR422';
 			END IF;
 			RETURN QUERY
-			SELECT parley_message_row(v_known_message, v_party), m.thread_id, true, NULL::text
+			SELECT parley_message_row(v_known_message, v_party), m.thread_id, true, NULL::text, false
 			FROM messages m WHERE m.id = v_known_message;
 			RETURN;
 		END IF;
@@ -74,7 +91,7 @@ BEGIN
 	v_message := parley_append_message(
 		coalesce(v_thread_id, parley_thread_for_contract(p_contract_id)),
 		p_user_id, p_sender_role, p_body, p_at, p_agent_id, p_acting_for_id, coalesce(p_via, 'app'),
-		p_caused_by
+		p_caused_by, CASE WHEN v_mask THEN nullif(p_masked_body, p_body) END
 	);
 	IF p_idempotency_key IS NOT NULL THEN
 		UPDATE message_idempotency_keys k SET message_id = v_message.id
@@ -82,6 +99,6 @@ BEGIN
 	END IF;
 	RETURN QUERY
 	SELECT parley_message_row(v_message.id, v_party), v_message.thread_id, false,
-		parley_live_payload(v_message.thread_id);
+		parley_live_payload(v_message.thread_id), false;
 END
 $$;
