@@ -110,7 +110,21 @@ const MATRIX: Record<string, Case> = {
 		json: () => ({ name: 'x', scopes: ['messages:read'], kind: 'personal', expiresInDays: 30 }),
 		ok: 201
 	},
-	'DELETE /api/tokens/{id}': { scope: 'session', id: (w) => w.requesterTokenId, ok: 204 }
+	'DELETE /api/tokens/{id}': { scope: 'session', id: (w) => w.requesterTokenId, ok: 204 },
+	'POST /api/messages/{id}/reports': {
+		scope: 'session',
+		id: (w) => w.theirMessageId,
+		json: () => ({ reason: 'spam' }),
+		ok: 201
+	},
+	'POST /api/users/{userId}/reports': {
+		scope: 'session',
+		id: (w) => w.provider.id,
+		json: () => ({ reason: 'spam' }),
+		ok: 201
+	},
+	'PUT /api/users/{userId}/block': { scope: 'session', id: (w) => w.provider.id, ok: 200 },
+	'DELETE /api/users/{userId}/block': { scope: 'session', id: (w) => w.provider.id, ok: 200 }
 };
 
 const ALL: ApiScope[] = ['messages:read', 'messages:write', 'contracts:read'];

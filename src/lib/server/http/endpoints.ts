@@ -20,6 +20,7 @@ import {
 	muteThread,
 	unmuteThread
 } from './messaging-api';
+import { deleteBlock, postMessageReport, postUserReport, putBlock } from './moderation-api';
 import { getSearch } from './search-api';
 import { deleteToken, getTokens, postToken } from './tokens-api';
 
@@ -53,5 +54,9 @@ export const ENDPOINTS: readonly Endpoint[] = [
 	changeContractStatus,
 	getTokens,
 	postToken,
-	deleteToken
+	deleteToken,
+	postMessageReport,
+	postUserReport,
+	putBlock,
+	deleteBlock
 ];

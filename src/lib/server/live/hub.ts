@@ -163,6 +163,16 @@ class LiveStream {
 		this.closed = true;
 		if (this.heartbeat) clearInterval(this.heartbeat);
 	}
+
+	/** Ends the response (the user was signed out everywhere): the client sees the stream close. */
+	end() {
+		this.close();
+		try {
+			this.controller.close();
+		} catch {
+			// Already closed by the client.
+		}
+	}
 }
 
 /**
@@ -203,7 +213,7 @@ export class LiveHub {
 	}
 
 	private onNotify(payload: string) {
-		let parsed: { u?: unknown; typing?: unknown };
+		let parsed: { u?: unknown; typing?: unknown; close?: unknown };
 		try {
 			parsed = JSON.parse(payload);
 		} catch {
@@ -213,6 +223,11 @@ export class LiveHub {
 		for (const userId of parsed.u) {
 			const set = typeof userId === 'string' ? this.streams.get(userId) : undefined;
 			if (!set) continue;
+			if (parsed.close === true) {
+				for (const stream of set) stream.end();
+				this.streams.delete(userId as string);
+				continue;
+			}
 			for (const stream of set) {
 				if (parsed.typing) stream.typing(parsed.typing);
 				else

@@ -21,6 +21,15 @@ import {
 	markThreadRead,
 	setThreadPreference
 } from '$lib/server/messaging';
+import { reportSchema } from '$lib/schemas/moderation';
+import {
+	blockUser,
+	hasBlocked,
+	reportMessage,
+	reportUser,
+	unblockUser
+} from '$lib/server/moderation';
+import { z } from 'zod';
 import { loadMessageWindow } from './message-window';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
@@ -58,6 +67,7 @@ export const load: PageServerLoad = async ({ locals, params, url, depends, isDat
 		// The badge's count once this thread is read (else the dashboard layout's count stands).
 		...(readNow ? { unreadCount: await getUnreadCount(db, user.id) } : {}),
 		editWindowSeconds: getConfig().messaging.editWindowSeconds,
+		blocked: await hasBlocked(db, user.id, contract.counterpart.id),
 		// The next message's key, so that the form carries one without JavaScript too.
 		idempotencyKey: newIdempotencyKey()
 	};
@@ -131,6 +141,57 @@ export const actions: Actions = {
 			return failFromDomainError(err, (deleteError) => ({ deleteId: messageId, deleteError }));
 		}
 		redirect(303, `/dashboard/rentals/${contractId}/messages#message-${messageId}`);
+	},
+
+	/** Reports a message (messageId) or, without one, the other party; optionally blocks them. */
+	report: async ({ locals, params, request, url }) => {
+		const user = requireUser(locals, url);
+		const db = getDb();
+		const contract = await requirePartyContract(db, user.id, params.id);
+		const form = await request.formData();
+		const rawMessageId = String(form.get('messageId') ?? '');
+		const messageId = rawMessageId ? uuidSchema.safeParse(rawMessageId) : null;
+		if (messageId && !messageId.success) error(404, 'Not found');
+		const reportTarget = messageId?.data ?? 'person';
+		const parsed = reportSchema.safeParse({
+			reason: form.get('reason') ?? undefined,
+			note: String(form.get('note') ?? ''),
+			block: form.get('block') === 'on'
+		});
+		if (!parsed.success) {
+			return fail(400, {
+				reportTarget,
+				reportErrors: z.flattenError(parsed.error).fieldErrors,
+				reportError: 'Check the report: see the marked fields.'
+			});
+		}
+		try {
+			const report = messageId?.data
+				? await reportMessage(db, user.id, messageId.data, parsed.data)
+				: await reportUser(db, user.id, contract.counterpart.id, parsed.data);
+			if (!report) error(404, 'Not found');
+			return { reported: true, reportBlocked: report.blocked };
+		} catch (err) {
+			return failFromDomainError(err, (reportError) => ({
+				reportTarget,
+				reportErrors: {},
+				reportError
+			}));
+		}
+	},
+
+	block: async ({ locals, params, url }) => {
+		const user = requireUser(locals, url);
+		const contract = await requirePartyContract(getDb(), user.id, params.id);
+		await blockUser(getDb(), user.id, contract.counterpart.id);
+		return { blockChanged: true };
+	},
+
+	unblock: async ({ locals, params, url }) => {
+		const user = requireUser(locals, url);
+		const contract = await requirePartyContract(getDb(), user.id, params.id);
+		await unblockUser(getDb(), user.id, contract.counterpart.id);
+		return { blockChanged: true };
 	},
 
 	/** Marks the message and everything after it unread, then goes back to the inbox. */
