@@ -59,6 +59,9 @@ test('contact details are hidden until acceptance; a report leads to a suspensio
 }) => {
 	test.setTimeout(150_000);
 	const { provider, renter, close } = await twoParties(browser, 'Pressure washer');
+	const renterChat = new ConversationPage(renter);
+	await renterChat.send('Is it free this weekend?');
+	await expect(renterChat.lastMessage()).not.toContainText('Sending');
 	// The provider answers with a phone number while the rental is only requested.
 	await provider.goto('/dashboard/messages');
 	await provider.getByTestId('thread-item').first().click();
@@ -67,7 +70,6 @@ test('contact details are hidden until acceptance; a report leads to a suspensio
 	await expect(providerChat.lastMessage()).toContainText('+44 7700 900123');
 	await expect(providerChat.lastMessage().getByTestId('contact-hidden-note')).toBeVisible();
 
-	const renterChat = new ConversationPage(renter);
 	const masked = renterChat.messages().filter({ hasText: 'Pay me directly' });
 	await expect(masked).toContainText('[contact details hidden until the rental is accepted]');
 	await expect(masked).not.toContainText('7700');
