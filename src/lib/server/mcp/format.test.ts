@@ -17,6 +17,7 @@ const message = (over: Partial<MessageJson>): MessageJson => ({
 	isRead: true,
 	readByCounterpartAt: null,
 	via: 'app',
+	attachments: [],
 	...over
 });
 

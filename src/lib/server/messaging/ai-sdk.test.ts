@@ -48,6 +48,7 @@ function message(
 		isRead: true,
 		readByCounterpartAt: null,
 		via: 'app',
+		attachments: [],
 		...extra
 	};
 }

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { MessageJson } from '$lib/schemas/messaging';
 import { rowsOf, type Db } from '../db';
 import { notifyLive } from '../live/events';
-import { rethrowDatabaseRefusal } from './errors';
+import { AttachmentNotUsableError, rethrowDatabaseRefusal } from './errors';
 import { messageRowFromSql, toMessageJson, type MessageRow } from './views';
 
 /** Who writes a message. Every way a message gets into a conversation names one of these. */
@@ -26,6 +26,11 @@ export interface AppendInput {
 	idempotencyKey?: string;
 	/** Backdating, for demo data and tests. */
 	at?: Date;
+	/**
+	 * Uploads the message takes (attachments.ts): the author's party's, to this contract, unused;
+	 * otherwise AttachmentNotUsableError and nothing is written. The body may then be empty.
+	 */
+	attachmentIds?: readonly string[];
 }
 
 export interface Appended {
@@ -64,7 +69,7 @@ export async function appendMessage(
 	const [row] = rowsOf<PostedRow>(
 		await db
 			.execute(
-				sql`select message, replayed, live_payload from parley_post_message(${contractId}::uuid, ${role}, ${userId}::uuid, ${agentId}, ${actingFor}::uuid, ${via}, ${input.body}, ${input.idempotencyKey ?? null}, ${input.at?.toISOString() ?? null}::timestamptz, ${causedBy}::uuid)`
+				sql`select message, replayed, live_payload from parley_post_message(${contractId}::uuid, ${role}, ${userId}::uuid, ${agentId}, ${actingFor}::uuid, ${via}, ${input.body}, ${input.idempotencyKey ?? null}, ${input.at?.toISOString() ?? null}::timestamptz, ${causedBy}::uuid, ${attachmentIdsArray(input.attachmentIds)}::uuid[])`
 			)
 			.catch((err) => rethrowDatabaseRefusal(err))
 	);
@@ -81,4 +86,13 @@ export async function appendMessage(
 		}),
 		replayed: row.replayed
 	};
+}
+
+/** A uuid[] literal for the call (ids already validated as UUIDs), or null. */
+function attachmentIdsArray(ids: readonly string[] | undefined): string | null {
+	if (!ids || ids.length === 0) return null;
+	for (const id of ids) {
+		if (!/^[0-9a-f-]{36}$/i.test(id)) throw new AttachmentNotUsableError();
+	}
+	return `{${ids.join(',')}}`;
 }
