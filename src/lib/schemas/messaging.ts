@@ -66,7 +66,7 @@ export const sendMessageSchema = z
 			.string({ error: 'The message body must be text.' })
 			.transform(normalizeMessageBody)
 			.superRefine(checkBody)
-			.default('')
+			.optional()
 			.meta({
 				description:
 					'Trimmed; up to 10,000 characters; no control characters but newline and tab. May be empty when attachmentIds names files.'
@@ -74,10 +74,14 @@ export const sendMessageSchema = z
 		attachmentIds: attachmentIdsSchema.default([])
 	})
 	.superRefine((send, ctx) => {
-		if (send.body.length === 0 && send.attachmentIds.length === 0) {
+		if (send.attachmentIds.length > 0) return;
+		if (send.body === undefined) {
+			ctx.addIssue({ code: 'custom', path: ['body'], message: 'The message body must be text.' });
+		} else if (send.body.length === 0) {
 			ctx.addIssue({ code: 'custom', path: ['body'], message: EMPTY_MESSAGE });
 		}
 	})
+	.transform((send) => ({ ...send, body: send.body ?? '' }))
 	.meta({ id: 'SendMessage' });
 
 export const editMessageSchema = z.object({ body: messageBodySchema }).meta({ id: 'EditMessage' });
