@@ -49,7 +49,8 @@ async function upload(baseUrl: string, cookie: string, contractId: string, file:
 	form.append('file', new Blob([new Uint8Array(file)]), 'bench.pdf');
 	const response = await fetch(`${baseUrl}/api/contracts/${contractId}/attachments`, {
 		method: 'POST',
-		headers: { cookie },
+		// SvelteKit refuses a multipart POST whose Origin is not the app's own (its CSRF check).
+		headers: { cookie, origin: baseUrl },
 		body: form
 	});
 	const answer = await response.text();
