@@ -137,7 +137,7 @@ describe('after acceptance', () => {
 		const post = async (maskedBody: string | null) =>
 			rowsOf<{ needs_masking: boolean; message: unknown }>(
 				await t.db.execute(
-					sql`select needs_masking, message from parley_post_message(${contract.id}::uuid, 'user', ${requester.id}::uuid, null, null, 'app', ${'hi'}, null, null, null, 'until-accepted', ${maskedBody})`
+					sql`select needs_masking, message from parley_post_message(${contract.id}::uuid, 'user', ${requester.id}::uuid, null, null, 'app', ${'hi'}, null, null, null, null::uuid[], 'until-accepted', ${maskedBody})`
 				)
 			)[0]!;
 		const asked = await post(null);

@@ -31,7 +31,13 @@ describe('loadConfig', () => {
 			cron: { secret: null, maxRunSeconds: 50 },
 			messaging: { editWindowSeconds: 900, contactMasking: 'until-accepted' },
 			apiTokens: { createPerHour: 10 },
-			inbound: { secret: null, resendWebhookSecret: null, maxBytes: 25 * 1024 * 1024 }
+			inbound: { secret: null, resendWebhookSecret: null, maxBytes: 25 * 1024 * 1024 },
+			attachments: {
+				maxBytes: 25 * 1024 * 1024,
+				maxPixels: 50_000_000,
+				storage: { driver: 'local', dir: '.data/attachments' },
+				clamav: null
+			}
 		});
 	});
 
@@ -66,7 +72,19 @@ describe('loadConfig', () => {
 			INBOUND_SECRET: 'inbound-token',
 			RESEND_WEBHOOK_SECRET: 'whsec_abc',
 			INBOUND_MAX_BYTES: '1048576',
-			CONTACT_MASKING: 'Always'
+			CONTACT_MASKING: 'Always',
+			ATTACHMENT_MAX_BYTES: '1000000',
+			ATTACHMENT_MAX_PIXELS: '4000000',
+			ATTACHMENTS_DIR: '/ignored/with/s3',
+			S3_BUCKET: 'parley-files',
+			S3_REGION: 'auto',
+			S3_ENDPOINT: 'http://127.0.0.1:9000/',
+			S3_ACCESS_KEY_ID: 'key',
+			S3_SECRET_ACCESS_KEY: 'secret',
+			S3_FORCE_PATH_STYLE: 'true',
+			CLAMAV_HOST: 'clamd.internal',
+			CLAMAV_PORT: '3311',
+			CLAMAV_TIMEOUT_MS: '5000'
 		});
 		expect(config).toEqual({
 			production: true,
@@ -90,8 +108,33 @@ describe('loadConfig', () => {
 			cron: { secret: 'cron-token', maxRunSeconds: 30 },
 			messaging: { editWindowSeconds: 60, contactMasking: 'always' },
 			apiTokens: { createPerHour: 3 },
-			inbound: { secret: 'inbound-token', resendWebhookSecret: 'whsec_abc', maxBytes: 1048576 }
+			inbound: { secret: 'inbound-token', resendWebhookSecret: 'whsec_abc', maxBytes: 1048576 },
+			attachments: {
+				maxBytes: 1_000_000,
+				maxPixels: 4_000_000,
+				storage: {
+					driver: 's3',
+					bucket: 'parley-files',
+					region: 'auto',
+					endpoint: 'http://127.0.0.1:9000',
+					accessKeyId: 'key',
+					secretAccessKey: 'secret',
+					forcePathStyle: true
+				},
+				clamav: { host: 'clamd.internal', port: 3311, timeoutMs: 5000 }
+			}
 		});
+		expect(loadConfig({ CLAMAV_SOCKET: '/run/clamav/clamd.ctl' }).attachments.clamav).toEqual({
+			socket: '/run/clamav/clamd.ctl',
+			timeoutMs: 30_000
+		});
+		expect(problemsOf({ S3_BUCKET: 'b', S3_ACCESS_KEY_ID: 'key' })).toEqual([
+			{
+				variable: 'S3_SECRET_ACCESS_KEY',
+				message:
+					'set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY together (or neither, for the AWS default credentials)'
+			}
+		]);
 	});
 
 	it('refuses an inbound domain that is not a domain name', () => {

@@ -71,6 +71,32 @@ export interface ApiTokenSettings {
 	createPerHour: number;
 }
 
+/** Where attachments are kept: a folder (one instance) or an S3-compatible bucket (several). */
+export type AttachmentStorageSettings =
+	| { driver: 'local'; dir: string }
+	| {
+			driver: 's3';
+			bucket: string;
+			region: string;
+			endpoint: string | null;
+			accessKeyId: string | null;
+			secretAccessKey: string | null;
+			forcePathStyle: boolean;
+	  };
+
+export interface AttachmentSettings {
+	/** The largest file one upload may carry; a larger one is cut off as it streams (413). */
+	maxBytes: number;
+	/** Images with more pixels than this are refused before they are decoded. */
+	maxPixels: number;
+	storage: AttachmentStorageSettings;
+	/** ClamAV's clamd, when configured: every upload is scanned before it is stored. */
+	clamav:
+		| { socket: string; timeoutMs: number }
+		| { host: string; port: number; timeoutMs: number }
+		| null;
+}
+
 export interface Config {
 	/** NODE_ENV is `production`. */
 	production: boolean;
@@ -82,6 +108,7 @@ export interface Config {
 	messaging: MessagingSettings;
 	apiTokens: ApiTokenSettings;
 	inbound: InboundSettings;
+	attachments: AttachmentSettings;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -103,6 +130,8 @@ export class ConfigError extends Error {
 }
 
 export const DEFAULT_PGLITE_DATA_DIR = '.data/pglite';
+export const DEFAULT_ATTACHMENTS_DIR = '.data/attachments';
+export const DEFAULT_ATTACHMENT_MAX_BYTES = 25 * 1024 * 1024;
 export const APP_SECRET_MIN_LENGTH = 32;
 const DEV_APP_SECRET = 'parley-development-secret-do-not-use-in-production';
 
@@ -226,13 +255,36 @@ const envSchema = z
 		INBOUND_SECRET: text,
 		RESEND_WEBHOOK_SECRET: text,
 		INBOUND_MAX_BYTES: wholeNumber(25 * 1024 * 1024, 1024),
-		CONTACT_MASKING: oneOf(['until-accepted', 'always', 'off'] as const, 'until-accepted')
+		CONTACT_MASKING: oneOf(['until-accepted', 'always', 'off'] as const, 'until-accepted'),
+		ATTACHMENT_MAX_BYTES: wholeNumber(DEFAULT_ATTACHMENT_MAX_BYTES, 1),
+		ATTACHMENT_MAX_PIXELS: wholeNumber(50_000_000, 1),
+		ATTACHMENTS_DIR: text,
+		S3_BUCKET: text,
+		S3_REGION: text,
+		S3_ENDPOINT: httpUrl(),
+		S3_ACCESS_KEY_ID: text,
+		S3_SECRET_ACCESS_KEY: text,
+		S3_FORCE_PATH_STYLE: trueOrFalse(false),
+		CLAMAV_HOST: text,
+		CLAMAV_PORT: wholeNumber(3310, 1),
+		CLAMAV_SOCKET: text,
+		CLAMAV_TIMEOUT_MS: wholeNumber(30_000, 100)
 	})
 	// Runs even when other variables failed, so one start-up reports every problem at once.
 	.superRefine(
-		({ NODE_ENV, APP_SECRET }, ctx) => {
+		({ NODE_ENV, APP_SECRET, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY }, ctx) => {
 			const problem = appSecretProblem(APP_SECRET, NODE_ENV === 'production');
 			if (problem) ctx.addIssue({ code: 'custom', path: ['APP_SECRET'], message: problem });
+			// A key without its secret (or the other way round) is a typo, not the SDK's default chain.
+			if (S3_BUCKET && !S3_ACCESS_KEY_ID !== !S3_SECRET_ACCESS_KEY) {
+				const missing = S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID';
+				ctx.addIssue({
+					code: 'custom',
+					path: [missing],
+					message:
+						'set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY together (or neither, for the AWS default credentials)'
+				});
+			}
 		},
 		{ when: () => true }
 	)
@@ -276,6 +328,26 @@ const envSchema = z
 				secret: env.INBOUND_SECRET ?? null,
 				resendWebhookSecret: env.RESEND_WEBHOOK_SECRET ?? null,
 				maxBytes: env.INBOUND_MAX_BYTES
+			},
+			attachments: {
+				maxBytes: env.ATTACHMENT_MAX_BYTES,
+				maxPixels: env.ATTACHMENT_MAX_PIXELS,
+				storage: env.S3_BUCKET
+					? {
+							driver: 's3',
+							bucket: env.S3_BUCKET,
+							region: env.S3_REGION ?? 'us-east-1',
+							endpoint: env.S3_ENDPOINT ?? null,
+							accessKeyId: env.S3_ACCESS_KEY_ID ?? null,
+							secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? null,
+							forcePathStyle: env.S3_FORCE_PATH_STYLE
+						}
+					: { driver: 'local', dir: env.ATTACHMENTS_DIR ?? DEFAULT_ATTACHMENTS_DIR },
+				clamav: env.CLAMAV_SOCKET
+					? { socket: env.CLAMAV_SOCKET, timeoutMs: env.CLAMAV_TIMEOUT_MS }
+					: env.CLAMAV_HOST
+						? { host: env.CLAMAV_HOST, port: env.CLAMAV_PORT, timeoutMs: env.CLAMAV_TIMEOUT_MS }
+						: null
 			}
 		};
 	});
@@ -333,4 +405,9 @@ export function notificationSettings(env?: Env): NotificationSettings {
 /** Email settings from `env` when given (tests), otherwise from the process's configuration. */
 export function emailSettings(env?: Env): EmailSettings {
 	return (env ? loadConfig(env) : getConfig()).email;
+}
+
+/** Attachment settings from `env` when given (tests), otherwise from the process's configuration. */
+export function attachmentSettings(env?: Env): AttachmentSettings {
+	return (env ? loadConfig(env) : getConfig()).attachments;
 }

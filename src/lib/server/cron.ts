@@ -3,6 +3,7 @@ import { getConfig, loadConfig, type Config, type EmailSettings, type Env } from
 import type { Db } from './db';
 import { drainEmailQueue, logTransport, resendTransport, type EmailTransport } from './email/queue';
 import { processDueNotifications } from './messaging/notifications';
+import { deleteUnattachedUploads } from './attachments';
 
 export interface CronResult {
 	claimed: number;
@@ -10,6 +11,8 @@ export interface CronResult {
 	skipped: number;
 	failed: number;
 	retried: number;
+	/** Uploads that no message took within a day, deleted with their stored files. */
+	uploadsDeleted: number;
 }
 
 /** The transport the settings ask for: Resend with RESEND_API_KEY, otherwise nothing leaves. */
@@ -23,7 +26,8 @@ export function emailTransport(settings: EmailSettings = getConfig().email): Ema
 const SAFETY_MARGIN_MS = 5_000;
 
 /**
- * One cron run: due notifications become digests in the outbox, then the outbox is drained.
+ * One cron run: due notifications become digests in the outbox, then the outbox is drained, then
+ * uploads left unattached for a day are deleted.
  * Settings come from the process's configuration, or from `env` when one is given (tests).
  */
 export async function runMessageNotificationsCron(
@@ -39,7 +43,9 @@ export async function runMessageNotificationsCron(
 		from: config.email.from,
 		deadline
 	});
+	const uploadsDeleted = await deleteUnattachedUploads(db);
 	return {
+		uploadsDeleted,
 		claimed: notified.claimed,
 		sent: drained.sent,
 		skipped: notified.skipped,

@@ -597,3 +597,49 @@ export const moderationActions = pgTable(
 
 export type Report = typeof reports.$inferSelect;
 export type ModerationAction = typeof moderationActions.$inferSelect;
+
+/**
+ * A file uploaded into a contract's conversation. It belongs to its uploader alone until a message
+ * of theirs takes it (message_id set by parley_post_message); unattached uploads are deleted by the
+ * cron run after a day, and deleting the message deletes its files. The bytes live in the
+ * attachment storage (local disk or S3) under `storage_key`, with the WebP thumbnails of an image
+ * beside it.
+ */
+export const attachments = pgTable(
+	'attachments',
+	{
+		id: uuid('id').primaryKey().defaultRandom(),
+		contractId: uuid('contract_id')
+			.notNull()
+			.references(() => contracts.id, { onDelete: 'cascade' }),
+		uploaderId: uuid('uploader_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		messageId: uuid('message_id').references(() => messages.id, { onDelete: 'cascade' }),
+		/** The sanitised name shown and sent in Content-Disposition. */
+		filename: text('filename').notNull(),
+		/** Sniffed from the content, never taken from the name or the declared type. */
+		contentType: text('content_type').notNull(),
+		size: integer('size').notNull(),
+		/** An image's size after rotation per EXIF; null for other files. */
+		width: integer('width'),
+		height: integer('height'),
+		storageKey: text('storage_key').notNull(),
+		/** Whether WebP thumbnails (320 and 1280 px) were made. */
+		hasThumbnails: boolean('has_thumbnails').notNull().default(false),
+		/** 'ready' once checked (and scanned, with ClamAV configured). */
+		status: text('status', { enum: ['ready'] })
+			.notNull()
+			.default('ready'),
+		createdAt: timestamptz('created_at').notNull().defaultNow()
+	},
+	(t) => [
+		index('attachments_message_idx').on(t.messageId),
+		// The cron run finds unattached uploads by age.
+		index('attachments_unattached_idx')
+			.on(t.createdAt)
+			.where(sql`${t.messageId} is null`),
+		check('attachments_size_positive', sql`${t.size} > 0`),
+		check('attachments_status_check', sql`${t.status} in ('ready')`)
+	]
+);

@@ -1,3 +1,4 @@
+import { getAttachment, postAttachment } from './attachments-api';
 import { changeContractStatus, createContract, getContract, listContracts } from './contracts-api';
 import type { Endpoint } from './endpoint';
 import {
@@ -31,6 +32,8 @@ import { deleteToken, getTokens, postToken } from './tokens-api';
 export const ENDPOINTS: readonly Endpoint[] = [
 	getMessages,
 	postMessage,
+	postAttachment,
+	getAttachment,
 	getThread,
 	patchThread,
 	putThreadRead,

@@ -18,6 +18,7 @@ const message = (over: Partial<MessageJson>): MessageJson => ({
 	readByCounterpartAt: null,
 	via: 'app',
 	contactDetailsHidden: false,
+	attachments: [],
 	...over
 });
 

@@ -49,6 +49,7 @@ function message(
 		readByCounterpartAt: null,
 		via: 'app',
 		contactDetailsHidden: false,
+		attachments: [],
 		...extra
 	};
 }

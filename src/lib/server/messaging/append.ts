@@ -4,7 +4,7 @@ import { rowsOf, type Db } from '../db';
 import { notifyLive } from '../live/events';
 import { getConfig } from '../config';
 import { maskContactDetails, type ContactMaskingMode } from './contact-masking';
-import { rethrowDatabaseRefusal } from './errors';
+import { AttachmentNotUsableError, rethrowDatabaseRefusal } from './errors';
 import { messageRowFromSql, toMessageJson, type MessageRow } from './views';
 
 /** Who writes a message. Every way a message gets into a conversation names one of these. */
@@ -30,6 +30,11 @@ export interface AppendInput {
 	at?: Date;
 	/** CONTACT_MASKING by default; tests pass another mode. */
 	contactMasking?: ContactMaskingMode;
+	/**
+	 * Uploads the message takes (attachments.ts): the author's party's, to this contract, unused;
+	 * otherwise AttachmentNotUsableError and nothing is written. The body may then be empty.
+	 */
+	attachmentIds?: readonly string[];
 }
 
 export interface Appended {
@@ -74,7 +79,7 @@ export async function appendMessage(
 		const [row] = rowsOf<PostedRow>(
 			await db
 				.execute(
-					sql`select message, replayed, live_payload, needs_masking from parley_post_message(${contractId}::uuid, ${role}, ${userId}::uuid, ${agentId}, ${actingFor}::uuid, ${via}, ${input.body}, ${input.idempotencyKey ?? null}, ${input.at?.toISOString() ?? null}::timestamptz, ${causedBy}::uuid, ${masking}, ${maskedBody})`
+					sql`select message, replayed, live_payload, needs_masking from parley_post_message(${contractId}::uuid, ${role}, ${userId}::uuid, ${agentId}, ${actingFor}::uuid, ${via}, ${input.body}, ${input.idempotencyKey ?? null}, ${input.at?.toISOString() ?? null}::timestamptz, ${causedBy}::uuid, ${attachmentIdsArray(input.attachmentIds)}::uuid[], ${masking}, ${maskedBody})`
 				)
 				.catch((err) => rethrowDatabaseRefusal(err))
 		);
@@ -95,4 +100,13 @@ export async function appendMessage(
 		}),
 		replayed: row.replayed
 	};
+}
+
+/** A uuid[] literal for the call (ids already validated as UUIDs), or null. */
+function attachmentIdsArray(ids: readonly string[] | undefined): string | null {
+	if (!ids || ids.length === 0) return null;
+	for (const id of ids) {
+		if (!/^[0-9a-f-]{36}$/i.test(id)) throw new AttachmentNotUsableError();
+	}
+	return `{${ids.join(',')}}`;
 }

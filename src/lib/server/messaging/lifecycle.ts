@@ -6,6 +6,7 @@ import { rowsOf, type Db } from '../db';
 import { notifyLive } from '../live/events';
 import { maskContactDetails, type ContactMaskingMode } from './contact-masking';
 import { ChangeWindowClosedError, NotYourMessageError, rethrowDatabaseRefusal } from './errors';
+import { deleteMessageAttachments } from '../attachments';
 import { messageRowFromSql, toMessageJson, type MessageRow } from './views';
 
 // After sending: the sender edits or unsends their own message, within a window. The rules and
@@ -76,6 +77,8 @@ export async function deleteMessage(
 			)
 	);
 	if (!row) return null;
+	// Deleting a message deletes its files (rows, then the stored bytes).
+	if (row.deleted) await deleteMessageAttachments(db, messageId);
 	await notifyLive(db, row.live_payload);
 	return row.deleted;
 }

@@ -16,7 +16,8 @@ import { enqueueEmail } from '../email/queue';
 import { messageDigestEmail } from '../email/templates';
 import { replyAddress, replyTokenFor } from '../email/reply-tokens';
 import { unsubscribeToken } from '../email/unsubscribe';
-import { assistantLabel } from './views';
+import { textWithFiles } from '$lib/attachment-summary';
+import { assistantLabel, type AttachmentRow } from './views';
 
 const agentToken = alias(apiTokens, 'agent_token');
 const actingFor = alias(users, 'acting_for');
@@ -207,7 +208,8 @@ async function processOneGroup(
 	const details = await tx
 		.select({
 			// The recipient is never the sender: hidden contact details stay hidden in the email.
-			body: sql<string>`coalesce(${messages.maskedBody}, ${messages.body})`,
+			text: sql<string>`coalesce(${messages.maskedBody}, ${messages.body})`,
+			files: sql<AttachmentRow[] | string>`parley_message_attachments(${messages.id})`,
 			createdAt: messages.createdAt,
 			senderName: users.displayName,
 			senderRole: messages.senderRole,
@@ -241,7 +243,14 @@ async function processOneGroup(
 				: 'Parley'),
 		contractTitle: first.contractTitle,
 		contractId: first.contractId,
-		messages: details,
+		// Files are named ("Photo", "2 files: invoice.pdf, …"), never attached or quoted.
+		messages: details.map((d) => ({
+			...d,
+			body: textWithFiles(
+				d.text,
+				typeof d.files === 'string' ? (JSON.parse(d.files) as AttachmentRow[]) : d.files
+			)
+		})),
 		conversationUrl: `${email.publicOrigin}/dashboard/rentals/${first.contractId}/messages`,
 		settingsUrl: `${email.publicOrigin}/dashboard/settings`,
 		unsubscribeUrl,

@@ -1,6 +1,7 @@
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import type { MessageJson, ThreadJson } from '$lib/schemas/messaging';
+import { textWithFiles } from '$lib/attachment-summary';
+import type { AttachmentJson, MessageJson, ThreadJson } from '$lib/schemas/messaging';
 import type { Db } from '../db';
 import { isoTime, isoTimeOrNull } from '../db/iso-time';
 import {
@@ -39,6 +40,42 @@ export interface MessageRow {
 	actingForName: string | null;
 	/** How it was written: in the app (or the API), or as a reply to a notification email. */
 	via: MessageJson['via'];
+	/** parley_message_attachments: parsed, or as text from a driver without the type lookup. */
+	attachments: AttachmentRow[] | string | null;
+}
+
+/** One file of a message, as parley_message_attachments builds it. */
+export interface AttachmentRow {
+	id: string;
+	filename: string;
+	contentType: string;
+	size: number;
+	width: number | null;
+	height: number | null;
+	hasThumbnails: boolean;
+}
+
+/** Where a party downloads an attachment: the file, or its 320 px WebP thumbnail. */
+export function attachmentUrl(id: string, variant?: 'thumbnail' | 'preview'): string {
+	return `/api/attachments/${id}${variant ? `?variant=${variant}` : ''}`;
+}
+
+export function toAttachmentJson(row: AttachmentRow): AttachmentJson {
+	return {
+		id: row.id,
+		filename: row.filename,
+		contentType: row.contentType,
+		size: row.size,
+		width: row.width,
+		height: row.height,
+		thumbnailUrl: row.hasThumbnails ? attachmentUrl(row.id, 'thumbnail') : null,
+		url: attachmentUrl(row.id)
+	};
+}
+
+function attachmentRows(value: MessageRow['attachments']): AttachmentRow[] {
+	if (!value) return [];
+	return typeof value === 'string' ? (JSON.parse(value) as AttachmentRow[]) : value;
 }
 
 /** parley_message_row's JSON, which the drivers hand over parsed or, without a type lookup, as text. */
@@ -90,7 +127,8 @@ export function selectMessageRows(db: Db, where: SQL | undefined) {
 			readByCounterpartAt: isoTimeOrNull(receipts.readAt),
 			agentName: agentToken.name,
 			actingForName: actingFor.displayName,
-			via: messages.via
+			via: messages.via,
+			attachments: sql<AttachmentRow[] | string>`parley_message_attachments(${messages.id})`
 		})
 		.from(messages)
 		.leftJoin(users, eq(users.id, messages.senderId))
@@ -133,7 +171,9 @@ export function toMessageJson(row: MessageRow, viewer: MessageViewer): MessageJs
 		isOwn: row.senderId !== null && row.senderId === viewer.viewerId,
 		isRead: row.seq <= viewer.lastReadSeq,
 		readByCounterpartAt: row.readByCounterpartAt,
-		via: row.via ?? 'app'
+		via: row.via ?? 'app',
+		// A deleted message's files are deleted with it.
+		attachments: row.deletedAt ? [] : attachmentRows(row.attachments).map(toAttachmentJson)
 	};
 }
 
@@ -177,6 +217,9 @@ export function buildThreadViews(
 			lastMessageBody: sql<
 				string | null
 			>`left(${bodyForViewer(lastMessage, viewerId)}, ${sql.raw(String(PREVIEW_LENGTH))})`,
+			lastMessageFiles: sql<
+				AttachmentRow[] | string | null
+			>`case when ${lastMessage.id} is not null then parley_message_attachments(${lastMessage.id}) end`,
 			lastMessageSenderRole: lastMessage.senderRole,
 			lastMessageCreatedAt: isoTimeOrNull(lastMessage.createdAt),
 			lastMessageDeleted: sql<boolean>`${lastMessage.deletedAt} is not null`,
@@ -238,7 +281,10 @@ export function toThreadRow(r: ThreadViewRow, viewer: string): ThreadRow {
 		lastMessage:
 			r.lastMessageBody !== null && r.lastMessageSenderRole && r.lastMessageCreatedAt
 				? {
-						body: r.lastMessageBody,
+						body: textWithFiles(
+							r.lastMessageBody,
+							r.lastMessageDeleted ? [] : attachmentRows(r.lastMessageFiles)
+						).slice(0, PREVIEW_LENGTH),
 						senderName:
 							r.lastMessageSenderName ??
 							(r.lastMessageSenderRole === 'assistant'

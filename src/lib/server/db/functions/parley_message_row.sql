@@ -22,7 +22,8 @@ BEGIN
 			'readByCounterpartAt', parley_iso_time(r.read_at),
 			'agentName', a.name,
 			'actingForName', af.display_name,
-			'via', m.via
+			'via', m.via,
+			'attachments', parley_message_attachments(m.id)
 		)
 		FROM messages m
 		JOIN message_threads t ON t.id = m.thread_id

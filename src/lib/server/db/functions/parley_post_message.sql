@@ -12,6 +12,9 @@
 -- 'off' for 'always', and for 'until-accepted' while the contract is requested. The caller passes
 -- the masked text (p_masked_body, equal to p_body when nothing is hidden) only once this function
 -- has answered needs_masking, having written nothing: the masker runs only when it applies.
+-- p_attachment_ids are uploads the message takes (at most 10): each must have been uploaded by
+-- the author's party to this contract and not be taken by another message, or SQLSTATE PRATT is
+-- raised and nothing is written. They are part of the idempotency key's request.
 -- Answers the message as parley_message_row shows it to the author, and the NOTIFY payload for
 -- after the commit.
 CREATE OR REPLACE FUNCTION parley_post_message(
@@ -25,6 +28,7 @@ CREATE OR REPLACE FUNCTION parley_post_message(
 	p_idempotency_key text,
 	p_at timestamptz,
 	p_caused_by uuid,
+	p_attachment_ids uuid[],
 	p_masking text,
 	p_masked_body text
 ) RETURNS TABLE (message json, thread_id uuid, replayed boolean, live_payload text,
@@ -42,6 +46,8 @@ DECLARE
 	v_message messages;
 	v_contract_status text;
 	v_mask boolean;
+	v_attachments integer := coalesce(cardinality(p_attachment_ids), 0);
+	v_usable integer;
 BEGIN
 	-- One lookup answers "may this author post here", "is there a thread yet" and "are contact
 	-- details hidden".
@@ -66,7 +72,8 @@ BEGIN
 			WHEN 'user' THEN 'user:' || p_user_id
 			WHEN 'assistant' THEN 'agent:' || p_agent_id
 			ELSE 'system' END;
-		v_hash := md5(p_contract_id::text || E'\n' || p_body);
+		v_hash := md5(p_contract_id::text || E'\n' || p_body || CASE WHEN v_attachments > 0
+			THEN E'\n' || array_to_string(p_attachment_ids, ',') ELSE '' END);
 		INSERT INTO message_idempotency_keys AS k (scope, key, request_hash)
 		VALUES (v_scope, p_idempotency_key, v_hash)
 		ON CONFLICT (scope, key) DO UPDATE
@@ -88,11 +95,31 @@ BEGIN
 		END IF;
 	END IF;
 
+	IF v_attachments > 0 THEN
+		IF v_attachments > 10 THEN
+			RAISE EXCEPTION 'a message takes at most 10 files' USING ERRCODE = 'PRATT';
+		END IF;
+		-- Locked, so two sends cannot take the same upload.
+		SELECT count(*) INTO v_usable FROM (
+			SELECT 1 FROM attachments a
+			WHERE a.id = ANY (p_attachment_ids) AND a.contract_id = p_contract_id
+				AND a.uploader_id = v_party AND a.message_id IS NULL AND a.status = 'ready'
+			FOR UPDATE
+		) usable;
+		IF v_usable <> (SELECT count(DISTINCT x) FROM unnest(p_attachment_ids) x) THEN
+			RAISE EXCEPTION 'an attachment is not an unused upload of this author to this contract'
+				USING ERRCODE = 'PRATT';
+		END IF;
+	END IF;
+
 	v_message := parley_append_message(
 		coalesce(v_thread_id, parley_thread_for_contract(p_contract_id)),
 		p_user_id, p_sender_role, p_body, p_at, p_agent_id, p_acting_for_id, coalesce(p_via, 'app'),
 		p_caused_by, CASE WHEN v_mask THEN nullif(p_masked_body, p_body) END
 	);
+	IF v_attachments > 0 THEN
+		UPDATE attachments a SET message_id = v_message.id WHERE a.id = ANY (p_attachment_ids);
+	END IF;
 	IF p_idempotency_key IS NOT NULL THEN
 		UPDATE message_idempotency_keys k SET message_id = v_message.id
 		WHERE k.scope = v_scope AND k.key = p_idempotency_key;

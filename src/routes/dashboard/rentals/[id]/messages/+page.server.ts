@@ -3,9 +3,12 @@ import { uuidSchema } from '$lib/schemas/contracts';
 import { newIdempotencyKey } from '$lib/message-rules';
 import {
 	idempotencyKeySchema,
+	MAX_ATTACHMENTS_PER_MESSAGE,
 	messageBodySchema,
-	messagesQuerySchema
+	messagesQuerySchema,
+	sendMessageSchema
 } from '$lib/schemas/messaging';
+import { uploadFormFile } from '$lib/server/attachments';
 import { getConfig } from '$lib/server/config';
 import { allowedActions } from '$lib/server/contracts';
 import { getDb } from '$lib/server/db';
@@ -68,6 +71,7 @@ export const load: PageServerLoad = async ({ locals, params, url, depends, isDat
 		...(readNow ? { unreadCount: await getUnreadCount(db, user.id) } : {}),
 		editWindowSeconds: getConfig().messaging.editWindowSeconds,
 		blocked: await hasBlocked(db, user.id, contract.counterpart.id),
+		attachmentMaxBytes: getConfig().attachments.maxBytes,
 		// The next message's key, so that the form carries one without JavaScript too.
 		idempotencyKey: newIdempotencyKey()
 	};
@@ -78,9 +82,35 @@ export const actions: Actions = {
 		const user = requireUser(locals, url);
 		const id = uuidSchema.safeParse(params.id);
 		if (!id.success) error(404, 'Not found');
+		const db = getDb();
 		const form = await request.formData();
 		const raw = String(form.get('body') ?? '');
-		const parsed = messageBodySchema.safeParse(raw);
+		// With JavaScript the files are uploaded already and named by attachmentIds; without it
+		// they come with the form (the file input `files`) and are uploaded here first.
+		const files = form
+			.getAll('files')
+			.filter((f): f is File => typeof f !== 'string' && f.size > 0 && f.name !== '');
+		const ids = form.getAll('attachmentIds').map(String);
+		if (files.length + ids.length > MAX_ATTACHMENTS_PER_MESSAGE) {
+			return fail(400, {
+				body: raw,
+				error: `A message can carry at most ${MAX_ATTACHMENTS_PER_MESSAGE} files.`
+			});
+		}
+		const uploaded: string[] = [];
+		for (const file of files) {
+			try {
+				const one = await uploadFormFile(db, user.id, id.data, file);
+				if (!one) error(404, 'Not found');
+				uploaded.push(one.id);
+			} catch (err) {
+				return failFromDomainError(err, (reason) => ({
+					body: raw,
+					error: `${file.name}: ${reason}`
+				}));
+			}
+		}
+		const parsed = sendMessageSchema.safeParse({ body: raw, attachmentIds: [...ids, ...uploaded] });
 		if (!parsed.success) {
 			return fail(400, { body: raw, error: parsed.error.issues[0]?.message ?? 'Invalid message.' });
 		}
@@ -88,8 +118,9 @@ export const actions: Actions = {
 		const key = idempotencyKeySchema.safeParse(form.get('idempotencyKey'));
 		let messageId: string;
 		try {
-			const appended = await appendMessage(getDb(), { kind: 'user', userId: user.id }, id.data, {
-				body: parsed.data,
+			const appended = await appendMessage(db, { kind: 'user', userId: user.id }, id.data, {
+				body: parsed.data.body,
+				attachmentIds: parsed.data.attachmentIds,
 				idempotencyKey: key.success ? key.data : undefined
 			});
 			if (!appended) error(404, 'Not found');
