@@ -49,7 +49,11 @@ const serverEnv: Record<string, string> = {
 	AI_MODEL: 'parley-stand-in',
 	AI_TIMEOUT_MS: '15000',
 	// The e2e database outlives a run on Postgres: runs in a row must not meet the hourly limit.
-	API_TOKENS_PER_HOUR: '1000'
+	API_TOKENS_PER_HOUR: '1000',
+	// Uploads: the no-JavaScript form sends text and files in one request, so adapter-node's
+	// whole-body limit must allow ten files (see README, Attachments).
+	BODY_SIZE_LIMIT: '300M',
+	ATTACHMENTS_DIR: '.data/attachments-e2e'
 };
 if (!process.env.DATABASE_URL) serverEnv.PGLITE_DATA_DIR = process.env.E2E_PGLITE_DIR;
 

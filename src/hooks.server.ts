@@ -7,6 +7,7 @@ import { appDatabase, type Db } from '$lib/server/db';
 import { appLiveHub } from '$lib/server/live/hub';
 import { useDevStandIn } from '$lib/server/assistant/model';
 import { startStandInModel, STAND_IN_MODEL } from '$lib/server/assistant/stand-in';
+import { isForbiddenCrossSiteForm } from '$lib/server/http/csrf';
 import { deleteSessionCookie, setSessionCookie } from '$lib/server/session-cookie';
 
 export const init: ServerInit = async () => {
@@ -66,23 +67,6 @@ function startDevCron(db: Db) {
 	holder[DEV_CRON].unref();
 }
 const DEV_CRON = Symbol.for('parley.dev-cron');
-
-const FORM_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'];
-const UNSAFE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
-
-/**
- * SvelteKit's own CSRF rule (no cross-site form posts), minus the one-click unsubscribe URL and the
- * mail servers' hooks for replies (their own secrets; an MTA may post the email as text/plain).
- */
-function isForbiddenCrossSiteForm(request: Request, url: URL): boolean {
-	if (!UNSAFE_METHODS.includes(request.method)) return false;
-	const type = request.headers.get('content-type')?.split(';', 1)[0]?.trim().toLowerCase() ?? '';
-	if (!FORM_TYPES.includes(type)) return false;
-	if (url.pathname.startsWith('/unsubscribe/') || url.pathname.startsWith('/api/inbound/')) {
-		return false;
-	}
-	return request.headers.get('origin') !== url.origin;
-}
 
 export const handle: Handle = async ({ event, resolve }) => {
 	if (isForbiddenCrossSiteForm(event.request, event.url)) {

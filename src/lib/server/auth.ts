@@ -1,7 +1,7 @@
 import { hash, verify } from '@node-rs/argon2';
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
-import { and, eq, gt, lt, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, lt, sql } from 'drizzle-orm';
 import type { Db } from './db';
 import { preparedPerDb } from './db/prepared';
 import { loginFailures, sessions, users } from './db/schema';
@@ -77,7 +77,8 @@ const sessionById = preparedPerDb((db) =>
 		})
 		.from(sessions)
 		.innerJoin(users, eq(sessions.userId, users.id))
-		.where(eq(sessions.id, sql.placeholder('sessionId')))
+		// A suspended account's sessions are deleted; this keeps one that raced the suspension out.
+		.where(and(eq(sessions.id, sql.placeholder('sessionId')), isNull(users.suspendedAt)))
 		.prepare('session_by_id')
 );
 
@@ -133,6 +134,14 @@ export class EmailTakenError extends Error {
 export class InvalidCredentialsError extends Error {
 	constructor() {
 		super('Incorrect email or password.');
+	}
+}
+
+/** The right password for an account an operator suspended (said only to its owner). */
+export class AccountSuspendedError extends InvalidCredentialsError {
+	constructor() {
+		super();
+		this.message = 'This account is suspended. Contact support if you think this is a mistake.';
 	}
 }
 
@@ -224,6 +233,7 @@ export async function authenticate(
 		throw new InvalidCredentialsError();
 	}
 	await db.delete(loginFailures).where(eq(loginFailures.email, email));
+	if (user.suspendedAt) throw new AccountSuspendedError();
 	return {
 		id: user.id,
 		email: user.email,

@@ -5,6 +5,7 @@ import { drainEmailQueue, logTransport, resendTransport, type EmailTransport } f
 import { processDueNotifications } from './messaging/notifications';
 import { runAssistantStep, type AssistantRunCounts } from './assistant/auto';
 import { aiFromSettings, appAi, type Ai } from './assistant/model';
+import { deleteUnattachedUploads } from './attachments';
 
 export interface CronResult {
 	claimed: number;
@@ -14,6 +15,8 @@ export interface CronResult {
 	retried: number;
 	/** The assistant step, when a model is configured. */
 	assistant?: AssistantRunCounts;
+	/** Uploads that no message took within a day, deleted with their stored files. */
+	uploadsDeleted: number;
 }
 
 /** The transport the settings ask for: Resend with RESEND_API_KEY, otherwise nothing leaves. */
@@ -29,8 +32,9 @@ const SAFETY_MARGIN_MS = 5_000;
 /**
  * One cron run: the providers' assistants answer what is due (when a model is configured), due
  * notifications become digests in the outbox, then the outbox is drained (so a hand-off email
- * leaves in the same run). Settings come from the process's configuration, or from `env` when one
- * is given (tests); `ai` replaces the configured model (tests).
+ * leaves in the same run), then uploads left unattached for a day are deleted. Settings come from
+ * the process's configuration, or from `env` when one is given (tests); `ai` replaces the
+ * configured model (tests).
  */
 export async function runMessageNotificationsCron(
 	db: Db,
@@ -50,7 +54,9 @@ export async function runMessageNotificationsCron(
 		from: config.email.from,
 		deadline
 	});
+	const uploadsDeleted = await deleteUnattachedUploads(db);
 	return {
+		uploadsDeleted,
 		claimed: notified.claimed,
 		sent: drained.sent,
 		skipped: notified.skipped,

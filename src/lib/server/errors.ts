@@ -12,6 +12,8 @@ export type ErrorCode =
 	| 'not_found'
 	| 'conflict'
 	| 'idempotency_key_reused'
+	| 'attachment_not_usable'
+	| 'attachment_refused'
 	| 'rate_limited'
 	| 'service_unavailable'
 	| 'ai_not_configured'

@@ -273,7 +273,9 @@ function context(s: Scenario): ConversationContext {
 		isOwn: m.from === 'provider',
 		isRead: true,
 		readByCounterpartAt: null,
-		via: 'app'
+		via: 'app',
+		contactDetailsHidden: false,
+		attachments: []
 	}));
 	return {
 		contractId,

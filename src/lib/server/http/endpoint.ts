@@ -104,6 +104,11 @@ export interface EndpointSpec<
 	headers?: H;
 	/** The JSON body's schema; the handler reads it with `ctx.body()`. */
 	body?: B;
+	/**
+	 * A multipart/form-data body with one file in the field `file`, which the handler streams
+	 * itself (JSON endpoints use `body`).
+	 */
+	multipartFile?: { description: string };
 	/** The success responses by status. */
 	responses: Record<number, ResponseSpec>;
 	/**
@@ -126,6 +131,7 @@ export interface EndpointDeclaration {
 	query?: QuerySchema;
 	headers?: QuerySchema;
 	body?: z.ZodType;
+	multipartFile?: { description: string };
 	responses: Record<number, ResponseSpec>;
 	/** Every error status: the declared ones and those the declaration implies. */
 	errors: number[];

@@ -9,6 +9,7 @@ import {
 	postSummary,
 	putAssistant
 } from './assistant-api';
+import { getAttachment, postAttachment } from './attachments-api';
 import { changeContractStatus, createContract, getContract, listContracts } from './contracts-api';
 import type { Endpoint } from './endpoint';
 import {
@@ -31,6 +32,7 @@ import {
 	muteThread,
 	unmuteThread
 } from './messaging-api';
+import { deleteBlock, postMessageReport, postUserReport, putBlock } from './moderation-api';
 import { getSearch } from './search-api';
 import { deleteToken, getTokens, postToken } from './tokens-api';
 
@@ -41,6 +43,8 @@ import { deleteToken, getTokens, postToken } from './tokens-api';
 export const ENDPOINTS: readonly Endpoint[] = [
 	getMessages,
 	postMessage,
+	postAttachment,
+	getAttachment,
 	getThread,
 	patchThread,
 	putThreadRead,
@@ -73,5 +77,9 @@ export const ENDPOINTS: readonly Endpoint[] = [
 	postAssistantStop,
 	getTranslation,
 	getAssistant,
-	putAssistant
+	putAssistant,
+	postMessageReport,
+	postUserReport,
+	putBlock,
+	deleteBlock
 ];

@@ -53,6 +53,16 @@ export async function notifyThreadParticipants(db: Db, threadId: string): Promis
 		from message_thread_participants where thread_id = ${threadId}`);
 }
 
+/**
+ * Ends the user's open streams on every instance (an operator suspended them). Inside a caller's
+ * transaction it is delivered when that commits.
+ */
+export async function closeUserStreams(db: Db, userId: string): Promise<void> {
+	await db.execute(
+		sql`select pg_notify(${LIVE_CHANNEL}, ${JSON.stringify({ u: [userId], close: true })})`
+	);
+}
+
 /** Sends a NOTIFY payload that a write function (src/lib/server/db/functions) built for after its commit. */
 export async function notifyLive(db: Db, payload: string | null): Promise<void> {
 	if (payload) await db.execute(sql`select pg_notify(${LIVE_CHANNEL}, ${payload})`);

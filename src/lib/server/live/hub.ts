@@ -168,6 +168,16 @@ class LiveStream {
 		this.closed = true;
 		if (this.heartbeat) clearInterval(this.heartbeat);
 	}
+
+	/** Ends the response (the user was signed out everywhere): the client sees the stream close. */
+	end() {
+		this.close();
+		try {
+			this.controller.close();
+		} catch {
+			// Already closed by the client.
+		}
+	}
 }
 
 /**
@@ -208,7 +218,7 @@ export class LiveHub {
 	}
 
 	private onNotify(payload: string) {
-		let parsed: { u?: unknown; typing?: unknown; assistant?: unknown };
+		let parsed: { u?: unknown; typing?: unknown; assistant?: unknown; close?: unknown };
 		try {
 			parsed = JSON.parse(payload);
 		} catch {
@@ -218,6 +228,11 @@ export class LiveHub {
 		for (const userId of parsed.u) {
 			const set = typeof userId === 'string' ? this.streams.get(userId) : undefined;
 			if (!set) continue;
+			if (parsed.close === true) {
+				for (const stream of set) stream.end();
+				this.streams.delete(userId as string);
+				continue;
+			}
 			for (const stream of set) {
 				if (parsed.typing) stream.typing(parsed.typing);
 				else if (parsed.assistant) stream.assistant(parsed.assistant);
