@@ -1,6 +1,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { defineConfig, devices } from '@playwright/test';
 import {
+	E2E_AI_PORT,
 	E2E_CRON_SECRET,
 	E2E_INBOUND_DOMAIN,
 	E2E_INBOUND_SECRET,
@@ -42,6 +43,11 @@ const serverEnv: Record<string, string> = {
 	// Replies by email come in through the MIME route (e2e/reply-by-email.test.ts).
 	INBOUND_EMAIL_DOMAIN: E2E_INBOUND_DOMAIN,
 	INBOUND_SECRET: E2E_INBOUND_SECRET,
+	// The assistant talks to a stand-in model (OpenAI-compatible) that the assistant test starts
+	// on this port; in the other tests nothing asks it anything.
+	AI_BASE_URL: `http://127.0.0.1:${E2E_AI_PORT}/v1`,
+	AI_MODEL: 'parley-stand-in',
+	AI_TIMEOUT_MS: '15000',
 	// The e2e database outlives a run on Postgres: runs in a row must not meet the hourly limit.
 	API_TOKENS_PER_HOUR: '1000',
 	// Every test signs in, sends and rents from 127.0.0.1 as the same few demo users, run after run:
@@ -55,7 +61,11 @@ const serverEnv: Record<string, string> = {
 	CONVERSATIONS_PER_DAY: '10000',
 	TYPING_EVENTS_PER_MINUTE: '10000',
 	LIVE_STREAMS_PER_USER: '1000',
-	RENTALS_PER_DAY: '10000'
+	RENTALS_PER_DAY: '10000',
+	// Uploads: the no-JavaScript form sends text and files in one request, so adapter-node's
+	// whole-body limit must allow ten files (see README, Attachments).
+	BODY_SIZE_LIMIT: '300M',
+	ATTACHMENTS_DIR: '.data/attachments-e2e'
 };
 if (!process.env.DATABASE_URL) serverEnv.PGLITE_DATA_DIR = process.env.E2E_PGLITE_DIR;
 

@@ -20,6 +20,11 @@ export interface Dataset {
 	/** The busy provider's contracts, oldest first; the first one holds the long thread. */
 	busyContracts: { contractId: string; requesterId: string }[];
 	hotContractId: string;
+	/**
+	 * The busy provider's last contract is still `requested`: sends there run the contact
+	 * masking (CONTACT_MASKING=until-accepted), the send-masked row; the others are active.
+	 */
+	requestedContractId: string;
 	hotThreadMessages: number;
 	busyUnreadThreads: number;
 	busyUnreadMessages: number;
@@ -205,7 +210,8 @@ export async function buildDataset(
 			insert into contracts (id, offering_id, requester_id, provider_id, title, monthly_price_cents,
 				status, created_at, updated_at)
 			select id, offering_id, requester_id, provider_id, 'Bench rental ' || n, 1000 + (n % 90) * 100,
-				'active', now() - interval '200 days' + n * interval '1 second',
+				case when n = ${B}::int then 'requested' else 'active' end,
+				now() - interval '200 days' + n * interval '1 second',
 				now() - interval '200 days' + n * interval '1 second'
 			from bench_contracts order by n`;
 	});
@@ -325,6 +331,7 @@ export async function buildDataset(
 		busyProviderId: busy!.id,
 		busyContracts,
 		hotContractId: busyContracts[0]!.contractId,
+		requestedContractId: busyContracts.at(-1)!.contractId,
 		hotThreadMessages: hot!.n,
 		busyUnreadThreads: unread!.threads,
 		busyUnreadMessages: unread!.messages,

@@ -415,7 +415,7 @@ export function buildReport(input: ReportInput): string {
 			);
 		}
 	}
-	for (const key of ['send-spread', 'send-hot']) {
+	for (const key of ['send-spread', 'send-hot', 'send-masked']) {
 		const r = find(key, 'large');
 		if (!r) continue;
 		const rate = medianOfRuns(r.http).perSecond;

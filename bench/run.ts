@@ -120,8 +120,9 @@ const USAGE = `npm run bench -- [options]
   --keep-databases     do not drop the parley_bench_* databases at the end
   --only KEYS          only these rows, comma-separated: unread, unread-bearer, inbox, thread,
                        search-rare, search-common, search-phrase, search-prefix,
-                       send-hot, send-spread, mark-read, edit, delete, mark-unread
-  --no-live            skip the live-updates part (npm run bench:live); --baseline skips it too
+                       send-hot, send-spread, send-masked, mark-read, edit, delete, mark-unread
+  --no-live            skip the live-updates and upload parts (npm run bench:live,
+                       npm run bench:uploads); --baseline skips them too
 
 Postgres: BENCH_DATABASE_URL, else DATABASE_URL, else postgres://postgres@127.0.0.1:5432/test.
 Only the server is used from it: fresh databases are created beside it and dropped after.
@@ -507,6 +508,13 @@ function runLive(options: Options): number {
 	if (options.given.has('duration')) args.push('--duration', String(options.duration));
 	const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 	return spawnSync(tsx, args, { cwd: ROOT, stdio: 'inherit' }).status ?? 1;
+}
+
+/** Then the attachment upload rows (bench/uploads.ts), as a process of its own. */
+function runUploads(): number {
+	log('\nattachment uploads (bench/uploads.ts) …');
+	const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+	return spawnSync(tsx, ['bench/uploads.ts'], { cwd: ROOT, stdio: 'inherit' }).status ?? 1;
 }
 
 // ---- main ---------------------------------------------------------------------------------
@@ -989,7 +997,10 @@ async function main(): Promise<Options | undefined> {
 
 main()
 	.then((options) => {
-		if (options?.live) process.exit(runLive(options));
+		if (options?.live) {
+			const live = runLive(options);
+			process.exit(runUploads() || live);
+		}
 	})
 	.catch((error) => {
 		console.error(error instanceof Error ? (error.stack ?? error.message) : error);

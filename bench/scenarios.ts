@@ -133,7 +133,11 @@ function rotate<T>(items: T[]): () => T {
 	return () => items[i++ % items.length]!;
 }
 
-const busyContractIds = (ds: Dataset) => ds.busyContracts.map((c) => c.contractId);
+const busyContractIds = (ds: Dataset) =>
+	ds.busyContracts.map((c) => c.contractId).filter((id) => id !== ds.requestedContractId);
+
+// Contact details (a phone number and an email), so the masker has work in send-masked.
+const CONTACT_BODY = 'Is the drill free on Saturday? Call me on 07700 900123 or jo@example.com';
 
 export const sendScenarios: Scenario[] = [
 	{
@@ -165,6 +169,21 @@ export const sendScenarios: Scenario[] = [
 			const next = rotate(busyContractIds(ds));
 			return () => sendMessage(db, ds.busyProviderId, next(), BODY);
 		}
+	},
+	{
+		// Beside send-hot: the same send where CONTACT_MASKING applies (a requested rental), so the
+		// write asks for the masked text and posts again.
+		key: 'send-masked',
+		name: 'Send contact details into a requested rental (masked)',
+		writes: true,
+		http: (ds, cookie) => ({
+			method: 'POST',
+			cookie,
+			body: JSON.stringify({ body: CONTACT_BODY }),
+			path: () => `/api/contracts/${ds.requestedContractId}/messages`
+		}),
+		direct: (ds, db) => () =>
+			sendMessage(db, ds.busyProviderId, ds.requestedContractId, CONTACT_BODY)
 	}
 ];
 

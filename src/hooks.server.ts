@@ -10,6 +10,9 @@ import {
 	installServerResponseHeaders,
 	isPrivateResponse
 } from '$lib/server/security-headers';
+import { useDevStandIn } from '$lib/server/assistant/model';
+import { startStandInModel, STAND_IN_MODEL } from '$lib/server/assistant/stand-in';
+import { isForbiddenCrossSiteForm } from '$lib/server/http/csrf';
 import { deleteSessionCookie, setSessionCookie } from '$lib/server/session-cookie';
 
 export const init: ServerInit = async () => {
@@ -18,7 +21,10 @@ export const init: ServerInit = async () => {
 	const database = appDatabase();
 	await database.migrate();
 	console.log(`Parley: database ready (${database.driver}: ${database.location}).`);
-	if (dev) startDevCron(database.db);
+	if (dev) {
+		await startDevStandInModel();
+		startDevCron(database.db);
+	}
 	installServerResponseHeaders(getConfig().email.publicOrigin);
 	// adapter-node stops taking requests on SIGINT/SIGTERM and then emits this; without closing
 	// the pool and the LISTEN connection the process would never exit by itself.
@@ -44,6 +50,18 @@ function checkConfig() {
 	}
 }
 
+// In development without AI_BASE_URL the assistant talks to the stand-in model (rules, not a
+// language model; its replies say so), so drafts, translations and auto replies can be tried after
+// `npm run dev`. AI_DEV_STAND_IN=false turns it off; AI_BASE_URL points at a real model instead.
+async function startDevStandInModel() {
+	if (getConfig().ai.model || !getConfig().ai.devStandIn) return;
+	const holder = globalThis as typeof globalThis & { [DEV_STAND_IN]?: string };
+	holder[DEV_STAND_IN] ??= (await startStandInModel({ chunkDelayMs: 120 })).baseUrl;
+	useDevStandIn(holder[DEV_STAND_IN], STAND_IN_MODEL);
+	console.log(`Parley: the assistant uses the dev stand-in model at ${holder[DEV_STAND_IN]}.`);
+}
+const DEV_STAND_IN = Symbol.for('parley.dev-ai-stand-in');
+
 // In development nothing else calls the cron job: run it every minute so emails show up in
 // /dev/outbox right after `npm run dev`. Production uses an external scheduler (see README).
 function startDevCron(db: Db) {
@@ -55,23 +73,6 @@ function startDevCron(db: Db) {
 	holder[DEV_CRON].unref();
 }
 const DEV_CRON = Symbol.for('parley.dev-cron');
-
-const FORM_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'];
-const UNSAFE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
-
-/**
- * SvelteKit's own CSRF rule (no cross-site form posts), minus the one-click unsubscribe URL and the
- * mail servers' hooks for replies (their own secrets; an MTA may post the email as text/plain).
- */
-function isForbiddenCrossSiteForm(request: Request, url: URL): boolean {
-	if (!UNSAFE_METHODS.includes(request.method)) return false;
-	const type = request.headers.get('content-type')?.split(';', 1)[0]?.trim().toLowerCase() ?? '';
-	if (!FORM_TYPES.includes(type)) return false;
-	if (url.pathname.startsWith('/unsubscribe/') || url.pathname.startsWith('/api/inbound/')) {
-		return false;
-	}
-	return request.headers.get('origin') !== url.origin;
-}
 
 export const handle: Handle = async ({ event, resolve }) => {
 	if (isForbiddenCrossSiteForm(event.request, event.url)) {

@@ -3,6 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ApiScope } from '../src/lib/schemas/api-tokens';
 import { messageSchema } from '../src/lib/schemas/messaging';
 import { createApiToken, revokeApiToken } from '../src/lib/server/api-tokens';
+import { createAttachment } from '../src/lib/server/attachments';
+import { attachmentSettings } from '../src/lib/server/config';
 import type { SessionUser } from '../src/lib/server/auth';
 import { apiTokens, emailQueue, messages } from '../src/lib/server/db/schema';
 import type { ApiEvent, Endpoint } from '../src/lib/server/http/endpoint';
@@ -16,6 +18,7 @@ import {
 	processDueNotifications
 } from '../src/lib/server/messaging';
 import { useTestDatabase } from './helpers/db';
+import { aiWith, textModel } from './helpers/mock-model';
 import { makeWorld } from './helpers/fixtures';
 import { send } from './helpers/messaging';
 
@@ -35,6 +38,8 @@ type World = Awaited<ReturnType<typeof makeWorld>> & {
 	ownMessageId: string;
 	theirMessageId: string;
 	requesterTokenId: string;
+	/** The requester's upload, not yet in a message: theirs alone to download. */
+	attachmentId: string;
 };
 
 interface Case {
@@ -42,13 +47,27 @@ interface Case {
 	/** Which id goes in the path. */
 	id?: (w: World) => string;
 	json?: (w: World) => unknown;
+	/** A multipart body (an upload) instead of JSON. */
+	form?: () => FormData;
 	query?: string;
 	/** The success status for a caller the endpoint lets in. */
 	ok: number;
 }
 
 const contractOf = (w: World) => w.contract.id;
+const textFile = () => {
+	const form = new FormData();
+	form.set('file', new Blob(['Pickup at 9, gate code at the desk.\n']), 'note.txt');
+	return form;
+};
 const MATRIX: Record<string, Case> = {
+	'POST /api/contracts/{id}/attachments': {
+		scope: 'messages:write',
+		id: contractOf,
+		form: textFile,
+		ok: 201
+	},
+	'GET /api/attachments/{id}': { scope: 'messages:read', id: (w) => w.attachmentId, ok: 200 },
 	'GET /api/contracts/{id}/messages': { scope: 'messages:read', id: contractOf, ok: 200 },
 	'POST /api/contracts/{id}/messages': {
 		scope: 'messages:write',
@@ -110,7 +129,41 @@ const MATRIX: Record<string, Case> = {
 		json: () => ({ name: 'x', scopes: ['messages:read'], kind: 'personal', expiresInDays: 30 }),
 		ok: 201
 	},
-	'DELETE /api/tokens/{id}': { scope: 'session', id: (w) => w.requesterTokenId, ok: 204 }
+	'DELETE /api/tokens/{id}': { scope: 'session', id: (w) => w.requesterTokenId, ok: 204 },
+	// The assistant (with the SDK's mock model): a token that may read a conversation may ask for a
+	// draft, a translation or a summary (409: this one is too short); settings are the session's.
+	'POST /api/contracts/{id}/assistant/draft': { scope: 'messages:read', id: contractOf, ok: 200 },
+	'DELETE /api/contracts/{id}/assistant/draft': { scope: 'session', id: contractOf, ok: 204 },
+	'POST /api/contracts/{id}/assistant/summary': { scope: 'messages:read', id: contractOf, ok: 409 },
+	'GET /api/contracts/{id}/assistant': { scope: 'session', id: contractOf, ok: 200 },
+	'POST /api/contracts/{id}/assistant/resume': { scope: 'session', id: contractOf, ok: 204 },
+	'POST /api/contracts/{id}/assistant/stop': { scope: 'session', id: contractOf, ok: 204 },
+	'GET /api/messages/{id}/translation': {
+		scope: 'messages:read',
+		id: (w) => w.theirMessageId,
+		query: '?lang=de',
+		ok: 200
+	},
+	'GET /api/assistant': { scope: 'session', ok: 200 },
+	'PUT /api/assistant': {
+		scope: 'session',
+		json: () => ({ mode: 'auto', instructions: '', facts: '', delayMinutes: 10 }),
+		ok: 200
+	},
+	'POST /api/messages/{id}/reports': {
+		scope: 'session',
+		id: (w) => w.theirMessageId,
+		json: () => ({ reason: 'spam' }),
+		ok: 201
+	},
+	'POST /api/users/{userId}/reports': {
+		scope: 'session',
+		id: (w) => w.provider.id,
+		json: () => ({ reason: 'spam' }),
+		ok: 201
+	},
+	'PUT /api/users/{userId}/block': { scope: 'session', id: (w) => w.provider.id, ok: 200 },
+	'DELETE /api/users/{userId}/block': { scope: 'session', id: (w) => w.provider.id, ok: 200 }
 };
 
 const ALL: ApiScope[] = ['messages:read', 'messages:write', 'contracts:read'];
@@ -134,11 +187,19 @@ async function setUp() {
 		.set({ expiresAt: sql`now() - interval '1 second'` })
 		.where(eq(apiTokens.id, expired.id));
 	const stranger = await tokenFor(base.stranger, ALL, 'personal');
+	const upload = await createAttachment(
+		t.db,
+		base.requester.id,
+		base.contract.id,
+		new Request('http://localhost/upload', { method: 'POST', body: textFile() }),
+		attachmentSettings()
+	);
 	const world: World = {
 		...base,
 		ownMessageId: own.id,
 		theirMessageId: theirs.id,
-		requesterTokenId: read.id
+		requesterTokenId: read.id,
+		attachmentId: upload!.id
 	};
 	return { world, tokens: { read, write, revoked, expired, stranger } };
 }
@@ -151,6 +212,7 @@ function call(api: Endpoint, spec: Case, world: World, token: string | null): Pr
 	const headers = new Headers(token === null ? {} : { authorization: `Bearer ${token}` });
 	const json = spec.json?.(world);
 	if (json !== undefined) headers.set('content-type', 'application/json');
+	const form = spec.form?.();
 	const abort = new AbortController();
 	aborts.push(abort);
 	const url = new URL(
@@ -161,7 +223,7 @@ function call(api: Endpoint, spec: Case, world: World, token: string | null): Pr
 		request: new Request(url, {
 			method,
 			headers,
-			body: json === undefined ? undefined : JSON.stringify(json),
+			body: form ?? (json === undefined ? undefined : JSON.stringify(json)),
 			signal: abort.signal
 		}),
 		locals: { user: null, sessionId: null, requestId: 'test' },
@@ -170,7 +232,7 @@ function call(api: Endpoint, spec: Case, world: World, token: string | null): Pr
 	};
 	const hub = new LiveHub(t.database);
 	hubs.push(hub);
-	return api(t.db, event, { liveHub: () => hub });
+	return api(t.db, event, { liveHub: () => hub, ai: () => aiWith(textModel('A reply.')) });
 }
 
 async function expectError(response: Response, status: number, code: string, what: string) {

@@ -265,6 +265,18 @@ describe('the MIME door', () => {
 		);
 	});
 
+	it('drops the reply of a suspended account', async () => {
+		const world = await makeWorld(t.db);
+		const to = await replyAddress(world);
+		await t.db
+			.update(users)
+			.set({ suspendedAt: new Date() })
+			.where(eq(users.id, world.provider.id));
+		expect((await mimeDoor(rawEmail({ from: world.provider.email, to }))).body.reason).toBe(
+			'unknown_token'
+		);
+	});
+
 	it('drops a reply to a contract cancelled 40 days ago, and takes one cancelled 10 days ago', async () => {
 		const world = await makeWorld(t.db);
 		const to = await replyAddress(world);

@@ -56,7 +56,14 @@ describe('the notification step', () => {
 	it('sends one digest for a burst, listing up to 5 messages and "and N more"', async () => {
 		const { requester, provider, contract } = await makeWorld(t.db);
 		for (let i = 1; i <= 7; i++) await send(t.db, requester.id, contract.id, `Question ${i}`);
-		expect(await cron()).toEqual({ claimed: 7, sent: 1, skipped: 0, failed: 0, retried: 0 });
+		expect(await cron()).toEqual({
+			claimed: 7,
+			sent: 1,
+			skipped: 0,
+			failed: 0,
+			retried: 0,
+			uploadsDeleted: 0
+		});
 		expect(fake.requests).toHaveLength(1);
 		const request = fake.requests[0]!;
 		expect(request.path).toBe('/emails');

@@ -14,10 +14,15 @@ const t = useTestDatabase();
 describe('demo data', () => {
 	it('builds the demo world once, however often it runs', async () => {
 		const first = await seedDemoData(t.db);
-		expect(first).toEqual({ usersCreated: 4, offeringsCreated: 6, contractsCreated: 10 });
+		expect(first).toEqual({ usersCreated: 5, offeringsCreated: 6, contractsCreated: 10 });
 		const second = await seedDemoData(t.db);
 		expect(second).toEqual({ usersCreated: 0, offeringsCreated: 0, contractsCreated: 0 });
-		expect(await t.db.select().from(users)).toHaveLength(4);
+		const seeded = await t.db.select().from(users);
+		expect(seeded).toHaveLength(5);
+		// The demo operator reaches /admin; nobody else is one.
+		expect(seeded.filter((u) => u.role === 'operator').map((u) => u.email)).toEqual([
+			'operator@example.com'
+		]);
 		expect(await t.db.select().from(offerings)).toHaveLength(6);
 		expect(await listOfferings(t.db)).toHaveLength(6);
 	});

@@ -10,7 +10,19 @@ export interface TypingState {
 	until: number;
 }
 
+/** A reply the assistant is writing for a provider, as it grows (never stored until done). */
+export interface AssistantWriting {
+	threadId: string;
+	contractId: string;
+	/** "Assistant for Paul". */
+	label: string;
+	text: string;
+	done: boolean;
+}
+
 const TYPING_SHOWN_MS = 4_000;
+/** A placeholder with no update for this long is gone (its writer died): it is no longer shown. */
+const ASSISTANT_STALE_MS = 30_000;
 
 /**
  * One EventSource per tab. It keeps the badge count it is told, and asks the pages that show
@@ -21,6 +33,9 @@ class LiveClient {
 	connected = $state(false);
 	unread = $state<number | null>(null);
 	typing = $state<TypingState | null>(null);
+	/** Replies being written by an assistant, by contract id. */
+	assistant = $state<Record<string, AssistantWriting>>({});
+	private assistantTimers = new Map<string, ReturnType<typeof setTimeout>>();
 	private source: EventSource | null = null;
 	private reloadTimer: ReturnType<typeof setTimeout> | null = null;
 	private typingTimer: ReturnType<typeof setTimeout> | null = null;
@@ -74,6 +89,21 @@ class LiveClient {
 			void invalidateAll();
 		});
 		source.addEventListener('too-many-streams', () => this.stop());
+		source.addEventListener('assistant', (e) => {
+			const data = JSON.parse((e as MessageEvent).data) as AssistantWriting;
+			const timer = this.assistantTimers.get(data.contractId);
+			if (timer) clearTimeout(timer);
+			if (data.done) {
+				delete this.assistant[data.contractId];
+				this.assistantTimers.delete(data.contractId);
+				return;
+			}
+			this.assistant[data.contractId] = data;
+			this.assistantTimers.set(
+				data.contractId,
+				setTimeout(() => delete this.assistant[data.contractId], ASSISTANT_STALE_MS)
+			);
+		});
 		source.addEventListener('typing', (e) => {
 			const data = JSON.parse((e as MessageEvent).data) as Omit<TypingState, 'until'>;
 			this.typing = { ...data, until: Date.now() + TYPING_SHOWN_MS };

@@ -11,33 +11,78 @@ export { MESSAGE_MAX_LENGTH, characterCount, normalizeMessageBody };
 // eslint-disable-next-line no-control-regex
 const FORBIDDEN_CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/u;
 
+export const EMPTY_MESSAGE = 'Write a message before sending.';
+
+/** A message's text checks but for emptiness (a message may be files only). */
+function checkBody(body: string, ctx: z.RefinementCtx) {
+	const count = characterCount(body);
+	if (count > MESSAGE_MAX_LENGTH) {
+		ctx.addIssue({
+			code: 'custom',
+			message: `Messages can be at most ${MESSAGE_MAX_LENGTH.toLocaleString('en')} characters; this one has ${count.toLocaleString('en')}.`
+		});
+	}
+	if (FORBIDDEN_CONTROL.test(body)) {
+		ctx.addIssue({
+			code: 'custom',
+			message: 'The message contains control characters; only line breaks and tabs are allowed.'
+		});
+	}
+}
+
 export const messageBodySchema = z
 	.string({ error: 'The message body must be text.' })
 	.transform(normalizeMessageBody)
 	.superRefine((body, ctx) => {
 		if (body.length === 0) {
-			ctx.addIssue({ code: 'custom', message: 'Write a message before sending.' });
+			ctx.addIssue({ code: 'custom', message: EMPTY_MESSAGE });
 			return;
 		}
-		const count = characterCount(body);
-		if (count > MESSAGE_MAX_LENGTH) {
-			ctx.addIssue({
-				code: 'custom',
-				message: `Messages can be at most ${MESSAGE_MAX_LENGTH.toLocaleString('en')} characters; this one has ${count.toLocaleString('en')}.`
-			});
-		}
-		if (FORBIDDEN_CONTROL.test(body)) {
-			ctx.addIssue({
-				code: 'custom',
-				message: 'The message contains control characters; only line breaks and tabs are allowed.'
-			});
-		}
+		checkBody(body, ctx);
 	})
 	.meta({
 		description: 'Trimmed; 1 to 10,000 characters; no control characters but newline and tab.'
 	});
 
-export const sendMessageSchema = z.object({ body: messageBodySchema }).meta({ id: 'SendMessage' });
+/** How many files one message may carry. */
+export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
+
+export const attachmentIdsSchema = z
+	.array(z.uuid({ error: 'attachmentIds must be ids of uploads.' }), {
+		error: 'attachmentIds must be a list of upload ids.'
+	})
+	.max(
+		MAX_ATTACHMENTS_PER_MESSAGE,
+		`A message can carry at most ${MAX_ATTACHMENTS_PER_MESSAGE} files.`
+	)
+	.refine((ids) => new Set(ids).size === ids.length, 'attachmentIds names a file twice.')
+	.meta({
+		description: `Uploads (POST /api/contracts/{id}/attachments) of mine to this contract that no message has taken yet; at most ${MAX_ATTACHMENTS_PER_MESSAGE}.`
+	});
+
+export const sendMessageSchema = z
+	.object({
+		body: z
+			.string({ error: 'The message body must be text.' })
+			.transform(normalizeMessageBody)
+			.superRefine(checkBody)
+			.optional()
+			.meta({
+				description:
+					'Trimmed; up to 10,000 characters; no control characters but newline and tab. May be empty when attachmentIds names files.'
+			}),
+		attachmentIds: attachmentIdsSchema.default([])
+	})
+	.superRefine((send, ctx) => {
+		if (send.attachmentIds.length > 0) return;
+		if (send.body === undefined) {
+			ctx.addIssue({ code: 'custom', path: ['body'], message: 'The message body must be text.' });
+		} else if (send.body.length === 0) {
+			ctx.addIssue({ code: 'custom', path: ['body'], message: EMPTY_MESSAGE });
+		}
+	})
+	.transform((send) => ({ ...send, body: send.body ?? '' }))
+	.meta({ id: 'SendMessage' });
 
 export const editMessageSchema = z.object({ body: messageBodySchema }).meta({ id: 'EditMessage' });
 
@@ -107,6 +152,32 @@ export const metricsQuerySchema = z.object({
 const isoDate = z.iso.datetime({ offset: true }).meta({ description: 'ISO-8601, UTC' });
 export const SENDER_ROLES = ['user', 'assistant', 'system'] as const;
 
+export const attachmentSchema = z
+	.object({
+		id: z.uuid(),
+		filename: z.string(),
+		contentType: z.string().meta({ description: 'Sniffed from the content.' }),
+		size: z.number().int().meta({ description: 'Bytes, as downloaded.' }),
+		width: z.number().int().nullable().meta({ description: 'Images only.' }),
+		height: z.number().int().nullable(),
+		thumbnailUrl: z
+			.string()
+			.nullable()
+			.meta({ description: 'A WebP of at most 320 px (images only).' }),
+		url: z.string()
+	})
+	.meta({ id: 'Attachment' });
+
+export const uploadedAttachmentSchema = z
+	.object({
+		id: z.uuid(),
+		filename: z.string(),
+		contentType: z.string(),
+		size: z.number().int(),
+		status: z.enum(['ready'])
+	})
+	.meta({ id: 'UploadedAttachment' });
+
 export const messageSchema = z
 	.object({
 		id: z.uuid(),
@@ -116,6 +187,10 @@ export const messageSchema = z
 		senderName: z.string().nullable(),
 		senderRole: z.enum(SENDER_ROLES),
 		body: z.string(),
+		contactDetailsHidden: z.boolean().meta({
+			description:
+				'Contact details in it are hidden from its recipient (CONTACT_MASKING): the recipient reads a placeholder in their place, the sender reads their own text.'
+		}),
 		createdAt: isoDate,
 		editedAt: isoDate.nullable().meta({ description: 'When the text was last edited.' }),
 		deletedAt: isoDate
@@ -126,7 +201,8 @@ export const messageSchema = z
 		readByCounterpartAt: isoDate.nullable(),
 		via: z
 			.enum(['app', 'email'])
-			.meta({ description: 'email: posted by replying to a notification email.' })
+			.meta({ description: 'email: posted by replying to a notification email.' }),
+		attachments: z.array(attachmentSchema)
 	})
 	.meta({ id: 'Message' });
 
@@ -153,7 +229,10 @@ export const threadSchema = z
 		counterpart: z.object({
 			id: z.uuid(),
 			name: z.string(),
-			role: z.enum(['requester', 'provider', 'assistant'])
+			role: z.enum(['requester', 'provider', 'assistant']),
+			suspended: z
+				.boolean()
+				.meta({ description: 'An operator suspended this account (trust and safety).' })
 		}),
 		contract: z
 			.object({
@@ -242,5 +321,7 @@ export const errorSchema = z
 	.meta({ id: 'Error' });
 
 export type MessageJson = z.infer<typeof messageSchema>;
+export type AttachmentJson = z.infer<typeof attachmentSchema>;
+export type UploadedAttachmentJson = z.infer<typeof uploadedAttachmentSchema>;
 export type ThreadJson = z.infer<typeof threadSchema>;
 export type ResponseMetrics = z.infer<typeof responseMetricsSchema>;

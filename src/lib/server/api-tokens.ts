@@ -182,7 +182,7 @@ const tokenByHash = preparedPerDb((db) =>
 		})
 		.from(apiTokens)
 		.innerJoin(users, eq(users.id, apiTokens.userId))
-		.where(and(eq(apiTokens.tokenHash, sql.placeholder('hash')), live))
+		.where(and(eq(apiTokens.tokenHash, sql.placeholder('hash')), live, isNull(users.suspendedAt)))
 		.prepare('api_token_by_hash')
 );
 

@@ -1,7 +1,7 @@
 import { hash, verify } from '@node-rs/argon2';
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
-import { and, desc, eq, gt, lt, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { Db } from './db';
 import { preparedPerDb } from './db/prepared';
 import { getConfig, type LoginLimitSettings } from './config';
@@ -89,7 +89,8 @@ const sessionById = preparedPerDb((db) =>
 		})
 		.from(sessions)
 		.innerJoin(users, eq(sessions.userId, users.id))
-		.where(eq(sessions.id, sql.placeholder('sessionId')))
+		// A suspended account's sessions are deleted; this keeps one that raced the suspension out.
+		.where(and(eq(sessions.id, sql.placeholder('sessionId')), isNull(users.suspendedAt)))
 		.prepare('session_by_id')
 );
 
@@ -261,6 +262,14 @@ export class InvalidCredentialsError extends Error {
 	}
 }
 
+/** The right password for an account an operator suspended (said only to its owner). */
+export class AccountSuspendedError extends InvalidCredentialsError {
+	constructor() {
+		super();
+		this.message = 'This account is suspended. Contact support if you think this is a mistake.';
+	}
+}
+
 export class LoginThrottledError extends Error {
 	constructor(readonly retryAfterSeconds: number) {
 		super('Too many failed login attempts. Please wait a few minutes and try again.');
@@ -332,6 +341,7 @@ export async function authenticate(
 	const [pair, ip, byEmail] = keys.map((k) => k.key) as [string, string, string];
 	await clearLimits(db, [pair, byEmail]);
 	await undoHit(db, [ip]);
+	if (user.suspendedAt) throw new AccountSuspendedError();
 	return {
 		id: user.id,
 		email: user.email,

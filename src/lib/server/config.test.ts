@@ -29,7 +29,7 @@ describe('loadConfig', () => {
 			},
 			secrets: { appSecret: expect.stringMatching(/^parley-development-/) },
 			cron: { secret: null, maxRunSeconds: 50 },
-			messaging: { editWindowSeconds: 900 },
+			messaging: { editWindowSeconds: 900, contactMasking: 'until-accepted' },
 			apiTokens: { createPerHour: 10 },
 			inbound: { secret: null, resendWebhookSecret: null, maxBytes: 25 * 1024 * 1024 },
 			limits: {
@@ -41,6 +41,13 @@ describe('loadConfig', () => {
 				typingPerMinute: 60,
 				liveStreamsPerUser: 10,
 				rentalsPerDay: 20
+			},
+			ai: { model: null, timeoutMs: 30_000, dailyCallsPerUser: 100, devStandIn: true },
+			attachments: {
+				maxBytes: 25 * 1024 * 1024,
+				maxPixels: 50_000_000,
+				storage: { driver: 'local', dir: '.data/attachments' },
+				clamav: null
 			}
 		});
 	});
@@ -86,7 +93,26 @@ describe('loadConfig', () => {
 			CONVERSATIONS_PER_DAY: '5',
 			TYPING_EVENTS_PER_MINUTE: '30',
 			LIVE_STREAMS_PER_USER: '3',
-			RENTALS_PER_DAY: '7'
+			RENTALS_PER_DAY: '7',
+			AI_BASE_URL: 'http://127.0.0.1:11434/v1/',
+			AI_MODEL: ' llama3.2 ',
+			AI_API_KEY: 'sk-123',
+			AI_TIMEOUT_MS: '5000',
+			AI_DAILY_CALLS_PER_USER: '0',
+			AI_DEV_STAND_IN: 'false',
+			CONTACT_MASKING: 'Always',
+			ATTACHMENT_MAX_BYTES: '1000000',
+			ATTACHMENT_MAX_PIXELS: '4000000',
+			ATTACHMENTS_DIR: '/ignored/with/s3',
+			S3_BUCKET: 'parley-files',
+			S3_REGION: 'auto',
+			S3_ENDPOINT: 'http://127.0.0.1:9000/',
+			S3_ACCESS_KEY_ID: 'key',
+			S3_SECRET_ACCESS_KEY: 'secret',
+			S3_FORCE_PATH_STYLE: 'true',
+			CLAMAV_HOST: 'clamd.internal',
+			CLAMAV_PORT: '3311',
+			CLAMAV_TIMEOUT_MS: '5000'
 		});
 		expect(config).toEqual({
 			production: true,
@@ -108,7 +134,7 @@ describe('loadConfig', () => {
 			},
 			secrets: { appSecret: SECRET },
 			cron: { secret: 'cron-token', maxRunSeconds: 30 },
-			messaging: { editWindowSeconds: 60 },
+			messaging: { editWindowSeconds: 60, contactMasking: 'always' },
 			apiTokens: { createPerHour: 3 },
 			inbound: { secret: 'inbound-token', resendWebhookSecret: 'whsec_abc', maxBytes: 1048576 },
 			limits: {
@@ -120,8 +146,39 @@ describe('loadConfig', () => {
 				typingPerMinute: 30,
 				liveStreamsPerUser: 3,
 				rentalsPerDay: 7
+			},
+			ai: {
+				model: { baseUrl: 'http://127.0.0.1:11434/v1', apiKey: 'sk-123', model: 'llama3.2' },
+				timeoutMs: 5000,
+				dailyCallsPerUser: 0,
+				devStandIn: false
+			},
+			attachments: {
+				maxBytes: 1_000_000,
+				maxPixels: 4_000_000,
+				storage: {
+					driver: 's3',
+					bucket: 'parley-files',
+					region: 'auto',
+					endpoint: 'http://127.0.0.1:9000',
+					accessKeyId: 'key',
+					secretAccessKey: 'secret',
+					forcePathStyle: true
+				},
+				clamav: { host: 'clamd.internal', port: 3311, timeoutMs: 5000 }
 			}
 		});
+		expect(loadConfig({ CLAMAV_SOCKET: '/run/clamav/clamd.ctl' }).attachments.clamav).toEqual({
+			socket: '/run/clamav/clamd.ctl',
+			timeoutMs: 30_000
+		});
+		expect(problemsOf({ S3_BUCKET: 'b', S3_ACCESS_KEY_ID: 'key' })).toEqual([
+			{
+				variable: 'S3_SECRET_ACCESS_KEY',
+				message:
+					'set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY together (or neither, for the AWS default credentials)'
+			}
+		]);
 	});
 
 	it('refuses an inbound domain that is not a domain name', () => {
@@ -159,6 +216,11 @@ describe('loadConfig', () => {
 		['EMAIL_SEND_TIMEOUT_MS', '50', 'must be a whole number >= 100 (got "50")'],
 		['MESSAGE_EDIT_WINDOW_SECONDS', '15m', 'must be a whole number >= 0 (got "15m")'],
 		['DATABASE_PREPARE', 'maybe', 'must be true or false (got "maybe")'],
+		[
+			'CONTACT_MASKING',
+			'sometimes',
+			'must be one of until-accepted, always, off (got "sometimes")'
+		],
 		['DATABASE_URL', 'not a url', 'must be a postgres:// or postgresql:// URL'],
 		['DATABASE_URL', 'mysql://root@localhost/parley', 'must be a postgres:// or postgresql:// URL'],
 		[
@@ -170,12 +232,30 @@ describe('loadConfig', () => {
 		['ORIGIN', 'parley.example.com', 'must be an http:// or https:// URL'],
 		['PUBLIC_ORIGIN', 'ftp://parley.example.com', 'must be an http:// or https:// URL'],
 		['EMAIL_FROM', 'Parley', 'must be an address like'],
-		['APP_SECRET', 'too-short', 'must be at least 32 characters (got 9)']
+		['APP_SECRET', 'too-short', 'must be at least 32 characters (got 9)'],
+		['AI_TIMEOUT_MS', '10', 'must be a whole number >= 100 (got "10")'],
+		['AI_DAILY_CALLS_PER_USER', 'lots', 'must be a whole number >= 0']
 	])('rejects %s=%s', (variable, value, message) => {
 		const problems = problemsOf({ [variable]: value });
 		expect(problems).toHaveLength(1);
 		expect(problems[0]?.variable).toBe(variable);
 		expect(problems[0]?.message).toContain(message);
+	});
+
+	it('takes the AI model as AI_BASE_URL and AI_MODEL together, or not at all', () => {
+		expect(problemsOf({ AI_MODEL: 'gpt-4o-mini' })).toEqual([
+			{ variable: 'AI_BASE_URL', message: expect.stringContaining('required with AI_MODEL') }
+		]);
+		expect(problemsOf({ AI_BASE_URL: 'https://api.openai.com/v1' })).toEqual([
+			{ variable: 'AI_MODEL', message: expect.stringContaining('required with AI_BASE_URL') }
+		]);
+		expect(loadConfig({ AI_API_KEY: 'sk-unused' }).ai.model).toBeNull();
+		expect(problemsOf({ AI_BASE_URL: 'localhost:11434', AI_MODEL: 'llama3.2' })).toEqual([
+			{
+				variable: 'AI_BASE_URL',
+				message: expect.stringContaining('must be an http:// or https://')
+			}
+		]);
 	});
 
 	it('never echoes a database URL, which carries the password', () => {

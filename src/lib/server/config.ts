@@ -59,6 +59,11 @@ export interface CronSettings {
 export interface MessagingSettings {
 	/** How long after sending a sender may still edit their own message. */
 	editWindowSeconds: number;
+	/**
+	 * Whether contact details in a message are hidden from its recipient: while the rental is
+	 * requested (`until-accepted`), in every message (`always`), or never (`off`).
+	 */
+	contactMasking: 'until-accepted' | 'always' | 'off';
 }
 
 export interface ApiTokenSettings {
@@ -90,6 +95,51 @@ export interface RateLimitSettings {
 	rentalsPerDay: number;
 }
 
+/** An OpenAI-compatible chat endpoint (OpenAI, Ollama, vLLM, a gateway). */
+export interface AiModelSettings {
+	baseUrl: string;
+	/** Optional: a local Ollama or vLLM takes none. */
+	apiKey: string | null;
+	model: string;
+}
+
+export interface AiSettings {
+	/** Null unless AI_BASE_URL and AI_MODEL are set: then no AI control shows and nothing calls out. */
+	model: AiModelSettings | null;
+	/** How long one call to the model may take, streaming included, before it is aborted. */
+	timeoutMs: number;
+	/** Model calls one user may cause per UTC day (drafts, translations, summaries, auto replies). */
+	dailyCallsPerUser: number;
+	/** `npm run dev` without a model: use the stand-in model (stand-in.ts). */
+	devStandIn: boolean;
+}
+
+/** Where attachments are kept: a folder (one instance) or an S3-compatible bucket (several). */
+export type AttachmentStorageSettings =
+	| { driver: 'local'; dir: string }
+	| {
+			driver: 's3';
+			bucket: string;
+			region: string;
+			endpoint: string | null;
+			accessKeyId: string | null;
+			secretAccessKey: string | null;
+			forcePathStyle: boolean;
+	  };
+
+export interface AttachmentSettings {
+	/** The largest file one upload may carry; a larger one is cut off as it streams (413). */
+	maxBytes: number;
+	/** Images with more pixels than this are refused before they are decoded. */
+	maxPixels: number;
+	storage: AttachmentStorageSettings;
+	/** ClamAV's clamd, when configured: every upload is scanned before it is stored. */
+	clamav:
+		| { socket: string; timeoutMs: number }
+		| { host: string; port: number; timeoutMs: number }
+		| null;
+}
+
 export interface Config {
 	/** NODE_ENV is `production`. */
 	production: boolean;
@@ -102,6 +152,8 @@ export interface Config {
 	apiTokens: ApiTokenSettings;
 	inbound: InboundSettings;
 	limits: RateLimitSettings;
+	ai: AiSettings;
+	attachments: AttachmentSettings;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -123,6 +175,8 @@ export class ConfigError extends Error {
 }
 
 export const DEFAULT_PGLITE_DATA_DIR = '.data/pglite';
+export const DEFAULT_ATTACHMENTS_DIR = '.data/attachments';
+export const DEFAULT_ATTACHMENT_MAX_BYTES = 25 * 1024 * 1024;
 export const APP_SECRET_MIN_LENGTH = 32;
 const DEV_APP_SECRET = 'parley-development-secret-do-not-use-in-production';
 
@@ -153,6 +207,20 @@ function trueOrFalse(fallback: boolean) {
 		ctx.addIssue({
 			code: 'custom',
 			message: `must be true or false (got ${JSON.stringify(value)})`
+		});
+		return z.NEVER;
+	});
+}
+
+function oneOf<const T extends readonly string[]>(values: T, fallback: T[number]) {
+	return text.transform((value, ctx): T[number] => {
+		if (value === undefined) return fallback;
+		const lower = value.toLowerCase();
+		const found = values.find((v) => v === lower);
+		if (found !== undefined) return found;
+		ctx.addIssue({
+			code: 'custom',
+			message: `must be one of ${values.join(', ')} (got ${JSON.stringify(value)})`
 		});
 		return z.NEVER;
 	});
@@ -242,13 +310,63 @@ const envSchema = z
 		CONVERSATIONS_PER_DAY: wholeNumber(20, 1),
 		TYPING_EVENTS_PER_MINUTE: wholeNumber(60, 1),
 		LIVE_STREAMS_PER_USER: wholeNumber(10, 1),
-		RENTALS_PER_DAY: wholeNumber(20, 1)
+		RENTALS_PER_DAY: wholeNumber(20, 1),
+		AI_BASE_URL: httpUrl(),
+		AI_API_KEY: text,
+		AI_MODEL: text,
+		AI_TIMEOUT_MS: wholeNumber(30_000, 100),
+		AI_DAILY_CALLS_PER_USER: wholeNumber(100, 0),
+		AI_DEV_STAND_IN: trueOrFalse(true),
+		CONTACT_MASKING: oneOf(['until-accepted', 'always', 'off'] as const, 'until-accepted'),
+		ATTACHMENT_MAX_BYTES: wholeNumber(DEFAULT_ATTACHMENT_MAX_BYTES, 1),
+		ATTACHMENT_MAX_PIXELS: wholeNumber(50_000_000, 1),
+		ATTACHMENTS_DIR: text,
+		S3_BUCKET: text,
+		S3_REGION: text,
+		S3_ENDPOINT: httpUrl(),
+		S3_ACCESS_KEY_ID: text,
+		S3_SECRET_ACCESS_KEY: text,
+		S3_FORCE_PATH_STYLE: trueOrFalse(false),
+		CLAMAV_HOST: text,
+		CLAMAV_PORT: wholeNumber(3310, 1),
+		CLAMAV_SOCKET: text,
+		CLAMAV_TIMEOUT_MS: wholeNumber(30_000, 100)
 	})
 	// Runs even when other variables failed, so one start-up reports every problem at once.
 	.superRefine(
-		({ NODE_ENV, APP_SECRET }, ctx) => {
+		({ NODE_ENV, APP_SECRET, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY }, ctx) => {
 			const problem = appSecretProblem(APP_SECRET, NODE_ENV === 'production');
 			if (problem) ctx.addIssue({ code: 'custom', path: ['APP_SECRET'], message: problem });
+			// A key without its secret (or the other way round) is a typo, not the SDK's default chain.
+			if (S3_BUCKET && !S3_ACCESS_KEY_ID !== !S3_SECRET_ACCESS_KEY) {
+				const missing = S3_ACCESS_KEY_ID ? 'S3_SECRET_ACCESS_KEY' : 'S3_ACCESS_KEY_ID';
+				ctx.addIssue({
+					code: 'custom',
+					path: [missing],
+					message:
+						'set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY together (or neither, for the AWS default credentials)'
+				});
+			}
+		},
+		{ when: () => true }
+	)
+	// Half a model configuration is a mistake, not "off".
+	.superRefine(
+		({ AI_BASE_URL, AI_MODEL }, ctx) => {
+			if (AI_BASE_URL && !AI_MODEL) {
+				ctx.addIssue({
+					code: 'custom',
+					path: ['AI_MODEL'],
+					message: 'required with AI_BASE_URL (the model name, e.g. gpt-4o-mini or llama3.2)'
+				});
+			}
+			if (AI_MODEL && !AI_BASE_URL) {
+				ctx.addIssue({
+					code: 'custom',
+					path: ['AI_BASE_URL'],
+					message: 'required with AI_MODEL (e.g. https://api.openai.com/v1)'
+				});
+			}
 		},
 		{ when: () => true }
 	)
@@ -283,7 +401,10 @@ const envSchema = z
 			},
 			secrets: { appSecret: env.APP_SECRET ?? DEV_APP_SECRET },
 			cron: { secret: env.CRON_SECRET ?? null, maxRunSeconds: env.CRON_MAX_SECONDS },
-			messaging: { editWindowSeconds: env.MESSAGE_EDIT_WINDOW_SECONDS },
+			messaging: {
+				editWindowSeconds: env.MESSAGE_EDIT_WINDOW_SECONDS,
+				contactMasking: env.CONTACT_MASKING
+			},
 			apiTokens: { createPerHour: env.API_TOKENS_PER_HOUR },
 			inbound: {
 				secret: env.INBOUND_SECRET ?? null,
@@ -304,6 +425,35 @@ const envSchema = z
 				typingPerMinute: env.TYPING_EVENTS_PER_MINUTE,
 				liveStreamsPerUser: env.LIVE_STREAMS_PER_USER,
 				rentalsPerDay: env.RENTALS_PER_DAY
+			},
+			ai: {
+				model:
+					env.AI_BASE_URL && env.AI_MODEL
+						? { baseUrl: env.AI_BASE_URL, apiKey: env.AI_API_KEY ?? null, model: env.AI_MODEL }
+						: null,
+				timeoutMs: env.AI_TIMEOUT_MS,
+				dailyCallsPerUser: env.AI_DAILY_CALLS_PER_USER,
+				devStandIn: env.AI_DEV_STAND_IN
+			},
+			attachments: {
+				maxBytes: env.ATTACHMENT_MAX_BYTES,
+				maxPixels: env.ATTACHMENT_MAX_PIXELS,
+				storage: env.S3_BUCKET
+					? {
+							driver: 's3',
+							bucket: env.S3_BUCKET,
+							region: env.S3_REGION ?? 'us-east-1',
+							endpoint: env.S3_ENDPOINT ?? null,
+							accessKeyId: env.S3_ACCESS_KEY_ID ?? null,
+							secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? null,
+							forcePathStyle: env.S3_FORCE_PATH_STYLE
+						}
+					: { driver: 'local', dir: env.ATTACHMENTS_DIR ?? DEFAULT_ATTACHMENTS_DIR },
+				clamav: env.CLAMAV_SOCKET
+					? { socket: env.CLAMAV_SOCKET, timeoutMs: env.CLAMAV_TIMEOUT_MS }
+					: env.CLAMAV_HOST
+						? { host: env.CLAMAV_HOST, port: env.CLAMAV_PORT, timeoutMs: env.CLAMAV_TIMEOUT_MS }
+						: null
 			}
 		};
 	});
@@ -361,4 +511,9 @@ export function notificationSettings(env?: Env): NotificationSettings {
 /** Email settings from `env` when given (tests), otherwise from the process's configuration. */
 export function emailSettings(env?: Env): EmailSettings {
 	return (env ? loadConfig(env) : getConfig()).email;
+}
+
+/** Attachment settings from `env` when given (tests), otherwise from the process's configuration. */
+export function attachmentSettings(env?: Env): AttachmentSettings {
+	return (env ? loadConfig(env) : getConfig()).attachments;
 }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { describeContractEvent } from '$lib/contract-text';
 import type { ContractAction } from '$lib/schemas/contracts';
@@ -7,6 +7,7 @@ import { DomainError } from './errors';
 import { contractEvents, contracts, offerings, users, type ContractStatus } from './db/schema';
 import { appendMessage } from './messaging/append';
 import { isPartyOf } from './messaging/parties';
+import { checkCanRent } from './moderation/blocks';
 
 export type PartyRole = 'requester' | 'provider';
 
@@ -16,11 +17,12 @@ export interface ContractView {
 	status: ContractStatus;
 	monthlyPriceCents: number;
 	offeringId: string;
-	requester: { id: string; name: string };
-	provider: { id: string; name: string };
+	/** `suspended`: an operator suspended the account (trust and safety). */
+	requester: { id: string; name: string; suspended: boolean };
+	provider: { id: string; name: string; suspended: boolean };
 	/** The acting user's side of the contract. */
 	role: PartyRole;
-	counterpart: { id: string; name: string; role: PartyRole };
+	counterpart: { id: string; name: string; suspended: boolean; role: PartyRole };
 	createdAt: Date;
 	updatedAt: Date;
 }
@@ -82,8 +84,16 @@ const contractColumns = {
 	status: contracts.status,
 	monthlyPriceCents: contracts.monthlyPriceCents,
 	offeringId: contracts.offeringId,
-	requester: { id: requesterUser.id, name: requesterUser.displayName },
-	provider: { id: providerUser.id, name: providerUser.displayName },
+	requester: {
+		id: requesterUser.id,
+		name: requesterUser.displayName,
+		suspended: sql<boolean>`${requesterUser.suspendedAt} is not null`
+	},
+	provider: {
+		id: providerUser.id,
+		name: providerUser.displayName,
+		suspended: sql<boolean>`${providerUser.suspendedAt} is not null`
+	},
 	createdAt: contracts.createdAt,
 	updatedAt: contracts.updatedAt
 };
@@ -153,6 +163,7 @@ export async function rentOffering(
 		const [offering] = await tx.select().from(offerings).where(eq(offerings.id, offeringId));
 		if (!offering) return null;
 		if (offering.providerId === actorId) throw new OwnOfferingError();
+		await checkCanRent(tx, actorId, offering.providerId);
 		const [contract] = await tx
 			.insert(contracts)
 			.values({

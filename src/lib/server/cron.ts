@@ -4,6 +4,9 @@ import type { Db } from './db';
 import { drainEmailQueue, logTransport, resendTransport, type EmailTransport } from './email/queue';
 import { processDueNotifications } from './messaging/notifications';
 import { deleteClosedWindows } from './rate-limit';
+import { runAssistantStep, type AssistantRunCounts } from './assistant/auto';
+import { aiFromSettings, appAi, type Ai } from './assistant/model';
+import { deleteUnattachedUploads } from './attachments';
 
 export interface CronResult {
 	claimed: number;
@@ -11,6 +14,10 @@ export interface CronResult {
 	skipped: number;
 	failed: number;
 	retried: number;
+	/** The assistant step, when a model is configured. */
+	assistant?: AssistantRunCounts;
+	/** Uploads that no message took within a day, deleted with their stored files. */
+	uploadsDeleted: number;
 }
 
 /** The transport the settings ask for: Resend with RESEND_API_KEY, otherwise nothing leaves. */
@@ -24,17 +31,25 @@ export function emailTransport(settings: EmailSettings = getConfig().email): Ema
 const SAFETY_MARGIN_MS = 5_000;
 
 /**
- * One cron run: due notifications become digests in the outbox, then the outbox is drained.
- * Settings come from the process's configuration, or from `env` when one is given (tests).
+ * One cron run: the providers' assistants answer what is due (when a model is configured), due
+ * notifications become digests in the outbox, then the outbox is drained (so a hand-off email
+ * leaves in the same run), then uploads left unattached for a day are deleted. Settings come from
+ * the process's configuration, or from `env` when one is given (tests); `ai` replaces the
+ * configured model (tests).
  */
 export async function runMessageNotificationsCron(
 	db: Db,
 	env?: Env,
-	transport?: EmailTransport
+	transport?: EmailTransport,
+	ai?: Ai | null
 ): Promise<CronResult> {
 	const config: Config = env ? loadConfig(env) : getConfig();
 	const deadline =
 		Date.now() + Math.max(1_000, config.cron.maxRunSeconds * 1000 - SAFETY_MARGIN_MS);
+	const model = ai !== undefined ? ai : env ? aiFromSettings(config.ai) : appAi();
+	const assistant = model
+		? await runAssistantStep(db, model, { email: config.email, deadline })
+		: undefined;
 	const notified = await processDueNotifications(db, config.notifications, config.email, deadline);
 	const drained = await drainEmailQueue(db, transport ?? emailTransport(config.email), {
 		from: config.email.from,
@@ -42,12 +57,15 @@ export async function runMessageNotificationsCron(
 	});
 	// Housekeeping: rate-limit windows that have closed count nothing any more.
 	await deleteClosedWindows(db);
+	const uploadsDeleted = await deleteUnattachedUploads(db);
 	return {
+		uploadsDeleted,
 		claimed: notified.claimed,
 		sent: drained.sent,
 		skipped: notified.skipped,
 		failed: drained.failed,
-		retried: drained.retried
+		retried: drained.retried,
+		...(assistant ? { assistant } : {})
 	};
 }
 

@@ -12,8 +12,12 @@ export type ErrorCode =
 	| 'not_found'
 	| 'conflict'
 	| 'idempotency_key_reused'
+	| 'attachment_not_usable'
+	| 'attachment_refused'
 	| 'rate_limited'
 	| 'service_unavailable'
+	| 'ai_not_configured'
+	| 'ai_failed'
 	| 'internal_error';
 
 /** A failure the caller can act on: its message is safe to show, its status and code are the answer. */

@@ -3,6 +3,7 @@ import { uuidSchema } from '$lib/schemas/contracts';
 import { getContractForParty, type ContractView } from './contracts';
 import type { Db } from './db';
 import type { SessionUser } from './auth';
+import { isOperator } from './moderation/admin';
 
 /** For pages and form actions: the signed-in user, or a redirect to /login that comes back here. */
 export function requireUser(locals: App.Locals, url: URL): SessionUser {
@@ -22,4 +23,13 @@ export async function requirePartyContract(
 	const contract = id.success ? await getContractForParty(db, userId, id.data) : null;
 	if (!contract) error(404, 'Not found');
 	return contract;
+}
+
+/**
+ * For everything under /admin: the signed-in operator, else the 404 page (signed out included),
+ * so the admin area does not announce itself.
+ */
+export async function requireOperator(db: Db, locals: App.Locals): Promise<SessionUser> {
+	if (!locals.user || !(await isOperator(db, locals.user.id))) error(404, 'Not found');
+	return locals.user;
 }

@@ -12,7 +12,9 @@ export const DEMO_USERS = [
 	{ key: 'renter', email: 'renter@example.com', displayName: 'Rita Renter' },
 	{ key: 'provider', email: 'provider@example.com', displayName: 'Paul Provider' },
 	{ key: 'provider2', email: 'provider2@example.com', displayName: 'Priya Provider' },
-	{ key: 'other', email: 'other@example.com', displayName: 'Oscar Outsider' }
+	{ key: 'other', email: 'other@example.com', displayName: 'Oscar Outsider' },
+	// Reaches /admin/reports (trust and safety); a party of no rental.
+	{ key: 'operator', email: 'operator@example.com', displayName: 'Olga Operator', role: 'operator' }
 ] as const;
 
 type DemoUserKey = (typeof DEMO_USERS)[number]['key'];
@@ -179,7 +181,12 @@ export async function seedDemoData(db: Db): Promise<SeedResult> {
 	for (const demo of DEMO_USERS) {
 		const inserted = await db
 			.insert(users)
-			.values({ email: demo.email, displayName: demo.displayName, passwordHash })
+			.values({
+				email: demo.email,
+				displayName: demo.displayName,
+				passwordHash,
+				role: 'role' in demo ? demo.role : 'user'
+			})
 			.onConflictDoNothing()
 			.returning({ id: users.id });
 		if (inserted[0]) result.usersCreated++;

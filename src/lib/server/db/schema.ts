@@ -15,7 +15,10 @@ import {
 } from 'drizzle-orm/pg-core';
 import { CONTRACT_STATUSES, type ContractStatus } from '../../types';
 import type { ApiScope } from '../../schemas/api-tokens';
+import { ASSISTANT_MODES } from '../../assistant-rules';
 import { foldedText, SEARCH_CONFIG, tsvector } from './search-text';
+
+export const USER_ROLES = ['user', 'operator'] as const;
 
 const timestamptz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
@@ -27,11 +30,16 @@ export const users = pgTable(
 		displayName: text('display_name').notNull(),
 		passwordHash: text('password_hash').notNull(),
 		emailNotifications: boolean('email_notifications').notNull().default(true),
-		createdAt: timestamptz('created_at').notNull().defaultNow()
+		createdAt: timestamptz('created_at').notNull().defaultNow(),
+		// 'operator' reaches /admin (npm run user:role -- EMAIL operator).
+		role: text('role', { enum: USER_ROLES }).notNull().default('user'),
+		// Set by an operator (moderation/suspension.ts): no sign-in, no email, shown as suspended.
+		suspendedAt: timestamptz('suspended_at')
 	},
 	(t) => [
 		// One account per address whatever the letter case; lookups use lower(email) too.
 		uniqueIndex('users_email_lower_key').on(sql`lower(${t.email})`),
+		check('users_role_check', sql`${t.role} in ('user', 'operator')`),
 		// Search finds conversations by the other party's name, parts of words included.
 		index('users_name_trgm_idx').using('gin', sql`${foldedText(t.displayName)} gin_trgm_ops`)
 	]
@@ -270,6 +278,10 @@ export const messages = pgTable(
 		senderId: uuid('sender_id').references(() => users.id, { onDelete: 'set null' }),
 		senderRole: text('sender_role', { enum: SENDER_ROLES }).notNull().default('user'),
 		body: text('body').notNull(),
+		// What the recipient reads when contact details were hidden at write time (CONTACT_MASKING,
+		// messaging/contact-masking.ts); null when nothing was. `body` stays the sender's text, which
+		// only the sender and moderators see.
+		maskedBody: text('masked_body'),
 		createdAt: timestamptz('created_at').notNull().defaultNow(),
 		editedAt: timestamptz('edited_at'),
 		// A deleted message keeps its place in the thread with an empty body.
@@ -509,7 +521,221 @@ export const liveStreams = pgTable(
 	]
 );
 
+// The AI assistant (src/lib/server/assistant/). A provider's assistant: off unless they turn it on.
+
+export const assistantSettings = pgTable(
+	'assistant_settings',
+	{
+		userId: uuid('user_id')
+			.primaryKey()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		mode: text('mode', { enum: ASSISTANT_MODES }).notNull().default('off'),
+		instructions: text('instructions').notNull().default(''),
+		facts: text('facts').notNull().default(''),
+		delayMinutes: integer('delay_minutes').notNull().default(10),
+		// When the mode last left 'off': a provider's earlier messages do not silence it.
+		enabledAt: timestamptz('enabled_at'),
+		updatedAt: timestamptz('updated_at').notNull().defaultNow()
+	},
+	(t) => [
+		index('assistant_settings_auto_idx')
+			.on(t.userId)
+			.where(sql`${t.mode} <> 'off'`),
+		check('assistant_settings_mode_check', sql`${t.mode} in ('off', 'draft', 'auto')`),
+		check('assistant_settings_delay_check', sql`${t.delayMinutes} between 0 and 1440`)
+	]
+);
+
+/**
+ * The assistant's state in one thread. `answeredSeq`: the renter message it last answered (or
+ * drafted for, or handed off); `claimedUntil`: a cron run's lease while it writes; `resumedAt`: when
+ * the provider turned it back on here (it is silent after any later message of theirs);
+ * `stopRequestedAt`: the provider pressed Stop on a reply being written.
+ */
+export const assistantThreads = pgTable('assistant_threads', {
+	threadId: uuid('thread_id')
+		.primaryKey()
+		.references(() => messageThreads.id, { onDelete: 'cascade' }),
+	answeredSeq: integer('answered_seq').notNull().default(0),
+	claimedUntil: timestamptz('claimed_until'),
+	resumedAt: timestamptz('resumed_at'),
+	stopRequestedAt: timestamptz('stop_requested_at'),
+	draft: text('draft'),
+	updatedAt: timestamptz('updated_at').notNull().defaultNow()
+});
+
+/** A message's translation into one language, made once and read by everyone who asks again. */
+export const messageTranslations = pgTable(
+	'message_translations',
+	{
+		messageId: uuid('message_id')
+			.notNull()
+			.references(() => messages.id, { onDelete: 'cascade' }),
+		language: text('language').notNull(),
+		// md5 of the text translated: an edited message is translated again.
+		sourceHash: text('source_hash').notNull(),
+		text: text('text').notNull(),
+		createdAt: timestamptz('created_at').notNull().defaultNow()
+	},
+	(t) => [primaryKey({ columns: [t.messageId, t.language] })]
+);
+
+/** Model calls per user and UTC day, for AI_DAILY_CALLS_PER_USER (in Postgres: across instances). */
+export const aiUsage = pgTable(
+	'ai_usage',
+	{
+		userId: uuid('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		day: text('day').notNull(),
+		calls: integer('calls').notNull().default(0)
+	},
+	(t) => [primaryKey({ columns: [t.userId, t.day] })]
+);
+
 export type LiveEventRow = typeof liveEvents.$inferSelect;
 export type EmailQueueRow = typeof emailQueue.$inferSelect;
 export type MessageThread = typeof messageThreads.$inferSelect;
 export type Message = typeof messages.$inferSelect;
+
+// ---------------------------------------------------------------------------------------------
+// Trust and safety: reports, blocks and what operators did about them (src/lib/server/moderation).
+
+export const REPORT_REASONS = ['spam', 'scam', 'harassment', 'contact_details', 'other'] as const;
+export const REPORT_STATUSES = ['open', 'dismissed', 'actioned'] as const;
+export const MODERATION_ACTIONS = ['dismiss', 'delete_message', 'suspend', 'unsuspend'] as const;
+
+/** A party reports a message, or the other party of a shared contract. */
+export const reports = pgTable(
+	'reports',
+	{
+		id: uuid('id').primaryKey().defaultRandom(),
+		reporterId: uuid('reporter_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		reportedUserId: uuid('reported_user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		// Null for a report about a person; kept when the message is deleted (its text is gone).
+		messageId: uuid('message_id').references(() => messages.id, { onDelete: 'set null' }),
+		contractId: uuid('contract_id').references(() => contracts.id, { onDelete: 'set null' }),
+		reason: text('reason', { enum: REPORT_REASONS }).notNull(),
+		note: text('note').notNull().default(''),
+		status: text('status', { enum: REPORT_STATUSES }).notNull().default('open'),
+		createdAt: timestamptz('created_at').notNull().defaultNow(),
+		resolvedAt: timestamptz('resolved_at'),
+		resolvedBy: uuid('resolved_by').references(() => users.id, { onDelete: 'set null' })
+	},
+	(t) => [
+		index('reports_status_created_idx').on(t.status, t.createdAt),
+		index('reports_reported_user_idx').on(t.reportedUserId),
+		index('reports_reporter_idx').on(t.reporterId, t.createdAt),
+		check(
+			'reports_reason_check',
+			sql`${t.reason} in ('spam', 'scam', 'harassment', 'contact_details', 'other')`
+		),
+		check('reports_status_check', sql`${t.status} in ('open', 'dismissed', 'actioned')`),
+		check('reports_not_self', sql`${t.reporterId} <> ${t.reportedUserId}`)
+	]
+);
+
+/**
+ * The blocker does not want new rentals with the blocked person. Their shared conversations stay
+ * but are muted for the blocker: `mutedThreadIds` are the ones the block muted, unmuted again
+ * when the block is lifted (the blocker's own mutes are left alone).
+ */
+export const userBlocks = pgTable(
+	'user_blocks',
+	{
+		blockerId: uuid('blocker_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		blockedId: uuid('blocked_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		mutedThreadIds: uuid('muted_thread_ids')
+			.array()
+			.notNull()
+			.default(sql`'{}'::uuid[]`),
+		createdAt: timestamptz('created_at').notNull().defaultNow()
+	},
+	(t) => [
+		primaryKey({ columns: [t.blockerId, t.blockedId] }),
+		index('user_blocks_blocked_idx').on(t.blockedId),
+		check('user_blocks_not_self', sql`${t.blockerId} <> ${t.blockedId}`)
+	]
+);
+
+/** Every operator action: who, when, why, on what. Never updated or deleted. */
+export const moderationActions = pgTable(
+	'moderation_actions',
+	{
+		id: uuid('id').primaryKey().defaultRandom(),
+		operatorId: uuid('operator_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'restrict' }),
+		action: text('action', { enum: MODERATION_ACTIONS }).notNull(),
+		reason: text('reason').notNull(),
+		reportId: uuid('report_id').references(() => reports.id, { onDelete: 'set null' }),
+		targetUserId: uuid('target_user_id').references(() => users.id, { onDelete: 'set null' }),
+		messageId: uuid('message_id').references(() => messages.id, { onDelete: 'set null' }),
+		createdAt: timestamptz('created_at').notNull().defaultNow()
+	},
+	(t) => [
+		index('moderation_actions_report_idx').on(t.reportId, t.createdAt),
+		index('moderation_actions_created_idx').on(t.createdAt),
+		check(
+			'moderation_actions_action_check',
+			sql`${t.action} in ('dismiss', 'delete_message', 'suspend', 'unsuspend')`
+		)
+	]
+);
+
+export type Report = typeof reports.$inferSelect;
+export type ModerationAction = typeof moderationActions.$inferSelect;
+
+/**
+ * A file uploaded into a contract's conversation. It belongs to its uploader alone until a message
+ * of theirs takes it (message_id set by parley_post_message); unattached uploads are deleted by the
+ * cron run after a day, and deleting the message deletes its files. The bytes live in the
+ * attachment storage (local disk or S3) under `storage_key`, with the WebP thumbnails of an image
+ * beside it.
+ */
+export const attachments = pgTable(
+	'attachments',
+	{
+		id: uuid('id').primaryKey().defaultRandom(),
+		contractId: uuid('contract_id')
+			.notNull()
+			.references(() => contracts.id, { onDelete: 'cascade' }),
+		uploaderId: uuid('uploader_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		messageId: uuid('message_id').references(() => messages.id, { onDelete: 'cascade' }),
+		/** The sanitised name shown and sent in Content-Disposition. */
+		filename: text('filename').notNull(),
+		/** Sniffed from the content, never taken from the name or the declared type. */
+		contentType: text('content_type').notNull(),
+		size: integer('size').notNull(),
+		/** An image's size after rotation per EXIF; null for other files. */
+		width: integer('width'),
+		height: integer('height'),
+		storageKey: text('storage_key').notNull(),
+		/** Whether WebP thumbnails (320 and 1280 px) were made. */
+		hasThumbnails: boolean('has_thumbnails').notNull().default(false),
+		/** 'ready' once checked (and scanned, with ClamAV configured). */
+		status: text('status', { enum: ['ready'] })
+			.notNull()
+			.default('ready'),
+		createdAt: timestamptz('created_at').notNull().defaultNow()
+	},
+	(t) => [
+		index('attachments_message_idx').on(t.messageId),
+		// The cron run finds unattached uploads by age.
+		index('attachments_unattached_idx')
+			.on(t.createdAt)
+			.where(sql`${t.messageId} is null`),
+		check('attachments_size_positive', sql`${t.size} > 0`),
+		check('attachments_status_check', sql`${t.status} in ('ready')`)
+	]
+);

@@ -75,7 +75,7 @@ export interface ReplyTarget {
 
 /**
  * Whom a token lets post where, or null when it is unknown or no longer valid: revoked, the user's
- * emails are off, or the contract ended more than REPLY_DAYS_AFTER_END days ago.
+ * emails are off, the account is suspended, or the contract ended more than REPLY_DAYS_AFTER_END days ago.
  */
 export async function findReplyTarget(db: Db, token: string): Promise<ReplyTarget | null> {
 	const [row] = rowsOf<{
@@ -92,6 +92,7 @@ export async function findReplyTarget(db: Db, token: string): Promise<ReplyTarge
 			where t.token_hash = ${hashReplyToken(token)}
 				and t.revoked_at is null
 				and u.email_notifications
+				and u.suspended_at is null
 				and (c.requester_id = t.user_id or c.provider_id = t.user_id)
 				and (c.status not in (${sql.join(
 					ENDED.map((s) => sql`${s}`),

@@ -102,3 +102,52 @@ ${input.canReply ? `<p style="margin:0 0 16px">Reply to this email to answer ${e
 
 	return { subject, html, text };
 }
+
+export interface AssistantNoticeInput {
+	recipientName: string;
+	/** "handoff": it handed the conversation over; "draft": a draft is waiting; "failed": it could not answer. */
+	kind: 'handoff' | 'draft' | 'failed';
+	renterName: string;
+	contractTitle: string;
+	/** The hand-off's reason, or the draft's text. */
+	detail: string;
+	conversationUrl: string;
+}
+
+/** An email from the provider's assistant to the provider (sent at once, not batched). */
+export function assistantNoticeEmail(input: AssistantNoticeInput): {
+	subject: string;
+	html: string;
+	text: string;
+} {
+	const renter = headerSafe(input.renterName);
+	const title = headerSafe(input.contractTitle);
+	const subject = {
+		handoff: `Your assistant handed a conversation to you: ${renter} about "${title}"`,
+		draft: `A draft reply to ${renter} is waiting for you ("${title}")`,
+		failed: `Your assistant could not answer ${renter} ("${title}")`
+	}[input.kind];
+	const lead = {
+		handoff: `Your assistant handed the conversation with ${input.renterName} about “${input.contractTitle}” to you. Its reason:`,
+		draft: `Your assistant prepared a reply to ${input.renterName} about “${input.contractTitle}”. It waits in your message box; nothing was sent:`,
+		failed: `Your assistant could not answer ${input.renterName} about “${input.contractTitle}”; nothing was posted. Please answer yourself:`
+	}[input.kind];
+	const html = `<!doctype html>
+<html lang="en"><body style="margin:0;padding:24px;background:#f6f7fb;font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;color:#1b1f2a">
+<div style="max-width:560px;margin:0 auto;background:#fff;border:1px solid #dde1ea;border-radius:10px;padding:24px">
+<p style="margin:0 0 8px">Hi ${escapeHtml(input.recipientName)},</p>
+<p style="margin:0 0 16px">${escapeHtml(lead)}</p>
+<blockquote style="margin:0 0 12px;padding:8px 12px;border-left:3px solid #2f5bea;background:#f6f7fb;white-space:pre-wrap">${escapeHtml(preview(input.detail, 1000))}</blockquote>
+<p style="margin:24px 0"><a href="${escapeHtml(input.conversationUrl)}" style="background:#2f5bea;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none;font-weight:600">Open the conversation</a></p>
+</div></body></html>`;
+	const text = [
+		`Hi ${input.recipientName},`,
+		'',
+		lead,
+		'',
+		preview(input.detail, 1000),
+		'',
+		`Open the conversation: ${input.conversationUrl}`
+	].join('\n');
+	return { subject, html, text };
+}

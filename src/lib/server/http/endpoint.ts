@@ -4,6 +4,7 @@ import type { ApiTokenPrincipal } from '../api-tokens';
 import type { SessionUser } from '../auth';
 import { appDatabase, getDb, type Db } from '../db';
 import { appLiveHub, type LiveHub } from '../live/hub';
+import { appAi, type Ai } from '../assistant/model';
 import { handleApi, readHeaders, readJsonBody, readQuery, uuidParam } from './api';
 import { authenticateCaller, type Access } from './bearer';
 
@@ -40,9 +41,11 @@ export interface ResponseSpec {
 /** What handlers use besides the database; the app's by default, tests pass their own. */
 export interface Services {
 	liveHub(): LiveHub;
+	/** The assistant's model and limits; null when none is configured. The app's when left out. */
+	ai?: () => Ai | null;
 }
 
-const appServices: Services = { liveHub: () => appLiveHub(appDatabase()) };
+const appServices: Services = { liveHub: () => appLiveHub(appDatabase()), ai: appAi };
 
 type QuerySchema = z.ZodObject;
 type Parsed<S> = S extends z.ZodType ? z.output<S> : undefined;
@@ -101,6 +104,11 @@ export interface EndpointSpec<
 	headers?: H;
 	/** The JSON body's schema; the handler reads it with `ctx.body()`. */
 	body?: B;
+	/**
+	 * A multipart/form-data body with one file in the field `file`, which the handler streams
+	 * itself (JSON endpoints use `body`).
+	 */
+	multipartFile?: { description: string };
 	/** The success responses by status. */
 	responses: Record<number, ResponseSpec>;
 	/**
@@ -123,6 +131,7 @@ export interface EndpointDeclaration {
 	query?: QuerySchema;
 	headers?: QuerySchema;
 	body?: z.ZodType;
+	multipartFile?: { description: string };
 	responses: Record<number, ResponseSpec>;
 	/** Every error status: the declared ones and those the declaration implies. */
 	errors: number[];

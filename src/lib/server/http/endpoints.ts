@@ -1,3 +1,15 @@
+import {
+	deleteAssistantDraft,
+	getAssistant,
+	getContractAssistant,
+	getTranslation,
+	postAssistantResume,
+	postAssistantStop,
+	postDraft,
+	postSummary,
+	putAssistant
+} from './assistant-api';
+import { getAttachment, postAttachment } from './attachments-api';
 import { changeContractStatus, createContract, getContract, listContracts } from './contracts-api';
 import type { Endpoint } from './endpoint';
 import {
@@ -20,6 +32,7 @@ import {
 	muteThread,
 	unmuteThread
 } from './messaging-api';
+import { deleteBlock, postMessageReport, postUserReport, putBlock } from './moderation-api';
 import { getSearch } from './search-api';
 import { deleteToken, getTokens, postToken } from './tokens-api';
 
@@ -30,6 +43,8 @@ import { deleteToken, getTokens, postToken } from './tokens-api';
 export const ENDPOINTS: readonly Endpoint[] = [
 	getMessages,
 	postMessage,
+	postAttachment,
+	getAttachment,
 	getThread,
 	patchThread,
 	putThreadRead,
@@ -53,5 +68,18 @@ export const ENDPOINTS: readonly Endpoint[] = [
 	changeContractStatus,
 	getTokens,
 	postToken,
-	deleteToken
+	deleteToken,
+	postDraft,
+	deleteAssistantDraft,
+	postSummary,
+	getContractAssistant,
+	postAssistantResume,
+	postAssistantStop,
+	getTranslation,
+	getAssistant,
+	putAssistant,
+	postMessageReport,
+	postUserReport,
+	putBlock,
+	deleteBlock
 ];

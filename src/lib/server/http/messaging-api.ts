@@ -96,7 +96,7 @@ export const postMessage = endpoint({
 	async handler({ db, user, token, params, headers, body }) {
 		// The send itself checks that the caller is a party, so the common case costs one call.
 		// A bad body gets its 4xx only after that check, or a stranger could probe for contracts.
-		const { body: text } = await body().catch(async (err) => {
+		const { body: text, attachmentIds } = await body().catch(async (err) => {
 			if (!(await findContractForParty(db, user.id, params.id))) throw notFound(NO_CONTRACT);
 			throw err;
 		});
@@ -104,7 +104,8 @@ export const postMessage = endpoint({
 		// An agent token writes as the assistant acting for the user, a personal token as the user.
 		const appended = await appendMessage(db, messageAuthor(user.id, token), params.id, {
 			body: text,
-			idempotencyKey: headers['Idempotency-Key']
+			idempotencyKey: headers['Idempotency-Key'],
+			attachmentIds
 		});
 		if (!appended) throw notFound(NO_CONTRACT);
 		return json(appended.message, { status: appended.replayed ? 200 : 201 });

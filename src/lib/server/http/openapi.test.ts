@@ -40,6 +40,29 @@ describe('OpenAPI document', () => {
 		);
 	});
 
+	it('documents the assistant: its text stream, translation query, settings and 503', () => {
+		const draft = operationOf(doc, 'post', '/api/contracts/{id}/assistant/draft');
+		expect(Object.keys(draft.responses['200']!.content!)).toEqual(['text/plain; charset=utf-8']);
+		const translation = operationOf(doc, 'get', '/api/messages/{id}/translation');
+		expect(translation.parameters?.map((p) => p.name)).toEqual(['id', 'lang']);
+		expect(
+			operationOf(doc, 'post', '/api/contracts/{id}/assistant/summary').responses
+		).toHaveProperty('200');
+		const put = operationOf(doc, 'put', '/api/assistant');
+		expect(put.requestBody?.content['application/json']?.schema).toEqual({
+			$ref: '#/components/schemas/AssistantSettings'
+		});
+		for (const [method, path] of [
+			['post', '/api/contracts/{id}/assistant/draft'],
+			['get', '/api/messages/{id}/translation'],
+			['post', '/api/contracts/{id}/assistant/summary'],
+			['get', '/api/assistant'],
+			['put', '/api/assistant']
+		] as const) {
+			expect(operationOf(doc, method, path).responses).toHaveProperty('503');
+		}
+	});
+
 	it('has one operation per declared endpoint, and nothing else', () => {
 		const operations = Object.entries(doc.paths).flatMap(([path, item]) =>
 			Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`)

@@ -98,6 +98,28 @@ function operation(endpoint: EndpointDeclaration) {
 					}
 				}
 			: {}),
+		...(endpoint.multipartFile
+			? {
+					requestBody: {
+						required: true,
+						content: {
+							'multipart/form-data': {
+								schema: {
+									type: 'object',
+									required: ['file'],
+									properties: {
+										file: {
+											type: 'string',
+											format: 'binary',
+											description: endpoint.multipartFile.description
+										}
+									}
+								}
+							}
+						}
+					}
+				}
+			: {}),
 		responses,
 		// The session cookie opens every endpoint that needs a user; an API token only those that
 		// name a scope, with that scope. A public endpoint needs nothing.

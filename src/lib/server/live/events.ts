@@ -53,6 +53,14 @@ export async function notifyThreadParticipants(db: Db, threadId: string): Promis
 		from message_thread_participants where thread_id = ${threadId}`);
 }
 
+/**
+ * Ends the user's open streams on every instance, API tokens' streams too (an operator suspended
+ * them). Inside a caller's transaction it is delivered when that commits.
+ */
+export async function closeUserStreams(db: Db, userId: string): Promise<void> {
+	await notifyCloseStreams(db, { u: userId, tokens: true, reason: 'signed-out' });
+}
+
 /** Sends a NOTIFY payload that a write function (src/lib/server/db/functions) built for after its commit. */
 export async function notifyLive(db: Db, payload: string | null): Promise<void> {
 	if (payload) await db.execute(sql`select pg_notify(${LIVE_CHANNEL}, ${payload})`);
@@ -99,4 +107,40 @@ export interface CloseStreams {
 /** Tells every instance to close some of a user's live streams (after the change committed). */
 export async function notifyCloseStreams(db: Db, close: CloseStreams): Promise<void> {
 	await db.execute(sql`select pg_notify(${LIVE_CHANNEL}, ${JSON.stringify({ close })})`);
+}
+
+/** Longest text a live assistant placeholder carries (a NOTIFY payload holds 8000 bytes). */
+export const ASSISTANT_LIVE_MAX_CHARS = 1500;
+
+/**
+ * A reply the assistant is writing, as it grows: forwarded to both parties, never stored (the
+ * final text is stored once, as a message). `done` ends the placeholder: the message arrives the
+ * usual way, or nothing does (stopped, failed, handed off).
+ */
+export async function notifyAssistantWriting(
+	db: Db,
+	input: {
+		threadId: string;
+		contractId: string;
+		label: string;
+		text: string;
+		done: boolean;
+		recipients: string[];
+	}
+): Promise<void> {
+	const text =
+		input.text.length > ASSISTANT_LIVE_MAX_CHARS
+			? `${input.text.slice(0, ASSISTANT_LIVE_MAX_CHARS)}…`
+			: input.text;
+	const payload = JSON.stringify({
+		u: input.recipients,
+		assistant: {
+			threadId: input.threadId,
+			contractId: input.contractId,
+			label: input.label,
+			text,
+			done: input.done
+		}
+	});
+	await db.execute(sql`select pg_notify(${LIVE_CHANNEL}, ${payload})`);
 }

@@ -177,6 +177,11 @@ class LiveStream {
 		this.write(frame('typing', data));
 	}
 
+	/** An assistant reply being written (a placeholder), see notifyAssistantWriting. */
+	assistant(data: unknown) {
+		this.write(frame('assistant', data));
+	}
+
 	close() {
 		this.closed = true;
 		if (this.heartbeat) clearInterval(this.heartbeat);
@@ -204,7 +209,9 @@ function closes(close: CloseStreams, stream: LiveStream): boolean {
 		return sessionId !== close.except;
 	}
 	if (tokenId) return !!close.tokens;
-	return false;
+	// A stream opened without a credential of its own (a caller that authenticated it otherwise)
+	// ends when the user is signed out everywhere, tokens included (suspension).
+	return !!close.tokens && !close.sessions && !close.except;
 }
 
 /**
@@ -260,7 +267,7 @@ export class LiveHub {
 	}
 
 	private onNotify(payload: string) {
-		let parsed: { u?: unknown; typing?: unknown; close?: CloseStreams };
+		let parsed: { u?: unknown; typing?: unknown; assistant?: unknown; close?: CloseStreams };
 		try {
 			parsed = JSON.parse(payload);
 		} catch {
@@ -278,6 +285,7 @@ export class LiveHub {
 			if (!set) continue;
 			for (const stream of set) {
 				if (parsed.typing) stream.typing(parsed.typing);
+				else if (parsed.assistant) stream.assistant(parsed.assistant);
 				else
 					stream.pull().catch((err) => {
 						if (!stream.closed) console.error('Live stream update failed:', err);

@@ -17,6 +17,8 @@ const message = (over: Partial<MessageJson>): MessageJson => ({
 	isRead: true,
 	readByCounterpartAt: null,
 	via: 'app',
+	contactDetailsHidden: false,
+	attachments: [],
 	...over
 });
 

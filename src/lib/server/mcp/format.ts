@@ -1,3 +1,4 @@
+import { filesSummary } from '$lib/attachment-summary';
 import type { MessageJson, ThreadJson } from '$lib/schemas/messaging';
 import type { SearchResults } from '$lib/schemas/search';
 
@@ -27,7 +28,9 @@ export function messageLine(message: MessageJson): string {
 		Boolean
 	);
 	const head = `[${shortTime(message.createdAt)}] ${senderLabel(message)}${notes.length ? ` (${notes.join(', ')})` : ''}`;
-	return message.deletedAt ? `${head}: (deleted by its sender)` : `${head}: ${quote(message.body)}`;
+	if (message.deletedAt) return `${head}: (deleted by its sender)`;
+	const files = filesSummary(message.attachments);
+	return `${head}: ${quote(message.body)}${files ? ` [${files}]` : ''}`;
 }
 
 export interface ConversationFacts {

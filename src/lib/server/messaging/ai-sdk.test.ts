@@ -48,6 +48,8 @@ function message(
 		isRead: true,
 		readByCounterpartAt: null,
 		via: 'app',
+		contactDetailsHidden: false,
+		attachments: [],
 		...extra
 	};
 }

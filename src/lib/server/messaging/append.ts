@@ -2,7 +2,9 @@ import { sql } from 'drizzle-orm';
 import type { MessageJson } from '$lib/schemas/messaging';
 import { rowsOf, type Db } from '../db';
 import { notifyLive } from '../live/events';
-import { rethrowDatabaseRefusal } from './errors';
+import { getConfig } from '../config';
+import { maskContactDetails, type ContactMaskingMode } from './contact-masking';
+import { AttachmentNotUsableError, rethrowDatabaseRefusal } from './errors';
 import { messageRowFromSql, toMessageJson, type MessageRow } from './views';
 
 /** Who writes a message. Every way a message gets into a conversation names one of these. */
@@ -26,6 +28,13 @@ export interface AppendInput {
 	idempotencyKey?: string;
 	/** Backdating, for demo data and tests. */
 	at?: Date;
+	/** CONTACT_MASKING by default; tests pass another mode. */
+	contactMasking?: ContactMaskingMode;
+	/**
+	 * Uploads the message takes (attachments.ts): the author's party's, to this contract, unused;
+	 * otherwise AttachmentNotUsableError and nothing is written. The body may then be empty.
+	 */
+	attachmentIds?: readonly string[];
 }
 
 export interface Appended {
@@ -36,9 +45,10 @@ export interface Appended {
 }
 
 interface PostedRow {
-	message: MessageRow | string;
+	message: MessageRow | string | null;
 	replayed: boolean;
 	live_payload: string | null;
+	needs_masking: boolean;
 }
 
 /**
@@ -48,6 +58,9 @@ interface PostedRow {
  * live events, email notifications and the idempotency key) is one call of parley_post_message,
  * so the thread's lock is held for the database's own work only. Its NOTIFY follows: after the
  * commit, or, inside a caller's transaction, delivered by Postgres when that commits.
+ * Contact details are hidden from the recipients at write time: when the contract's state asks
+ * for it, parley_post_message writes nothing and answers needs_masking, and the text is masked
+ * and posted again (so a send to an accepted rental never runs the masker).
  */
 export async function appendMessage(
 	db: Db,
@@ -61,14 +74,20 @@ export async function appendMessage(
 	const role = author.kind === 'email' ? 'user' : author.kind;
 	const via = author.kind === 'email' ? 'email' : 'app';
 	const causedBy = author.kind === 'system' ? (author.causedBy ?? null) : null;
-	const [row] = rowsOf<PostedRow>(
-		await db
-			.execute(
-				sql`select message, replayed, live_payload from parley_post_message(${contractId}::uuid, ${role}, ${userId}::uuid, ${agentId}, ${actingFor}::uuid, ${via}, ${input.body}, ${input.idempotencyKey ?? null}, ${input.at?.toISOString() ?? null}::timestamptz, ${causedBy}::uuid)`
-			)
-			.catch((err) => rethrowDatabaseRefusal(err))
-	);
-	if (!row) return null;
+	const masking = input.contactMasking ?? getConfig().messaging.contactMasking;
+	const post = async (maskedBody: string | null) => {
+		const [row] = rowsOf<PostedRow>(
+			await db
+				.execute(
+					sql`select message, replayed, live_payload, needs_masking from parley_post_message(${contractId}::uuid, ${role}, ${userId}::uuid, ${agentId}, ${actingFor}::uuid, ${via}, ${input.body}, ${input.idempotencyKey ?? null}, ${input.at?.toISOString() ?? null}::timestamptz, ${causedBy}::uuid, ${attachmentIdsArray(input.attachmentIds)}::uuid[], ${masking}, ${maskedBody})`
+				)
+				.catch((err) => rethrowDatabaseRefusal(err))
+		);
+		return row;
+	};
+	let row = await post(null);
+	if (row?.needs_masking) row = await post(maskContactDetails(input.body));
+	if (!row?.message) return null;
 	await notifyLive(db, row.live_payload);
 	const message = messageRowFromSql(row.message);
 	// Writing reads everything up to one's own message; nobody has read anyone else's yet.
@@ -81,4 +100,13 @@ export async function appendMessage(
 		}),
 		replayed: row.replayed
 	};
+}
+
+/** A uuid[] literal for the call (ids already validated as UUIDs), or null. */
+function attachmentIdsArray(ids: readonly string[] | undefined): string | null {
+	if (!ids || ids.length === 0) return null;
+	for (const id of ids) {
+		if (!/^[0-9a-f-]{36}$/i.test(id)) throw new AttachmentNotUsableError();
+	}
+	return `{${ids.join(',')}}`;
 }

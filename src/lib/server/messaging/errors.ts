@@ -57,6 +57,24 @@ export class IdempotencyKeyReusedError extends DomainError {
 	}
 }
 
+/** attachmentIds names a file that is not an unused upload of the author's to this contract. */
+export class AttachmentNotUsableError extends DomainError {
+	constructor() {
+		super(
+			422,
+			'attachment_not_usable',
+			'A file in attachmentIds cannot be sent: upload it to this conversation yourself first; each upload goes with one message.'
+		);
+	}
+}
+
+/** An upload that is not kept: its status (413, 415, 422) and the reason for the person. */
+export class AttachmentRefusedError extends DomainError {
+	constructor(status: number, message: string) {
+		super(status, status === 413 ? 'payload_too_large' : 'attachment_refused', message);
+	}
+}
+
 function describeDuration(seconds: number): string {
 	if (seconds % 3600 === 0) return plural(seconds / 3600, 'hour');
 	if (seconds % 60 === 0) return plural(seconds / 60, 'minute');
@@ -69,6 +87,7 @@ const plural = (n: number, unit: string) => `${n} ${unit}${n === 1 ? '' : 's'}`;
 const SQLSTATE_ERRORS: Record<string, () => DomainError> = {
 	PR409: () => new ThreadClosedError(),
 	PR422: () => new IdempotencyKeyReusedError(),
+	PRATT: () => new AttachmentNotUsableError(),
 	PRDEL: () => new MessageDeletedError()
 };
 

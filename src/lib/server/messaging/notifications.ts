@@ -16,7 +16,8 @@ import { enqueueEmail } from '../email/queue';
 import { messageDigestEmail } from '../email/templates';
 import { replyAddress, replyTokenFor } from '../email/reply-tokens';
 import { unsubscribeToken } from '../email/unsubscribe';
-import { assistantLabel } from './views';
+import { textWithFiles } from '$lib/attachment-summary';
+import { assistantLabel, type AttachmentRow } from './views';
 
 const agentToken = alias(apiTokens, 'agent_token');
 const actingFor = alias(users, 'acting_for');
@@ -130,7 +131,12 @@ async function processOneGroup(
 	}
 
 	const [recipient] = await tx
-		.select({ name: users.displayName, email: users.email, enabled: users.emailNotifications })
+		.select({
+			name: users.displayName,
+			email: users.email,
+			enabled: users.emailNotifications,
+			suspended: sql<boolean>`${users.suspendedAt} is not null`
+		})
 		.from(users)
 		.where(eq(users.id, pick.recipient_id));
 	const read = new Set(
@@ -160,6 +166,14 @@ async function processOneGroup(
 	};
 	counts.claimed += rows.length;
 
+	// A suspended account gets no email at all (moderation/admin.ts).
+	if (recipient?.suspended) {
+		await skip(
+			rows.map((r) => r.id),
+			'suspended'
+		);
+		return 'done';
+	}
 	if (!recipient || !recipient.enabled) {
 		await skip(
 			rows.map((r) => r.id),
@@ -193,7 +207,9 @@ async function processOneGroup(
 
 	const details = await tx
 		.select({
-			body: messages.body,
+			// The recipient is never the sender: hidden contact details stay hidden in the email.
+			text: sql<string>`coalesce(${messages.maskedBody}, ${messages.body})`,
+			files: sql<AttachmentRow[] | string>`parley_message_attachments(${messages.id})`,
 			createdAt: messages.createdAt,
 			senderName: users.displayName,
 			senderRole: messages.senderRole,
@@ -227,7 +243,14 @@ async function processOneGroup(
 				: 'Parley'),
 		contractTitle: first.contractTitle,
 		contractId: first.contractId,
-		messages: details,
+		// Files are named ("Photo", "2 files: invoice.pdf, …"), never attached or quoted.
+		messages: details.map((d) => ({
+			...d,
+			body: textWithFiles(
+				d.text,
+				typeof d.files === 'string' ? (JSON.parse(d.files) as AttachmentRow[]) : d.files
+			)
+		})),
 		conversationUrl: `${email.publicOrigin}/dashboard/rentals/${first.contractId}/messages`,
 		settingsUrl: `${email.publicOrigin}/dashboard/settings`,
 		unsubscribeUrl,

@@ -27,6 +27,7 @@ import {
 	type ParsedSearch
 } from './search-query';
 import {
+	bodyForViewer,
 	buildThreadViews,
 	toMessageJson,
 	toThreadJson,
@@ -194,6 +195,9 @@ async function findMessages(
 	];
 	// IS TRUE keeps this a filter on the rows the index found, not a second index lookup.
 	if (query.index !== query.full) where.push(sql`(m.search @@ ${query.full}::tsquery) is true`);
+	// Hidden contact details are no match for the recipient: what they search is what they read.
+	where.push(sql`(m.masked_body is null or m.sender_id = ${viewerId}::uuid
+		or m.acting_for_id = ${viewerId}::uuid or to_tsvector(${CONFIG}, m.masked_body) @@ ${query.full}::tsquery)`);
 	if (!options.includeSystem) where.push(sql`m.sender_role <> 'system'`);
 	if (threadId) where.push(sql`m.thread_id = ${threadId}::uuid`);
 	if (options.from === 'me') {
@@ -219,6 +223,15 @@ async function findMessages(
 			? sql`where (rank, created_at, id) < (${cursor.rank}::real, ${cursor.at}::timestamptz, ${cursor.id}::uuid)`
 			: sql`where (created_at, id) < (${cursor.at}::timestamptz, ${cursor.id}::uuid)`;
 
+	const body = bodyForViewer(
+		{
+			body: sql`m.body`,
+			maskedBody: sql`m.masked_body`,
+			senderId: sql`m.sender_id`,
+			actingForId: sql`m.acting_for_id`
+		},
+		sql`${viewerId}::uuid`
+	);
 	const statement = sql`
 			with hits as (
 				select m.id, m.thread_id, m.created_at, ${rank} as rank
@@ -229,8 +242,8 @@ async function findMessages(
 			)
 			select page.id, page.thread_id, page.rank::text as rank, page.created_at::text as cursor_at,
 				parley_message_row(page.id, ${viewerId}::uuid) as message,
-				ts_headline(${CONFIG}, replace(m.body, '<', ${HEADLINE_MARKS.hiddenLt}), ${query.full}::tsquery,
-					case when length(m.body) <= ${WHOLE_SNIPPET_LENGTH} then ${HEADLINE_WHOLE}
+				ts_headline(${CONFIG}, replace(${body}, '<', ${HEADLINE_MARKS.hiddenLt}), ${query.full}::tsquery,
+					case when length(${body}) <= ${WHOLE_SNIPPET_LENGTH} then ${HEADLINE_WHOLE}
 						else ${HEADLINE_PARTS} end) as headline
 			from page join messages m on m.id = page.id
 			order by ${order('page')}`;

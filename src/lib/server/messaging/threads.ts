@@ -157,6 +157,7 @@ export async function listMessages(
 	const query = options.before ? messagesBefore(db) : newestMessages(db);
 	const rows = await query.execute({
 		threadId: thread.id,
+		viewerId,
 		counterpartId: thread.counterpart.id,
 		before: options.before,
 		limit: options.limit + 1
@@ -213,6 +214,7 @@ async function windowFrom(
 	const last = after + count.newer;
 	const rows = await messagesBetween(db).execute({
 		threadId: thread.id,
+		viewerId,
 		counterpartId: thread.counterpart.id,
 		after: Math.max(0, first - 2),
 		upTo: last + 1,
@@ -298,6 +300,7 @@ export async function getMessageForViewer(
 	if (!found) return null;
 	const [row] = await messageById(db).execute({
 		threadId: found.threadId,
+		viewerId,
 		counterpartId: counterpartOf({ ...found, id: found.contractId }, viewerId),
 		messageId,
 		limit: 1

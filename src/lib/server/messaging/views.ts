@@ -1,6 +1,7 @@
 import { and, desc, eq, sql, type SQL } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
-import type { MessageJson, ThreadJson } from '$lib/schemas/messaging';
+import { textWithFiles } from '$lib/attachment-summary';
+import type { AttachmentJson, MessageJson, ThreadJson } from '$lib/schemas/messaging';
 import type { Db } from '../db';
 import { isoTime, isoTimeOrNull } from '../db/iso-time';
 import {
@@ -27,7 +28,9 @@ export interface MessageRow {
 	senderId: string | null;
 	senderName: string | null;
 	senderRole: MessageJson['senderRole'];
+	/** As this viewer reads it: with contact details hidden unless they wrote it. */
 	body: string;
+	contactDetailsHidden: boolean;
 	createdAt: string;
 	editedAt: string | null;
 	deletedAt: string | null;
@@ -37,6 +40,42 @@ export interface MessageRow {
 	actingForName: string | null;
 	/** How it was written: in the app (or the API), or as a reply to a notification email. */
 	via: MessageJson['via'];
+	/** parley_message_attachments: parsed, or as text from a driver without the type lookup. */
+	attachments: AttachmentRow[] | string | null;
+}
+
+/** One file of a message, as parley_message_attachments builds it. */
+export interface AttachmentRow {
+	id: string;
+	filename: string;
+	contentType: string;
+	size: number;
+	width: number | null;
+	height: number | null;
+	hasThumbnails: boolean;
+}
+
+/** Where a party downloads an attachment: the file, or its 320 px WebP thumbnail. */
+export function attachmentUrl(id: string, variant?: 'thumbnail' | 'preview'): string {
+	return `/api/attachments/${id}${variant ? `?variant=${variant}` : ''}`;
+}
+
+export function toAttachmentJson(row: AttachmentRow): AttachmentJson {
+	return {
+		id: row.id,
+		filename: row.filename,
+		contentType: row.contentType,
+		size: row.size,
+		width: row.width,
+		height: row.height,
+		thumbnailUrl: row.hasThumbnails ? attachmentUrl(row.id, 'thumbnail') : null,
+		url: attachmentUrl(row.id)
+	};
+}
+
+function attachmentRows(value: MessageRow['attachments']): AttachmentRow[] {
+	if (!value) return [];
+	return typeof value === 'string' ? (JSON.parse(value) as AttachmentRow[]) : value;
 }
 
 /** parley_message_row's JSON, which the drivers hand over parsed or, without a type lookup, as text. */
@@ -58,6 +97,18 @@ export function assistantLabel(agentName: string | null, actingForName: string |
 const agentToken = alias(apiTokens, 'agent_token');
 const actingFor = alias(users, 'acting_for');
 
+/**
+ * A message's text as `viewer` reads it: the text with contact details hidden (masked_body, set
+ * at write time) unless the viewer wrote it or an assistant wrote it for them. The one rule for
+ * every read; parley_message_row spells the same in SQL.
+ */
+export function bodyForViewer(
+	message: { body: unknown; maskedBody: unknown; senderId: unknown; actingForId: unknown },
+	viewer: SQL | SQL.Aliased | ReturnType<typeof sql.placeholder>
+): SQL<string> {
+	return sql<string>`case when ${message.maskedBody} is null or ${message.senderId} = ${viewer} or ${message.actingForId} = ${viewer} then ${message.body} else ${message.maskedBody} end`;
+}
+
 /** Messages of a thread, newest first, with the counterpart's receipt for "Seen". */
 export function selectMessageRows(db: Db, where: SQL | undefined) {
 	return db
@@ -68,14 +119,16 @@ export function selectMessageRows(db: Db, where: SQL | undefined) {
 			senderId: messages.senderId,
 			senderName: users.displayName,
 			senderRole: messages.senderRole,
-			body: messages.body,
+			body: bodyForViewer(messages, sql.placeholder('viewerId')),
+			contactDetailsHidden: sql<boolean>`${messages.maskedBody} is not null`,
 			createdAt: isoTime(messages.createdAt),
 			editedAt: isoTimeOrNull(messages.editedAt),
 			deletedAt: isoTimeOrNull(messages.deletedAt),
 			readByCounterpartAt: isoTimeOrNull(receipts.readAt),
 			agentName: agentToken.name,
 			actingForName: actingFor.displayName,
-			via: messages.via
+			via: messages.via,
+			attachments: sql<AttachmentRow[] | string>`parley_message_attachments(${messages.id})`
 		})
 		.from(messages)
 		.leftJoin(users, eq(users.id, messages.senderId))
@@ -111,13 +164,16 @@ export function toMessageJson(row: MessageRow, viewer: MessageViewer): MessageJs
 			(row.senderRole === 'assistant' ? assistantLabel(row.agentName, row.actingForName) : null),
 		senderRole: row.senderRole,
 		body: row.body,
+		contactDetailsHidden: row.contactDetailsHidden,
 		createdAt: row.createdAt,
 		editedAt: row.editedAt,
 		deletedAt: row.deletedAt,
 		isOwn: row.senderId !== null && row.senderId === viewer.viewerId,
 		isRead: row.seq <= viewer.lastReadSeq,
 		readByCounterpartAt: row.readByCounterpartAt,
-		via: row.via ?? 'app'
+		via: row.via ?? 'app',
+		// A deleted message's files are deleted with it.
+		attachments: row.deletedAt ? [] : attachmentRows(row.attachments).map(toAttachmentJson)
 	};
 }
 
@@ -160,7 +216,10 @@ export function buildThreadViews(
 			lastReadSeq: participants.lastReadSeq,
 			lastMessageBody: sql<
 				string | null
-			>`left(${lastMessage.body}, ${sql.raw(String(PREVIEW_LENGTH))})`,
+			>`left(${bodyForViewer(lastMessage, viewerId)}, ${sql.raw(String(PREVIEW_LENGTH))})`,
+			lastMessageFiles: sql<
+				AttachmentRow[] | string | null
+			>`case when ${lastMessage.id} is not null then parley_message_attachments(${lastMessage.id}) end`,
 			lastMessageSenderRole: lastMessage.senderRole,
 			lastMessageCreatedAt: isoTimeOrNull(lastMessage.createdAt),
 			lastMessageDeleted: sql<boolean>`${lastMessage.deletedAt} is not null`,
@@ -170,6 +229,7 @@ export function buildThreadViews(
 			lastMessageSenderId: lastMessage.senderId,
 			counterpartId: counterpartUser.id,
 			counterpartName: counterpartUser.displayName,
+			counterpartSuspended: sql<boolean>`${counterpartUser.suspendedAt} is not null`,
 			providerId: contracts.providerId,
 			contractStatus: contracts.status,
 			contractRequestedAt: isoTime(contracts.createdAt),
@@ -221,7 +281,10 @@ export function toThreadRow(r: ThreadViewRow, viewer: string): ThreadRow {
 		lastMessage:
 			r.lastMessageBody !== null && r.lastMessageSenderRole && r.lastMessageCreatedAt
 				? {
-						body: r.lastMessageBody,
+						body: textWithFiles(
+							r.lastMessageBody,
+							r.lastMessageDeleted ? [] : attachmentRows(r.lastMessageFiles)
+						).slice(0, PREVIEW_LENGTH),
 						senderName:
 							r.lastMessageSenderName ??
 							(r.lastMessageSenderRole === 'assistant'
@@ -236,7 +299,8 @@ export function toThreadRow(r: ThreadViewRow, viewer: string): ThreadRow {
 		counterpart: {
 			id: r.counterpartId,
 			name: r.counterpartName,
-			role: r.providerId === viewer ? 'requester' : 'provider'
+			role: r.providerId === viewer ? 'requester' : 'provider',
+			suspended: r.counterpartSuspended
 		},
 		contract: { status: r.contractStatus, requestedAt: r.contractRequestedAt },
 		archived: r.archived,

@@ -4,6 +4,9 @@ import { createTokenSchema, tokenFormInput } from '$lib/schemas/api-tokens';
 import { uuidSchema } from '$lib/schemas/contracts';
 import { signupSchema } from '$lib/schemas/auth';
 import { describeUserAgent } from '$lib/user-agent';
+import { assistantSettingsSchema } from '$lib/schemas/assistant';
+import { appAi } from '$lib/server/assistant/model';
+import { getAssistantSettings, putAssistantSettings } from '$lib/server/assistant/settings';
 import { createApiToken, listApiTokens, revokeApiToken } from '$lib/server/api-tokens';
 import {
 	WrongCurrentPasswordError,
@@ -35,7 +38,9 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 		emailNotifications: user.emailNotifications,
 		email: user.email,
 		displayName: user.displayName,
-		tokens: await listApiTokens(getDb(), user.id)
+		tokens: await listApiTokens(getDb(), user.id),
+		// Without a configured model the assistant's settings are not shown at all.
+		assistant: appAi() ? await getAssistantSettings(getDb(), user.id) : null
 	};
 };
 
@@ -106,6 +111,26 @@ export const actions: Actions = {
 		// Revoking the session in use is logging out here.
 		if (id === locals.sessionId) redirect(303, '/login');
 		return { sessionRevoked: true };
+	},
+
+	assistant: async ({ locals, request, url }) => {
+		const user = requireUser(locals, url);
+		if (!appAi()) return fail(503, { assistantError: 'The assistant is not configured here.' });
+		const form = await request.formData();
+		const values = {
+			mode: String(form.get('mode') ?? ''),
+			instructions: String(form.get('instructions') ?? ''),
+			facts: String(form.get('facts') ?? ''),
+			delayMinutes: String(form.get('delayMinutes') ?? '')
+		};
+		const parsed = assistantSettingsSchema.safeParse(values);
+		if (!parsed.success) {
+			return fail(400, {
+				assistantForm: values,
+				assistantErrors: z.flattenError(parsed.error).fieldErrors
+			});
+		}
+		return { assistantSaved: await putAssistantSettings(getDb(), user.id, parsed.data) };
 	},
 
 	revokeToken: async ({ locals, request, url }) => {

@@ -4,7 +4,8 @@
 -- (p_caused_by), for whom it marks everything up to it read (receipts included). It brings the
 -- thread back from everyone's archive, records the live events and queues one email
 -- notification per human recipient who has not muted the thread (never for system messages,
--- nor for the person an assistant acts for). Each participant row is updated once. A closed
+-- nor for the person an assistant acts for). Each participant row is updated once. p_masked_body
+-- is what the recipients see when contact details were hidden (null: nothing hidden). A closed
 -- thread refuses everything but system messages with SQLSTATE PR409.
 CREATE OR REPLACE FUNCTION parley_append_message(
 	p_thread_id uuid,
@@ -15,7 +16,8 @@ CREATE OR REPLACE FUNCTION parley_append_message(
 	p_agent_id text,
 	p_acting_for_id uuid,
 	p_via text,
-	p_caused_by uuid
+	p_caused_by uuid,
+	p_masked_body text
 ) RETURNS messages LANGUAGE plpgsql AS $$
 DECLARE
 	v_reader uuid := coalesce(p_sender_id, p_caused_by);
@@ -36,9 +38,9 @@ BEGIN
 	END IF;
 
 	INSERT INTO messages (thread_id, seq, sender_id, sender_role, body, created_at, agent_id,
-		acting_for_id, via)
+		acting_for_id, via, masked_body)
 	VALUES (p_thread_id, v_last_seq + 1, p_sender_id, p_sender_role, p_body, coalesce(p_at, now()),
-		p_agent_id, p_acting_for_id, p_via)
+		p_agent_id, p_acting_for_id, p_via, p_masked_body)
 	RETURNING * INTO v_message;
 
 	UPDATE message_threads t

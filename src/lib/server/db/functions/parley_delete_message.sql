@@ -5,31 +5,39 @@
 -- them, so a concurrent send, read or mark-unread is either wholly before it or wholly after.
 -- No row when the caller is not a participant; deleted is false when it already was. Raises
 -- PR403 for a message that is not the caller's own and PRWIN once the window has passed.
+-- p_moderator: an operator (p_user_id) removes any message, at any time, from outside the thread;
+-- moderation/actions.ts checks the role and records why.
 CREATE OR REPLACE FUNCTION parley_delete_message(
 	p_message_id uuid,
 	p_user_id uuid,
-	p_window_seconds integer
+	p_window_seconds integer,
+	p_moderator boolean DEFAULT false
 ) RETURNS TABLE (deleted boolean, thread_id uuid, live_payload text)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
 	v_message messages;
 BEGIN
-	SELECT m.* INTO v_message
-	FROM messages m
-	JOIN message_thread_participants p ON p.thread_id = m.thread_id AND p.user_id = p_user_id
-	WHERE m.id = p_message_id;
+	IF p_moderator THEN
+		SELECT m.* INTO v_message FROM messages m WHERE m.id = p_message_id;
+	ELSE
+		SELECT m.* INTO v_message
+		FROM messages m
+		JOIN message_thread_participants p ON p.thread_id = m.thread_id AND p.user_id = p_user_id
+		WHERE m.id = p_message_id;
+	END IF;
 	IF NOT FOUND THEN
 		RETURN;
 	END IF;
-	IF v_message.sender_role <> 'user' OR v_message.sender_id IS DISTINCT FROM p_user_id THEN
+	IF NOT p_moderator
+		AND (v_message.sender_role <> 'user' OR v_message.sender_id IS DISTINCT FROM p_user_id) THEN
 		RAISE EXCEPTION 'message % is not the caller''s own', p_message_id USING ERRCODE = 'PR403';
 	END IF;
 	IF v_message.deleted_at IS NOT NULL THEN
 		RETURN QUERY SELECT false, v_message.thread_id, NULL::text;
 		RETURN;
 	END IF;
-	IF v_message.created_at < now() - make_interval(secs => p_window_seconds) THEN
+	IF NOT p_moderator AND v_message.created_at < now() - make_interval(secs => p_window_seconds) THEN
 		RAISE EXCEPTION 'message % can no longer be deleted', p_message_id USING ERRCODE = 'PRWIN';
 	END IF;
 
@@ -37,7 +45,7 @@ BEGIN
 	PERFORM 1 FROM message_thread_participants p
 	WHERE p.thread_id = v_message.thread_id ORDER BY p.user_id FOR UPDATE;
 
-	UPDATE messages m SET body = '', deleted_at = now()
+	UPDATE messages m SET body = '', masked_body = NULL, deleted_at = now()
 	WHERE m.id = p_message_id AND m.deleted_at IS NULL;
 	IF NOT FOUND THEN
 		-- A concurrent delete won.

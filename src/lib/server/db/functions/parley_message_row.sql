@@ -12,14 +12,18 @@ BEGIN
 			'senderId', m.sender_id,
 			'senderName', u.display_name,
 			'senderRole', m.sender_role,
-			'body', m.body,
+			-- Hidden contact details: the sender (or the party an assistant acts for) reads the text.
+			'body', CASE WHEN m.masked_body IS NULL OR m.sender_id = p_viewer_id
+				OR m.acting_for_id = p_viewer_id THEN m.body ELSE m.masked_body END,
+			'contactDetailsHidden', m.masked_body IS NOT NULL,
 			'createdAt', parley_iso_time(m.created_at),
 			'editedAt', parley_iso_time(m.edited_at),
 			'deletedAt', parley_iso_time(m.deleted_at),
 			'readByCounterpartAt', parley_iso_time(r.read_at),
 			'agentName', a.name,
 			'actingForName', af.display_name,
-			'via', m.via
+			'via', m.via,
+			'attachments', parley_message_attachments(m.id)
 		)
 		FROM messages m
 		JOIN message_threads t ON t.id = m.thread_id

@@ -8,6 +8,13 @@
 -- answers that message again (replayed) and writes nothing, and the same key with another body
 -- or contract raises SQLSTATE PR422. Concurrent retries meet at the key's primary key: the others
 -- wait for the first to commit, then find its message.
+-- Contact details are hidden from the recipients (CONTACT_MASKING, p_masking) in every mode but
+-- 'off' for 'always', and for 'until-accepted' while the contract is requested. The caller passes
+-- the masked text (p_masked_body, equal to p_body when nothing is hidden) only once this function
+-- has answered needs_masking, having written nothing: the masker runs only when it applies.
+-- p_attachment_ids are uploads the message takes (at most 10): each must have been uploaded by
+-- the author's party to this contract and not be taken by another message, or SQLSTATE PRATT is
+-- raised and nothing is written. They are part of the idempotency key's request.
 -- Answers the message as parley_message_row shows it to the author, and the NOTIFY payload for
 -- after the commit.
 CREATE OR REPLACE FUNCTION parley_post_message(
@@ -20,8 +27,12 @@ CREATE OR REPLACE FUNCTION parley_post_message(
 	p_body text,
 	p_idempotency_key text,
 	p_at timestamptz,
-	p_caused_by uuid
-) RETURNS TABLE (message json, thread_id uuid, replayed boolean, live_payload text)
+	p_caused_by uuid,
+	p_attachment_ids uuid[],
+	p_masking text,
+	p_masked_body text
+) RETURNS TABLE (message json, thread_id uuid, replayed boolean, live_payload text,
+	needs_masking boolean)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -33,14 +44,26 @@ DECLARE
 	v_known_hash text;
 	v_known_message uuid;
 	v_message messages;
+	v_contract_status text;
+	v_mask boolean;
+	v_attachments integer := coalesce(cardinality(p_attachment_ids), 0);
+	v_usable integer;
 BEGIN
-	-- One lookup answers both "may this author post here" and "is there a thread yet".
-	SELECT t.id INTO v_thread_id
+	-- One lookup answers "may this author post here", "is there a thread yet" and "are contact
+	-- details hidden".
+	SELECT t.id, c.status INTO v_thread_id, v_contract_status
 	FROM contracts c
 	LEFT JOIN message_threads t ON t.contract_id = c.id
 	WHERE c.id = p_contract_id
 		AND (v_party IS NULL OR c.requester_id = v_party OR c.provider_id = v_party);
 	IF NOT FOUND THEN
+		RETURN;
+	END IF;
+	v_mask := p_sender_role <> 'system' AND (p_masking = 'always'
+		OR (p_masking = 'until-accepted' AND v_contract_status = 'requested'));
+	IF v_mask AND p_masked_body IS NULL THEN
+		-- The caller masks only when asked to: nothing is written, it calls again with the text.
+		RETURN QUERY SELECT NULL::json, NULL::uuid, false, NULL::text, true;
 		RETURN;
 	END IF;
 
@@ -49,7 +72,8 @@ BEGIN
 			WHEN 'user' THEN 'user:' || p_user_id
 			WHEN 'assistant' THEN 'agent:' || p_agent_id
 			ELSE 'system' END;
-		v_hash := md5(p_contract_id::text || E'\n' || p_body);
+		v_hash := md5(p_contract_id::text || E'\n' || p_body || CASE WHEN v_attachments > 0
+			THEN E'\n' || array_to_string(p_attachment_ids, ',') ELSE '' END);
 		INSERT INTO message_idempotency_keys AS k (scope, key, request_hash)
 		VALUES (v_scope, p_idempotency_key, v_hash)
 		ON CONFLICT (scope, key) DO UPDATE
@@ -65,23 +89,43 @@ BEGIN
 					USING ERRCODE = 'PR422';
 			END IF;
 			RETURN QUERY
-			SELECT parley_message_row(v_known_message, v_party), m.thread_id, true, NULL::text
+			SELECT parley_message_row(v_known_message, v_party), m.thread_id, true, NULL::text, false
 			FROM messages m WHERE m.id = v_known_message;
 			RETURN;
+		END IF;
+	END IF;
+
+	IF v_attachments > 0 THEN
+		IF v_attachments > 10 THEN
+			RAISE EXCEPTION 'a message takes at most 10 files' USING ERRCODE = 'PRATT';
+		END IF;
+		-- Locked, so two sends cannot take the same upload.
+		SELECT count(*) INTO v_usable FROM (
+			SELECT 1 FROM attachments a
+			WHERE a.id = ANY (p_attachment_ids) AND a.contract_id = p_contract_id
+				AND a.uploader_id = v_party AND a.message_id IS NULL AND a.status = 'ready'
+			FOR UPDATE
+		) usable;
+		IF v_usable <> (SELECT count(DISTINCT x) FROM unnest(p_attachment_ids) x) THEN
+			RAISE EXCEPTION 'an attachment is not an unused upload of this author to this contract'
+				USING ERRCODE = 'PRATT';
 		END IF;
 	END IF;
 
 	v_message := parley_append_message(
 		coalesce(v_thread_id, parley_thread_for_contract(p_contract_id)),
 		p_user_id, p_sender_role, p_body, p_at, p_agent_id, p_acting_for_id, coalesce(p_via, 'app'),
-		p_caused_by
+		p_caused_by, CASE WHEN v_mask THEN nullif(p_masked_body, p_body) END
 	);
+	IF v_attachments > 0 THEN
+		UPDATE attachments a SET message_id = v_message.id WHERE a.id = ANY (p_attachment_ids);
+	END IF;
 	IF p_idempotency_key IS NOT NULL THEN
 		UPDATE message_idempotency_keys k SET message_id = v_message.id
 		WHERE k.scope = v_scope AND k.key = p_idempotency_key;
 	END IF;
 	RETURN QUERY
 	SELECT parley_message_row(v_message.id, v_party), v_message.thread_id, false,
-		parley_live_payload(v_message.thread_id);
+		parley_live_payload(v_message.thread_id), false;
 END
 $$;

@@ -3,10 +3,15 @@ import { uuidSchema } from '$lib/schemas/contracts';
 import { newIdempotencyKey } from '$lib/message-rules';
 import {
 	idempotencyKeySchema,
+	MAX_ATTACHMENTS_PER_MESSAGE,
 	messageBodySchema,
-	messagesQuerySchema
+	messagesQuerySchema,
+	sendMessageSchema
 } from '$lib/schemas/messaging';
+import { uploadFormFile } from '$lib/server/attachments';
 import { getConfig } from '$lib/server/config';
+import { appAi } from '$lib/server/assistant/model';
+import { getThreadAssistantState } from '$lib/server/assistant/settings';
 import { allowedActions } from '$lib/server/contracts';
 import { getDb } from '$lib/server/db';
 import { requirePartyContract, requireUser } from '$lib/server/guards';
@@ -22,6 +27,15 @@ import {
 	setThreadPreference
 } from '$lib/server/messaging';
 import { enforceMessageLimits } from '$lib/server/limits';
+import { reportSchema } from '$lib/schemas/moderation';
+import {
+	blockUser,
+	hasBlocked,
+	reportMessage,
+	reportUser,
+	unblockUser
+} from '$lib/server/moderation';
+import { z } from 'zod';
 import { loadMessageWindow } from './message-window';
 import type { Actions, PageServerLoad, RequestEvent } from './$types';
 
@@ -59,6 +73,14 @@ export const load: PageServerLoad = async ({ locals, params, url, depends, isDat
 		// The badge's count once this thread is read (else the dashboard layout's count stands).
 		...(readNow ? { unreadCount: await getUnreadCount(db, user.id) } : {}),
 		editWindowSeconds: getConfig().messaging.editWindowSeconds,
+		// The AI controls show only with a configured model; the provider sees their assistant here.
+		ai: appAi() !== null,
+		assistant:
+			appAi() && contract.role === 'provider'
+				? await getThreadAssistantState(db, user.id, contract.id)
+				: null,
+		blocked: await hasBlocked(db, user.id, contract.counterpart.id),
+		attachmentMaxBytes: getConfig().attachments.maxBytes,
 		// The next message's key, so that the form carries one without JavaScript too.
 		idempotencyKey: newIdempotencyKey()
 	};
@@ -69,9 +91,35 @@ export const actions: Actions = {
 		const user = requireUser(locals, url);
 		const id = uuidSchema.safeParse(params.id);
 		if (!id.success) error(404, 'Not found');
+		const db = getDb();
 		const form = await request.formData();
 		const raw = String(form.get('body') ?? '');
-		const parsed = messageBodySchema.safeParse(raw);
+		// With JavaScript the files are uploaded already and named by attachmentIds; without it
+		// they come with the form (the file input `files`) and are uploaded here first.
+		const files = form
+			.getAll('files')
+			.filter((f): f is File => typeof f !== 'string' && f.size > 0 && f.name !== '');
+		const ids = form.getAll('attachmentIds').map(String);
+		if (files.length + ids.length > MAX_ATTACHMENTS_PER_MESSAGE) {
+			return fail(400, {
+				body: raw,
+				error: `A message can carry at most ${MAX_ATTACHMENTS_PER_MESSAGE} files.`
+			});
+		}
+		const uploaded: string[] = [];
+		for (const file of files) {
+			try {
+				const one = await uploadFormFile(db, user.id, id.data, file);
+				if (!one) error(404, 'Not found');
+				uploaded.push(one.id);
+			} catch (err) {
+				return failFromDomainError(err, (reason) => ({
+					body: raw,
+					error: `${file.name}: ${reason}`
+				}));
+			}
+		}
+		const parsed = sendMessageSchema.safeParse({ body: raw, attachmentIds: [...ids, ...uploaded] });
 		if (!parsed.success) {
 			return fail(400, { body: raw, error: parsed.error.issues[0]?.message ?? 'Invalid message.' });
 		}
@@ -79,9 +127,10 @@ export const actions: Actions = {
 		const key = idempotencyKeySchema.safeParse(form.get('idempotencyKey'));
 		let messageId: string;
 		try {
-			await enforceMessageLimits(getDb(), user.id);
-			const appended = await appendMessage(getDb(), { kind: 'user', userId: user.id }, id.data, {
-				body: parsed.data,
+			await enforceMessageLimits(db, user.id);
+			const appended = await appendMessage(db, { kind: 'user', userId: user.id }, id.data, {
+				body: parsed.data.body,
+				attachmentIds: parsed.data.attachmentIds,
 				idempotencyKey: key.success ? key.data : undefined
 			});
 			if (!appended) error(404, 'Not found');
@@ -133,6 +182,57 @@ export const actions: Actions = {
 			return failFromDomainError(err, (deleteError) => ({ deleteId: messageId, deleteError }));
 		}
 		redirect(303, `/dashboard/rentals/${contractId}/messages#message-${messageId}`);
+	},
+
+	/** Reports a message (messageId) or, without one, the other party; optionally blocks them. */
+	report: async ({ locals, params, request, url }) => {
+		const user = requireUser(locals, url);
+		const db = getDb();
+		const contract = await requirePartyContract(db, user.id, params.id);
+		const form = await request.formData();
+		const rawMessageId = String(form.get('messageId') ?? '');
+		const messageId = rawMessageId ? uuidSchema.safeParse(rawMessageId) : null;
+		if (messageId && !messageId.success) error(404, 'Not found');
+		const reportTarget = messageId?.data ?? 'person';
+		const parsed = reportSchema.safeParse({
+			reason: form.get('reason') ?? undefined,
+			note: String(form.get('note') ?? ''),
+			block: form.get('block') === 'on'
+		});
+		if (!parsed.success) {
+			return fail(400, {
+				reportTarget,
+				reportErrors: z.flattenError(parsed.error).fieldErrors,
+				reportError: 'Check the report: see the marked fields.'
+			});
+		}
+		try {
+			const report = messageId?.data
+				? await reportMessage(db, user.id, messageId.data, parsed.data)
+				: await reportUser(db, user.id, contract.counterpart.id, parsed.data);
+			if (!report) error(404, 'Not found');
+			return { reported: true, reportBlocked: report.blocked };
+		} catch (err) {
+			return failFromDomainError(err, (reportError) => ({
+				reportTarget,
+				reportErrors: {},
+				reportError
+			}));
+		}
+	},
+
+	block: async ({ locals, params, url }) => {
+		const user = requireUser(locals, url);
+		const contract = await requirePartyContract(getDb(), user.id, params.id);
+		await blockUser(getDb(), user.id, contract.counterpart.id);
+		return { blockChanged: true };
+	},
+
+	unblock: async ({ locals, params, url }) => {
+		const user = requireUser(locals, url);
+		const contract = await requirePartyContract(getDb(), user.id, params.id);
+		await unblockUser(getDb(), user.id, contract.counterpart.id);
+		return { blockChanged: true };
 	},
 
 	/** Marks the message and everything after it unread, then goes back to the inbox. */

@@ -1,0 +1,108 @@
+import { expect, test, type Page } from '@playwright/test';
+import { AuthPages, ConversationPage, DEMO_RENTAL_ID, twoParties } from './pages';
+
+// Trust and safety: a report from the conversation page reaches an operator at /admin/reports,
+// who dismisses it or suspends the account; contact details are hidden until acceptance.
+
+async function reportMessage(page: Page, row: ReturnType<Page['locator']>, note: string) {
+	await row.getByLabel('Message options').click();
+	await page.getByRole('link', { name: 'Report…' }).click();
+	const dialog = page.getByTestId('report-dialog');
+	await expect(dialog).toBeVisible();
+	await dialog.getByLabel('Scam or fraud').check();
+	await dialog.getByLabel(/Anything the operators should know/).fill(note);
+	await dialog.getByRole('button', { name: 'Send report' }).click();
+	await expect(dialog.getByTestId('report-sent')).toContainText('An operator will look at it');
+	await dialog.getByRole('button', { name: 'Close' }).click();
+	await expect(dialog).toBeHidden();
+}
+
+test('Rita reports a message from Paul; an operator sees it in its conversation and dismisses it', async ({
+	browser
+}) => {
+	test.setTimeout(120_000);
+	const ritaContext = await browser.newContext();
+	const rita = await ritaContext.newPage();
+	await new AuthPages(rita).logIn('renter@example.com');
+	await rita.goto(`/dashboard/rentals/${DEMO_RENTAL_ID}/messages`);
+	await rita.locator('html[data-hydrated]').waitFor();
+	const fromPaul = rita.locator('[data-testid="message"][data-own="false"]').first();
+	const text = (await fromPaul.locator('.body').innerText()).trim();
+	const note = `Asked me to pay outside Parley ${Date.now()}`;
+	await reportMessage(rita, fromPaul, note);
+	// Rita is no operator: /admin does not exist for her.
+	const asRita = await rita.goto('/admin/reports');
+	expect(asRita?.status()).toBe(404);
+	await ritaContext.close();
+
+	const operatorContext = await browser.newContext();
+	const operator = await operatorContext.newPage();
+	await new AuthPages(operator).logIn('operator@example.com');
+	await operator.goto('/admin/reports');
+	const item = operator.getByTestId('reports').getByRole('listitem').filter({ hasText: note });
+	await expect(item).toContainText('Scam or fraud: a message from Paul Provider');
+	await item.getByRole('link').first().click();
+	await expect(operator.getByTestId('report-note')).toHaveText(note);
+	await expect(operator.getByTestId('reported-message')).toContainText(text.slice(0, 40));
+	await operator.screenshot({ path: 'e2e/screenshots/admin-report-desktop.png', fullPage: true });
+	await operator.getByLabel('Why (recorded with the action)').fill('A misunderstanding');
+	await operator.getByRole('button', { name: 'Dismiss' }).click();
+	await expect(operator.getByTestId('action-done')).toHaveText('Report dismissed.');
+	await expect(operator.getByTestId('report-status')).toHaveText('dismissed');
+	await expect(operator.getByTestId('history')).toContainText('Dismissed by Olga Operator');
+	await expect(operator.getByTestId('history')).toContainText('A misunderstanding');
+	await operatorContext.close();
+});
+
+test('contact details are hidden until acceptance; a report leads to a suspension', async ({
+	browser
+}) => {
+	test.setTimeout(150_000);
+	const { provider, renter, close } = await twoParties(browser, 'Pressure washer');
+	const renterChat = new ConversationPage(renter);
+	await renterChat.send('Is it free this weekend?');
+	await expect(renterChat.lastMessage()).not.toContainText('Sending');
+	// The provider answers with a phone number while the rental is only requested.
+	await provider.goto('/dashboard/messages');
+	await provider.getByTestId('thread-item').first().click();
+	const providerChat = new ConversationPage(provider);
+	await providerChat.send('Pay me directly, call +44 7700 900123');
+	await expect(providerChat.lastMessage()).toContainText('+44 7700 900123');
+	await expect(providerChat.lastMessage().getByTestId('contact-hidden-note')).toBeVisible();
+
+	const masked = renterChat.messages().filter({ hasText: 'Pay me directly' });
+	await expect(masked).toContainText('[contact details hidden until the rental is accepted]');
+	await expect(masked).not.toContainText('7700');
+	await renter.setViewportSize({ width: 375, height: 812 });
+	await renter.screenshot({ path: 'e2e/screenshots/contact-masked-phone.png' });
+	await renter.setViewportSize({ width: 1280, height: 720 });
+
+	const note = `Off-platform payment ${Date.now()}`;
+	await reportMessage(renter, masked, note);
+
+	const operatorContext = await browser.newContext();
+	const operator = await operatorContext.newPage();
+	await new AuthPages(operator).logIn('operator@example.com');
+	await operator.goto('/admin/reports');
+	await operator
+		.getByTestId('reports')
+		.getByRole('listitem')
+		.filter({ hasText: note })
+		.getByRole('link')
+		.first()
+		.click();
+	// The operator reads the message as written.
+	await expect(operator.getByTestId('reported-message')).toContainText('+44 7700 900123');
+	await operator.getByLabel('Why (recorded with the action)').fill('Scam pattern');
+	await operator.getByRole('button', { name: /^Suspend/ }).click();
+	await expect(operator.getByTestId('action-done')).toContainText('Account suspended');
+	await expect(operator.getByTestId('suspended')).toBeVisible();
+	await operatorContext.close();
+
+	// The provider is signed out everywhere; the renter sees them as suspended.
+	await provider.goto('/dashboard/messages');
+	await expect(provider).toHaveURL(/\/login/);
+	await renter.reload();
+	await expect(renter.getByTestId('counterpart-suspended')).toBeVisible();
+	await close();
+});

@@ -1,0 +1,4 @@
+import { postAssistantStop } from '$lib/server/http/assistant-api';
+import { serve } from '$lib/server/http/endpoint';
+
+export const POST = serve(postAssistantStop);

@@ -1,0 +1,4 @@
+import { postSummary } from '$lib/server/http/assistant-api';
+import { serve } from '$lib/server/http/endpoint';
+
+export const POST = serve(postSummary);

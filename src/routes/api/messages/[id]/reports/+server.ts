@@ -1,0 +1,4 @@
+import { postMessageReport } from '$lib/server/http/moderation-api';
+import { serve } from '$lib/server/http/endpoint';
+
+export const POST = serve(postMessageReport);

@@ -1,0 +1,4 @@
+import { getTranslation } from '$lib/server/http/assistant-api';
+import { serve } from '$lib/server/http/endpoint';
+
+export const GET = serve(getTranslation);
