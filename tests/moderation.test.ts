@@ -219,6 +219,23 @@ describe('operator actions', () => {
 		expect(actions[0]!.createdAt).toBeInstanceOf(Date);
 	});
 
+	it('acts once on a report: a second submit (or another operator) changes nothing', async () => {
+		const w = await setUp();
+		const report = (await reportMessage(t.db, w.requester.id, w.message.id, {
+			reason: 'spam',
+			note: '',
+			block: false
+		}))!;
+		const [first, second] = await Promise.all([
+			actOnReport(t.db, w.operator.id, report.id, 'delete_message', 'Spam'),
+			actOnReport(t.db, w.operator.id, report.id, 'dismiss', 'Not spam')
+		]);
+		expect([first, second].sort()).toEqual([false, true]);
+		expect(await t.db.select().from(moderationActions)).toHaveLength(1);
+		expect(await actOnReport(t.db, w.operator.id, report.id, 'dismiss', 'Late')).toBe(false);
+		expect(await t.db.select().from(moderationActions)).toHaveLength(1);
+	});
+
 	it('delete leaves the tombstone, whenever the message was sent', async () => {
 		const w = await setUp();
 		await t.db

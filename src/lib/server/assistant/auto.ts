@@ -1,13 +1,14 @@
 import { eq, sql } from 'drizzle-orm';
 import { streamText, tool } from 'ai';
 import { z } from 'zod';
-import type { EmailSettings } from '../config';
+import { getConfig, type EmailSettings } from '../config';
 import { rowsOf, type Db } from '../db';
 import { assistantSettings, assistantThreads, users } from '../db/schema';
 import { enqueueEmail } from '../email/queue';
 import { assistantNoticeEmail } from '../email/templates';
 import { notifyAssistantWriting } from '../live/events';
 import { appendMessage } from '../messaging/append';
+import { maskContactDetails } from '../messaging/contact-masking';
 import { assistantLabel } from '../messaging/views';
 import { loadConversation, type ConversationContext } from './conversation';
 import { AiLimitError, callSignal, type Ai } from './model';
@@ -109,10 +110,12 @@ export async function runAssistantStep(
 }
 
 // Conditions shared by seeding and claiming: the provider's assistant is on, and the newest
-// message is the renter's, not deleted, in a thread that is not closed.
+// message is the renter's, not deleted, in a thread that is not closed. A suspended provider's
+// assistant does not speak for them.
 const DUE_JOINS = sql`
 	join message_threads t on t.id = a.thread_id
 	join contracts c on c.id = t.contract_id
+	join users pu on pu.id = c.provider_id and pu.suspended_at is null
 	join assistant_settings s on s.user_id = c.provider_id
 	join messages lm on lm.id = t.last_message_id`;
 
@@ -177,13 +180,16 @@ async function answerThread(
 		.where(eq(assistantSettings.userId, claimed.provider_id));
 	const label = assistantLabel(null, c.providerName);
 	const live = claimed.mode === 'auto';
+	// The stored reply is masked by the write path; the live placeholder must not show more.
+	const masking = getConfig().messaging.contactMasking;
+	const hide = masking === 'always' || (masking === 'until-accepted' && c.status === 'requested');
 	const writing = (text: string, done: boolean) =>
 		live
 			? notifyAssistantWriting(db, {
 					threadId: claimed.thread_id,
 					contractId: c.contractId,
 					label,
-					text,
+					text: hide ? maskContactDetails(text) : text,
 					done,
 					recipients: [c.requesterId, c.providerId]
 				})

@@ -99,6 +99,8 @@ export async function deleteMessageAsModerator(
 		)
 	);
 	if (!row) return null;
+	// As with the sender's delete, the message's files go with it.
+	if (row.deleted) await deleteMessageAttachments(db, messageId);
 	await notifyLive(db, row.live_payload);
 	return row.deleted;
 }

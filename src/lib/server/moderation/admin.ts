@@ -296,6 +296,8 @@ export async function actOnReport(
 	return db.transaction(async (tx) => {
 		const [report] = await tx.select().from(reports).where(eq(reports.id, reportId)).for('update');
 		if (!report) return null;
+		// Handled already (a double submit, another operator): nothing runs or is recorded twice.
+		if (report.status !== 'open') return false;
 		if (action === 'delete_message') {
 			if (!report.messageId) return false;
 			await deleteMessageAsModerator(tx, operatorId, report.messageId);
