@@ -170,7 +170,7 @@ test('an agent works in a conversation over MCP, and the other party sees it liv
 		await provider.goto(`/dashboard/rentals/${RITA_AND_PAUL}/messages`);
 		const providerChat = new ConversationPage(provider);
 		await expect(providerChat.composer()).toBeVisible();
-		const body = `Sent by an agent ${Date.now()}`;
+		const body = `Sent by an agent ${Date.now().toString(36)}`;
 		const sent = await client.callTool({
 			name: 'send_message',
 			arguments: { contractId: RITA_AND_PAUL, body }

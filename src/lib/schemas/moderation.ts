@@ -3,18 +3,10 @@ import { z } from 'zod';
 // Reports and blocks (trust and safety): one set of schemas for the forms on the conversation
 // page, the JSON API and the admin page.
 
-export const REPORT_REASONS = ['spam', 'scam', 'harassment', 'contact_details', 'other'] as const;
-export type ReportReason = (typeof REPORT_REASONS)[number];
+import { REPORT_NOTE_MAX, REPORT_REASONS } from '$lib/report-rules';
 
-export const REPORT_REASON_LABELS: Record<ReportReason, string> = {
-	spam: 'Spam',
-	scam: 'Scam or fraud',
-	harassment: 'Harassment',
-	contact_details: 'Sharing contact details',
-	other: 'Something else'
-};
-
-export const REPORT_NOTE_MAX = 2000;
+export { REPORT_NOTE_MAX, REPORT_REASON_LABELS, REPORT_REASONS } from '$lib/report-rules';
+export type { ReportReason } from '$lib/report-rules';
 
 export const reportSchema = z
 	.object({

@@ -47,7 +47,8 @@ const contractIdInput = z
 	.uuid({ error: 'contractId must be a contract id (a UUID).' })
 	.describe('The contract’s id, as list_conversations gives it.');
 
-const partySchema = z.object({ id: z.uuid(), name: z.string() });
+// A party as the tools show it; `suspended`: an operator suspended the account.
+const partySchema = z.object({ id: z.uuid(), name: z.string(), suspended: z.boolean() });
 
 const contractFactsSchema = z.object({
 	id: z.uuid(),
