@@ -224,7 +224,8 @@ test('11. right-to-left text is laid out right to left', async ({ browser }) => 
 	await chat.send('مرحبا، هل هو متاح يوم السبت؟');
 	const body = chat.lastMessage().locator('.body');
 	await expect(body).toHaveAttribute('dir', 'auto');
-	expect(await body.evaluate((el) => getComputedStyle(el).direction)).toBe('rtl');
+	// Polled: the sent bubble is replaced by the stored message, and a detached node has no style.
+	await expect.poll(() => body.evaluate((el) => getComputedStyle(el).direction)).toBe('rtl');
 	await close();
 });
 
