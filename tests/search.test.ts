@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { searchResultsSchema, type SearchResults } from '../src/lib/schemas/search';
 import { rentOffering } from '../src/lib/server/contracts';
 import { rowsOf, type Db } from '../src/lib/server/db';
-import { messageEdits, messages } from '../src/lib/server/db/schema';
+import { attachments, messageEdits, messages } from '../src/lib/server/db/schema';
 import { getSearch } from '../src/lib/server/http/search-api';
 import {
 	appendMessage,
@@ -128,6 +128,31 @@ describe('search: who sees what', () => {
 		const after = new Date('2026-03-05T00:00:00Z');
 		const before = new Date('2026-03-15T00:00:00Z');
 		expect(await bodies(provider.id, 'key', { after, before })).toEqual(['which key?']);
+	});
+
+	it('filters to messages with attachments', async () => {
+		const { provider, requester, contract } = await makeWorld(t.db);
+		const [file] = await t.db
+			.insert(attachments)
+			.values({
+				contractId: contract.id,
+				uploaderId: requester.id,
+				filename: 'meter.jpg',
+				contentType: 'image/jpeg',
+				size: 1234,
+				storageKey: `test/${contract.id}/meter`
+			})
+			.returning();
+		await send(t.db, requester.id, contract.id, 'the meter reading, photo attached', {
+			attachmentIds: [file!.id]
+		});
+		await send(t.db, requester.id, contract.id, 'the meter reading is 4711');
+		await send(t.db, provider.id, contract.id, 'thanks for the meter reading');
+		expect(await bodies(provider.id, 'meter', { hasAttachments: true })).toEqual([
+			'the meter reading, photo attached'
+		]);
+		expect(await bodies(provider.id, 'meter')).toHaveLength(3);
+		expect(await bodies(provider.id, 'meter', { hasAttachments: true, from: 'me' })).toEqual([]);
 	});
 });
 
@@ -434,12 +459,20 @@ describe('GET /api/messages/search', () => {
 	it('answers 401, 400 and 404 as the other endpoints do', async () => {
 		const { provider, stranger, contract } = await makeWorld(t.db);
 		expect((await getSearch(t.db, apiEvent(null, { path: path('q=door') }))).status).toBe(401);
-		for (const query of ['', 'q=', 'q=%20%20', 'q=-door', `q=${'a'.repeat(201)}`, 'q=a&sort=x']) {
+		for (const query of [
+			'',
+			'q=',
+			'q=%20%20',
+			'q=-door',
+			`q=${'a'.repeat(201)}`,
+			'q=a&sort=x',
+			'q=a&has=files'
+		]) {
 			const response = await getSearch(t.db, apiEvent(provider, { path: path(query) }));
 			expect(response.status, query).toBe(400);
 			const body = await response.json();
 			expect(body.error.code, query).toBe('bad_request');
-			expect(body.error.message, query).toMatch(/search|characters|sort/i);
+			expect(body.error.message, query).toMatch(/search|characters|sort|has/i);
 		}
 		const response = await getSearch(
 			t.db,
@@ -459,6 +492,11 @@ describe('GET /api/messages/search', () => {
 		const results = searchResultsSchema.parse(await response.json());
 		expect(results.messages.map((m) => m.message.body)).toEqual(['the door code is 4711']);
 		expect(results.nextCursor).toBeNull();
+		const withFiles = await getSearch(
+			t.db,
+			apiEvent(provider, { path: path('q=door&has=attachments') })
+		);
+		expect(searchResultsSchema.parse(await withFiles.json()).messages).toEqual([]);
 	});
 });
 

@@ -60,6 +60,10 @@ export const searchQuerySchema = z.object({
 		.enum(['system'], { error: 'include can only be "system".' })
 		.optional()
 		.meta({ description: 'system: status messages match too.' }),
+	has: z
+		.enum(['attachments'], { error: 'has can only be "attachments".' })
+		.optional()
+		.meta({ description: 'attachments: only messages with files attached.' }),
 	sort: z
 		.enum(['relevance', 'recent'], { error: 'sort must be "relevance" or "recent".' })
 		.default('relevance')

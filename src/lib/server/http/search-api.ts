@@ -23,6 +23,7 @@ export const getSearch = endpoint({
 			after: query.after,
 			before: query.before,
 			includeSystem: query.include === 'system',
+			hasAttachments: query.has === 'attachments',
 			sort: query.sort,
 			cursor: query.cursor,
 			limit: query.limit

@@ -48,6 +48,8 @@ export interface SearchOptions {
 	after?: Date;
 	before?: Date;
 	includeSystem?: boolean;
+	/** Only messages with files attached. */
+	hasAttachments?: boolean;
 	sort?: 'relevance' | 'recent';
 	cursor?: string;
 	limit: number;
@@ -134,6 +136,7 @@ function queryKey(options: SearchOptions): string {
 		options.after?.toISOString() ?? null,
 		options.before?.toISOString() ?? null,
 		!!options.includeSystem,
+		!!options.hasAttachments,
 		options.sort ?? 'relevance'
 	]);
 	return createHash('sha256').update(key).digest('base64url').slice(0, 12);
@@ -200,6 +203,9 @@ async function findMessages(
 		or m.acting_for_id = ${viewerId}::uuid or to_tsvector(${CONFIG}, m.masked_body) @@ ${query.full}::tsquery)`);
 	if (!options.includeSystem) where.push(sql`m.sender_role <> 'system'`);
 	if (threadId) where.push(sql`m.thread_id = ${threadId}::uuid`);
+	if (options.hasAttachments) {
+		where.push(sql`exists (select from attachments a where a.message_id = m.id)`);
+	}
 	if (options.from === 'me') {
 		where.push(sql`(m.sender_id = ${viewerId}::uuid or m.acting_for_id = ${viewerId}::uuid)`);
 	} else if (options.from === 'them') {

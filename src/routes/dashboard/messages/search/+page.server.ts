@@ -10,7 +10,7 @@ import type { PageServerLoad } from './$types';
 
 // The results page: a GET form, so a search is a link that works without JavaScript. Searching
 // changes nothing, so it is a load like any other read.
-const FIELDS = ['q', 'contractId', 'from', 'after', 'before', 'include', 'sort'] as const;
+const FIELDS = ['q', 'contractId', 'from', 'after', 'before', 'include', 'has', 'sort'] as const;
 export type SearchForm = Record<(typeof FIELDS)[number], string>;
 
 export const load: PageServerLoad = async ({ locals, url }) => {
@@ -45,7 +45,8 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 	try {
 		const results = await searchMessages(db, user.id, {
 			...query.data,
-			includeSystem: query.data.include === 'system'
+			includeSystem: query.data.include === 'system',
+			hasAttachments: query.data.has === 'attachments'
 		});
 		if (!results) error(404, 'Not found');
 		return { ...base, results, problem: null };
