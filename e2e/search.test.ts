@@ -125,3 +125,51 @@ test('the results page and the conversation work without JavaScript', async ({ b
 	await expect(page.getByRole('alert')).toContainText('Say what to search for');
 	await context.close();
 });
+
+test('the attachments filter finds the message that carries a file, and names the file', async ({
+	browser
+}) => {
+	const { provider, renter, close } = await twoParties(browser, 'Search files');
+	await renter.waitForURL(/\/rentals\/[0-9a-f-]{36}\/messages/);
+	const contractId = renter.url().match(/rentals\/([0-9a-f-]{36})\/messages/)![1]!;
+	const word = `handbook${Date.now().toString(36)}`;
+	// A form post from the page's own origin, as the composer's upload is.
+	const upload = await renter.request.post(`/api/contracts/${contractId}/attachments`, {
+		headers: { origin: new URL(renter.url()).origin },
+		multipart: {
+			file: {
+				name: 'manual.pdf',
+				mimeType: 'application/pdf',
+				buffer: Buffer.from(
+					'%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n',
+					'latin1'
+				)
+			}
+		}
+	});
+	expect(upload.status()).toBe(201);
+	const { id } = (await upload.json()) as { id: string };
+	for (const data of [
+		{ body: `The ${word} is attached`, attachmentIds: [id] },
+		{ body: `Did you read the ${word}?` }
+	]) {
+		const response = await renter.request.post(`/api/contracts/${contractId}/messages`, { data });
+		expect(response.status()).toBe(201);
+	}
+
+	const hits = provider.getByTestId('search-messages').getByTestId('search-hit');
+	await provider.goto(`/dashboard/messages/search?q=${word}`);
+	await expect(hits).toHaveCount(2);
+	await provider.getByText('Filters').click();
+	await provider.getByLabel('Only with attachments').check();
+	await expect(provider).toHaveURL(/has=attachments/);
+	await expect(hits).toHaveCount(1);
+	await expect(hits.first()).toContainText('File: manual.pdf');
+	await expect(hits.first()).toContainText('is attached');
+	await provider.screenshot({ path: 'e2e/screenshots/search-files-1280.png' });
+	await provider.setViewportSize({ width: 375, height: 740 });
+	await provider.reload();
+	await expect(hits).toHaveCount(1);
+	await provider.screenshot({ path: 'e2e/screenshots/search-files-375.png' });
+	await close();
+});
