@@ -200,7 +200,15 @@ const viewerId = sql.placeholder('viewerId');
 export function buildThreadViews(
 	db: Db,
 	where: SQL | undefined,
-	options: { inbox?: boolean } = {}
+	options: {
+		inbox?: boolean;
+		/**
+		 * The rows are found by thread ids in `where`, the viewer only filters them: written so
+		 * that no plan can start from the viewer's own index (which for a busy provider is a pass
+		 * over all their participant rows).
+		 */
+		byThreadIds?: boolean;
+	} = {}
 ) {
 	const query = db
 		.select({
@@ -250,7 +258,14 @@ export function buildThreadViews(
 		.leftJoin(lastSender, eq(lastSender.id, lastMessage.senderId))
 		.leftJoin(lastAgent, sql`${lastAgent.id}::text = ${lastMessage.agentId}`)
 		.leftJoin(lastActingFor, eq(lastActingFor.id, lastMessage.actingForId))
-		.where(and(eq(participants.userId, viewerId), where))
+		.where(
+			and(
+				options.byThreadIds
+					? sql`(${participants.userId} = ${viewerId}) is true`
+					: eq(participants.userId, viewerId),
+				where
+			)
+		)
 		.$dynamic();
 	if (!options.inbox) return query;
 	return (
