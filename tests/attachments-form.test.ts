@@ -115,6 +115,17 @@ describe.each([
 		expect(refused.error).toMatch(/at most 10,000 characters/);
 		// A browser cannot fill a file input again: the message says so.
 		expect(refused.error).toMatch(/attach the files again/i);
+
+		// The text is checked before any file is read: a program after it is not what is refused.
+		const first = await sendFormMessage(
+			t.db,
+			world.requester.id,
+			world.contract.id,
+			formPost([...text('bad \u0007 bell'), file('x.jpg', exe())])
+		);
+		expect(first).toMatchObject({ status: 400, body: 'bad \u0007 bell' });
+		expect((first as { error: string }).error).toMatch(/control characters/);
+		expect(await countRows()).toBe(0);
 	});
 
 	it('one refused file refuses the send, naming the file; the good files are not kept', async () => {
