@@ -17,7 +17,6 @@ export {
 	contentDisposition,
 	createStorage,
 	LocalStorage,
-	PRESIGNED_URL_SECONDS,
 	S3Storage,
 	useStorage,
 	type AttachmentStorage
