@@ -10,6 +10,7 @@ import { fileTypeFromFile } from 'file-type';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import type { DomainError } from '../errors';
 import { AttachmentRefusedError } from '../messaging/errors';
+import { HeifMetadataError, stripHeifMetadata } from './heif-metadata';
 
 // One upload, from the request to checked files on this machine's temporary disk: the multipart
 // body is streamed (busboy) into a file, counted as it goes and cut off past the limit; its type
@@ -36,7 +37,10 @@ const DOCUMENT_TYPES = new Set([
 ]);
 /** Decoded, rotated and re-encoded in their own format. */
 const REENCODED_IMAGES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif']);
-/** Kept as they are when sharp cannot decode them (its prebuilt libheif reads AV1, not HEVC). */
+/**
+ * Kept as they are when sharp cannot decode them (its prebuilt libheif reads AV1, not HEVC), with
+ * their EXIF and XMP blanked in place (heif-metadata.ts).
+ */
 const HEIF_IMAGES = new Set(['image/heic', 'image/heif']);
 
 /** The image types a browser shows inline; everything else downloads. */
@@ -436,7 +440,7 @@ async function processImage(
 		// The header only: a decompression bomb is refused before it is decoded.
 		meta = await sharp(file, { limitInputPixels: false }).metadata();
 	} catch {
-		if (HEIF_IMAGES.has(mime)) return { ...base, contentType: mime };
+		if (HEIF_IMAGES.has(mime)) return keepHeif(file, mime, base);
 		throw refuse(422, 'This image could not be read; it may be damaged or cut short.');
 	}
 	const width = meta.width ?? 0;
@@ -500,11 +504,32 @@ async function processImage(
 			thumbnails: { thumbnail, preview }
 		};
 	} catch (err) {
-		// HEIC that this build cannot decode is kept as it is, as a file to download.
-		if (HEIF_IMAGES.has(mime)) return { ...base, contentType: mime };
+		// HEIC that this build cannot decode is kept, without its metadata, as a file to download.
+		if (HEIF_IMAGES.has(mime)) return keepHeif(file, mime, base);
 		if (err instanceof AttachmentRefusedError) throw err;
 		throw refuse(422, 'This image could not be read; it may be damaged or cut short.');
 	}
+}
+
+/**
+ * A HEIC/HEIF photo kept undecoded: its EXIF (GPS included) and XMP items are blanked in place.
+ * One whose structure cannot be read is refused rather than kept with its location in it.
+ */
+async function keepHeif(
+	file: string,
+	mime: string,
+	base: Omit<ProcessedUpload, 'cleanup' | 'contentType'>
+): Promise<Omit<ProcessedUpload, 'cleanup'>> {
+	try {
+		await stripHeifMetadata(file);
+	} catch (err) {
+		if (!(err instanceof HeifMetadataError)) throw err;
+		throw refuse(
+			422,
+			'The location and camera details could not be removed from this HEIC photo, so it was not kept. Send it as JPEG instead.'
+		);
+	}
+	return { ...base, contentType: mime };
 }
 
 /** The longest filename kept, in characters (the extension is kept whole). */
