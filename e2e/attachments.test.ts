@@ -96,7 +96,7 @@ test('Rita drags a photo and a PDF in; Paul sees the thumbnail live, opens it, d
 
 	// The lightbox opens full size and closes with Escape.
 	await theirs.getByTestId('attachment-thumbnail').click();
-	const lightbox = paul.getByTestId('lightbox');
+	const lightbox = theirs.getByTestId('lightbox');
 	await expect(lightbox).toBeVisible();
 	await expect(lightbox.locator('img')).toHaveAttribute('src', /variant=preview/);
 	await paul.keyboard.press('Escape');
@@ -111,6 +111,80 @@ test('Rita drags a photo and a PDF in; Paul sees the thumbnail live, opens it, d
 
 	await ritaContext.close();
 	await paulContext.close();
+});
+
+/** Pastes files into the message box as a browser does: a paste event carrying a DataTransfer. */
+async function pasteFiles(page: Page, files: { name: string; type: string; bytes: Buffer }[]) {
+	await page.getByLabel('Message', { exact: true }).evaluate(
+		(field, list) => {
+			const dt = new DataTransfer();
+			for (const f of list) {
+				const bytes = Uint8Array.from(atob(f.base64), (c) => c.charCodeAt(0));
+				dt.items.add(new File([bytes], f.name, { type: f.type }));
+			}
+			field.focus();
+			field.dispatchEvent(
+				new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true })
+			);
+		},
+		files.map((f) => ({ name: f.name, type: f.type, base64: f.bytes.toString('base64') }))
+	);
+}
+
+test('Rita pastes two photos into the composer; the lightbox steps between them with the arrow keys', async ({
+	page
+}) => {
+	await new AuthPages(page).logIn('renter@example.com');
+	await page.goto(CONVERSATION);
+	await page.locator('html[data-hydrated]').waitFor();
+	const stamp = Date.now().toString(36);
+	const first = `front-${stamp}.jpg`;
+	const second = `back-${stamp}.jpg`;
+	await pasteFiles(page, [
+		{ name: first, type: 'image/jpeg', bytes: await photo('front') },
+		{ name: second, type: 'image/jpeg', bytes: await photo('back') }
+	]);
+	const chips = page.getByTestId('attachment-chip');
+	await expect(chips).toHaveCount(2);
+	await expect(chips.first()).toContainText(first);
+	await expect(chips.first().locator('img')).toHaveAttribute('src', /^blob:/);
+	// Pasting files does not paste their names as text.
+	await expect(page.getByLabel('Message', { exact: true })).toHaveValue('');
+	await expect(page.getByRole('button', { name: 'Send' })).toBeEnabled();
+	await expect(page.locator('.chip progress')).toHaveCount(0);
+
+	const chat = new ConversationPage(page);
+	await chat.send(`Both sides ${stamp}`);
+	const mine = chat.lastMessage();
+	await expect(mine).toContainText(`Both sides ${stamp}`);
+	const thumbnails = mine.getByTestId('attachment-thumbnail');
+	await expect(thumbnails).toHaveCount(2);
+
+	await thumbnails.first().click();
+	// Each message's photos have their own lightbox.
+	const lightbox = mine.getByTestId('lightbox');
+	await expect(lightbox).toBeVisible();
+	await expect(lightbox).toHaveAttribute('aria-label', `Photo ${first}`);
+	await expect(lightbox).toContainText('1 / 2');
+	const shown = lightbox.locator('img');
+	const firstSrc = await shown.getAttribute('src');
+	expect(firstSrc).toMatch(/variant=preview/);
+
+	await page.keyboard.press('ArrowRight');
+	await expect(lightbox).toHaveAttribute('aria-label', `Photo ${second}`);
+	await expect(lightbox).toContainText('2 / 2');
+	await expect(shown).toHaveAttribute('alt', second);
+	await expect(shown).not.toHaveAttribute('src', firstSrc!);
+	await expect
+		.poll(() => shown.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth))
+		.toBe(900);
+	// Past the last photo it wraps around, and back.
+	await page.keyboard.press('ArrowRight');
+	await expect(lightbox).toHaveAttribute('aria-label', `Photo ${first}`);
+	await page.keyboard.press('ArrowLeft');
+	await expect(lightbox).toHaveAttribute('aria-label', `Photo ${second}`);
+	await page.keyboard.press('Escape');
+	await expect(lightbox).toBeHidden();
 });
 
 test('a refused file says why in its chip, and is not sent', async ({ page }) => {
@@ -149,5 +223,32 @@ test('without JavaScript the composer sends text and files together', async ({ b
 	await expect(message).toHaveCount(1);
 	await expect(message.getByTestId('attachment-thumbnail')).toHaveCount(1);
 	await expect(message.getByTestId('attachment-file')).toContainText(`notes-${stamp}.txt`);
+	await context.close();
+});
+
+test('without JavaScript a refused file keeps the text and says to attach the files again', async ({
+	browser
+}) => {
+	const context = await browser.newContext({ javaScriptEnabled: false });
+	const page = await context.newPage();
+	await new AuthPages(page, false).logIn('renter@example.com');
+	await page.goto(CONVERSATION);
+	const stamp = Date.now().toString(36);
+	const text = `Refused no-JS files ${stamp}`;
+	await page.getByLabel('Message', { exact: true }).fill(text);
+	await page.getByLabel('Attach files').setInputFiles([
+		{ name: `fine-${stamp}.txt`, mimeType: 'text/plain', buffer: Buffer.from('Fine.\n') },
+		{
+			name: `page-${stamp}.png`,
+			mimeType: 'image/png',
+			buffer: Buffer.from('<!doctype html><script>alert(1)</script>')
+		}
+	]);
+	await page.getByRole('button', { name: 'Send' }).click();
+	const error = page.locator('#composer-error');
+	await expect(error).toContainText(`page-${stamp}.png: This file type is not allowed`);
+	await expect(error).toContainText('Your text is kept; attach the files again.');
+	await expect(page.getByLabel('Message', { exact: true })).toHaveValue(text);
+	await expect(page.getByTestId('message').filter({ hasText: text })).toHaveCount(0);
 	await context.close();
 });

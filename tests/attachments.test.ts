@@ -1,4 +1,6 @@
+import { readFile } from 'node:fs/promises';
 import { eq, sql } from 'drizzle-orm';
+import ExifReader from 'exifreader';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { messageSchema, uploadedAttachmentSchema } from '../src/lib/schemas/messaging';
@@ -33,6 +35,7 @@ import { useTestDatabase } from './helpers/db';
 import { apiEvent, makeWorld } from './helpers/fixtures';
 
 const t = useTestDatabase();
+const HEIC_WITH_GPS = new URL('./fixtures/attachments/gps.heic', import.meta.url);
 type World = Awaited<ReturnType<typeof makeWorld>>;
 
 const STORAGES: [string, () => Promise<TestStorage>][] = [
@@ -79,16 +82,19 @@ describe.each(STORAGES)('attachments on %s', (_name, open) => {
 		return { status: response.status, body: await response.json() };
 	}
 
-	/** The bytes a download answers with, following S3's redirect to its presigned URL. */
+	/**
+	 * The bytes a download answers with. Both storages stream through the app with the same
+	 * headers: a redirect to the bucket would lose nosniff and the CSP, and the page's own CSP
+	 * (img-src 'self') would block the bucket's thumbnails.
+	 */
 	async function download(user: SessionUser | null, id: string, variant?: string) {
 		const response = await getAttachment(t.db, downloadEvent(user, id, variant));
-		if (response.status !== 302)
-			return { response, bytes: Buffer.from(await response.arrayBuffer()) };
-		const location = response.headers.get('location')!;
-		expect(location).toMatch(/X-Amz-Expires=300/);
-		const direct = await fetch(location);
-		expect(direct.status).toBe(200);
-		return { response: direct, bytes: Buffer.from(await direct.arrayBuffer()), redirect: response };
+		if (response.status === 200) {
+			expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+			expect(response.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox");
+			expect(response.headers.get('content-disposition')).toMatch(/^(inline|attachment); /);
+		}
+		return { response, bytes: Buffer.from(await response.arrayBuffer()) };
 	}
 
 	async function countRows() {
@@ -149,11 +155,8 @@ describe.each(STORAGES)('attachments on %s', (_name, open) => {
 		expect([after.width, after.height]).toEqual([40, 60]);
 		expect(bytes.includes(Buffer.from('ParleyCam'))).toBe(false);
 		expect(response.headers.get('content-type')).toBe('image/jpeg');
+		expect(response.status).toBe(200);
 		expect(response.headers.get('content-disposition')).toBe('inline; filename="pickup.jpg"');
-		if (store.storage.driver === 'local') {
-			expect(response.headers.get('x-content-type-options')).toBe('nosniff');
-			expect(response.headers.get('content-security-policy')).toBe('sandbox');
-		}
 
 		const thumb = await download(world.provider, uploaded.id, 'thumbnail');
 		const thumbMeta = await sharp(thumb.bytes).metadata();
@@ -179,6 +182,57 @@ describe.each(STORAGES)('attachments on %s', (_name, open) => {
 			[uploaded.id],
 			[big.id]
 		]);
+	});
+
+	it('keeps a HEIC photo it cannot decode, with its EXIF (GPS) and XMP blanked and the picture untouched', async () => {
+		const world = await makeWorld(t.db);
+		// Made with Debian's exiftool and heif-enc: see tests/fixtures/attachments/README.md.
+		const original = await readFile(HEIC_WITH_GPS);
+		const before = ExifReader.load(original, { expanded: true });
+		expect(before.gps?.Latitude).toBeCloseTo(48.8566, 3);
+		expect(before.exif?.Make?.description).toBe('ParleyCam');
+		expect(before.xmp?.description?.description).toBe('xmp secret');
+
+		const uploaded = await uploadOk(world.requester, world.contract.id, {
+			filename: 'IMG_0001.HEIC',
+			content: original
+		});
+		expect(uploaded).toMatchObject({ contentType: 'image/heic', size: original.length });
+		await sendWith(world.requester, world.contract.id, [uploaded.id], 'From my phone');
+		const { response, bytes } = await download(world.provider, uploaded.id);
+		expect(response.headers.get('content-type')).toBe('image/heic');
+		expect(response.headers.get('content-disposition')).toBe(
+			'attachment; filename="IMG_0001.HEIC"'
+		);
+
+		const after = ExifReader.load(bytes, { expanded: true });
+		expect(after.gps).toBeUndefined();
+		expect(after.exif ?? {}).toEqual({});
+		expect(JSON.stringify(after)).not.toMatch(/ParleyCam|xmp secret|48\.85/);
+		expect(bytes.includes(Buffer.from('ParleyCam'))).toBe(false);
+		expect(bytes.includes(Buffer.from('xmp secret'))).toBe(false);
+		// Same length, every offset valid; only the bytes from the EXIF item (its TIFF header
+		// "MM\0*" less the 4-byte offset before it) to the end of the XMP packet changed, and
+		// the file's boxes and the picture before them are byte for byte the same.
+		expect(bytes.length).toBe(original.length);
+		const exifStart = original.indexOf(Buffer.from('MM\0*')) - 4;
+		const xmpEnd = original.indexOf("<?xpacket end='w'?>") + "<?xpacket end='w'?>".length;
+		expect(exifStart).toBeGreaterThan(0);
+		const changed = [...bytes.keys()].filter((i) => bytes[i] !== original[i]);
+		expect(changed.length).toBeGreaterThan(100);
+		expect(Math.min(...changed)).toBeGreaterThanOrEqual(exifStart);
+		expect(Math.max(...changed)).toBeLessThan(xmpEnd);
+		expect(bytes.subarray(0, exifStart).equals(original.subarray(0, exifStart))).toBe(true);
+
+		// A HEIC whose item locations cannot be read is refused, not kept with its location.
+		const broken = Buffer.from(original);
+		broken[broken.indexOf(Buffer.from('iloc')) + 4] = 9; // an iloc version that does not exist
+		const refused = await upload(world.requester, world.contract.id, {
+			filename: 'broken.heic',
+			content: broken
+		});
+		expect(refused.status).toBe(422);
+		expect(refused.body.error.message).toMatch(/could not be removed from this HEIC photo/);
 	});
 
 	it('serves a document byte for byte, as a download, with its name in RFC 6266 form', async () => {

@@ -1,13 +1,12 @@
-import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { UploadedAttachmentJson } from '$lib/schemas/messaging';
-import { getConfig } from '../config';
 import type { Db } from '../db';
 import { attachments, contracts } from '../db/schema';
 import { findContractForParty } from '../messaging/parties';
 import { AttachmentRefusedError } from '../messaging/errors';
 import { scanFile, type ClamavSettings } from './clamav';
 import { attachmentStorage, type AttachmentStorage } from './storage';
-import { INLINE_TYPES, receiveUpload, type UploadLimits } from './upload';
+import { INLINE_TYPES, receiveUpload, type ProcessedUpload, type UploadLimits } from './upload';
 
 // Attachments: uploads into a contract's conversation, taken by a message (appendMessage's
 // attachmentIds), downloaded by the contract's parties. Storage (local disk or S3) holds the
@@ -18,12 +17,19 @@ export {
 	contentDisposition,
 	createStorage,
 	LocalStorage,
-	PRESIGNED_URL_SECONDS,
 	S3Storage,
 	useStorage,
 	type AttachmentStorage
 } from './storage';
-export { ALLOWED_DESCRIPTION, INLINE_TYPES, describeBytes, sanitizeFilename } from './upload';
+export {
+	ALLOWED_DESCRIPTION,
+	FileRefusedError,
+	INLINE_TYPES,
+	describeBytes,
+	receiveForm,
+	sanitizeFilename,
+	type ReceivedForm
+} from './upload';
 
 export { scanFile, ScannerUnavailableError, type ClamavSettings } from './clamav';
 
@@ -61,12 +67,27 @@ export async function createAttachment(
 	if (!(await findContractForParty(db, userId, contractId))) return null;
 	const upload = await receiveUpload(request, limits);
 	try {
-		await scan(upload.file, upload.filename, userId, contractId, limits.clamav ?? null);
-	} catch (err) {
+		return await storeUpload(db, userId, contractId, upload, limits.clamav ?? null, storage);
+	} finally {
 		await upload.cleanup();
-		throw err;
 	}
-	const id = crypto.randomUUID();
+}
+
+/**
+ * Scans (with ClamAV configured) and stores a checked upload of `userId` to the contract, bytes
+ * first, then its row; whatever was stored is removed again when a step fails. `id` may be
+ * chosen beforehand (a form checks the message with its files' ids before storing any).
+ */
+export async function storeUpload(
+	db: Db,
+	userId: string,
+	contractId: string,
+	upload: Omit<ProcessedUpload, 'cleanup'>,
+	clamav: ClamavSettings | null,
+	storage: AttachmentStorage = attachmentStorage(),
+	id: string = crypto.randomUUID()
+): Promise<UploadedAttachmentJson> {
+	await scan(upload.file, upload.filename, userId, contractId, clamav);
 	const storageKey = `${contractId}/${id}/original`;
 	const stored: string[] = [];
 	try {
@@ -94,8 +115,6 @@ export async function createAttachment(
 	} catch (err) {
 		await storage.delete(stored).catch(() => {});
 		throw err;
-	} finally {
-		await upload.cleanup();
 	}
 	return {
 		id,
@@ -227,20 +246,21 @@ export function deleteUnattachedUploads(
 	);
 }
 
-/**
- * An upload from a page's form without JavaScript (the composer's file input): the same checks
- * as the JSON upload, by way of a one-file multipart request. The form's body has been read by
- * then (SvelteKit's request.formData()), within adapter-node's BODY_SIZE_LIMIT.
- */
-export function uploadFormFile(
+/** Uploads of the user that no message took (a refused form's files): rows and bytes; how many. */
+export function deleteUnsentUploads(
 	db: Db,
 	userId: string,
-	contractId: string,
-	file: File,
-	limits: UploadLimits & { clamav?: ClamavSettings | null } = getConfig().attachments
-): Promise<UploadedAttachmentJson | null> {
-	const form = new FormData();
-	form.append('file', file, file.name);
-	const request = new Request('http://localhost/upload', { method: 'POST', body: form });
-	return createAttachment(db, userId, contractId, request, limits);
+	ids: readonly string[],
+	storage: AttachmentStorage = attachmentStorage()
+): Promise<number> {
+	if (ids.length === 0) return Promise.resolve(0);
+	return deleteWhere(
+		db,
+		and(
+			inArray(attachments.id, [...ids]),
+			eq(attachments.uploaderId, userId),
+			isNull(attachments.messageId)
+		),
+		storage
+	);
 }

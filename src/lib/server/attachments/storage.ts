@@ -9,19 +9,13 @@ import {
 	PutObjectCommand,
 	S3Client
 } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { getConfig, type AttachmentStorageSettings } from '../config';
 
 // Where attachment bytes live. One interface, two implementations: a folder on local disk (the
 // embedded default, one instance) and any S3-compatible bucket (several instances). Keys are
 // `<contract>/<attachment>/<variant>`; the database row names the key, the storage holds bytes.
-
-export interface StoredFile {
-	contentType: string;
-	filename: string;
-	/** `inline` for the image types, `attachment` for everything else. */
-	disposition: 'inline' | 'attachment';
-}
+// Downloads stream through the app from either, never by a redirect to the bucket: the bucket
+// cannot send nosniff or a CSP, and the pages' own CSP (img-src 'self') would block its images.
 
 export interface AttachmentStorage {
 	readonly driver: 'local' | 's3';
@@ -31,15 +25,7 @@ export interface AttachmentStorage {
 	read(key: string): Promise<Readable | null>;
 	/** Deletes every key given (missing ones are no error). */
 	delete(keys: readonly string[]): Promise<void>;
-	/**
-	 * A URL the browser may fetch the file from directly (S3: presigned for `seconds`, with the
-	 * response's type and disposition fixed in the signature), or null to stream it through the app.
-	 */
-	presignedUrl(key: string, file: StoredFile, seconds: number): Promise<string | null>;
 }
-
-/** The party check has passed: a presigned download link is valid this long. */
-export const PRESIGNED_URL_SECONDS = 300;
 
 export class LocalStorage implements AttachmentStorage {
 	readonly driver = 'local';
@@ -76,10 +62,6 @@ export class LocalStorage implements AttachmentStorage {
 		for (const dir of new Set(keys.map((key) => path.dirname(this.pathOf(key))))) {
 			await rm(dir, { recursive: false, force: true }).catch(() => {});
 		}
-	}
-
-	async presignedUrl(): Promise<string | null> {
-		return null;
 	}
 }
 
@@ -145,20 +127,6 @@ export class S3Storage implements AttachmentStorage {
 				})
 			);
 		}
-	}
-
-	async presignedUrl(key: string, file: StoredFile, seconds: number): Promise<string> {
-		return getSignedUrl(
-			this.client,
-			new GetObjectCommand({
-				Bucket: this.settings.bucket,
-				Key: key,
-				ResponseContentType: file.contentType,
-				ResponseContentDisposition: contentDisposition(file.disposition, file.filename),
-				ResponseCacheControl: 'private, max-age=300'
-			}),
-			{ expiresIn: seconds }
-		);
 	}
 }
 

@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -8,7 +8,9 @@ import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import busboy from 'busboy';
 import { fileTypeFromFile } from 'file-type';
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import type { DomainError } from '../errors';
 import { AttachmentRefusedError } from '../messaging/errors';
+import { HeifMetadataError, stripHeifMetadata } from './heif-metadata';
 
 // One upload, from the request to checked files on this machine's temporary disk: the multipart
 // body is streamed (busboy) into a file, counted as it goes and cut off past the limit; its type
@@ -35,7 +37,10 @@ const DOCUMENT_TYPES = new Set([
 ]);
 /** Decoded, rotated and re-encoded in their own format. */
 const REENCODED_IMAGES = new Set(['image/jpeg', 'image/png', 'image/webp', 'image/gif']);
-/** Kept as they are when sharp cannot decode them (its prebuilt libheif reads AV1, not HEVC). */
+/**
+ * Kept as they are when sharp cannot decode them (its prebuilt libheif reads AV1, not HEVC), with
+ * their EXIF and XMP blanked in place (heif-metadata.ts).
+ */
 const HEIF_IMAGES = new Set(['image/heic', 'image/heif']);
 
 /** The image types a browser shows inline; everything else downloads. */
@@ -78,10 +83,7 @@ export async function receiveUpload(
 	request: Request,
 	limits: UploadLimits
 ): Promise<ProcessedUpload> {
-	const type = request.headers.get('content-type') ?? '';
-	if (!/^multipart\/form-data\b/i.test(type)) {
-		throw refuse(415, 'Send the file as multipart/form-data, in the field “file”.');
-	}
+	const type = multipartType(request);
 	// A declared length far past the limit is refused before a byte is read (the form's own
 	// fields and boundaries take a few kilobytes at most).
 	const declared = Number(request.headers.get('content-length'));
@@ -92,8 +94,17 @@ export async function receiveUpload(
 	const dir = await mkdtemp(path.join(tmpdir(), 'parley-upload-'));
 	const cleanup = () => rm(dir, { recursive: true, force: true });
 	try {
-		const received = await streamToDisk(request, type, dir, limits.maxBytes);
-		const checked = await checkUpload(received.file, received.filename, received.size, dir, limits);
+		const { files } = await streamParts(request, type, dir, {
+			fileField: 'file',
+			maxFiles: 1,
+			tooMany: 'Send one file per request.',
+			maxBytes: limits.maxBytes,
+			fields: { count: 10, bytes: 1024 },
+			onRefusal: 'cut'
+		});
+		const received = files[0];
+		if (!received) throw refuse(400, 'Choose a file to upload (the multipart field “file”).');
+		const checked = await checkUpload(received, limits);
 		return { ...checked, cleanup };
 	} catch (err) {
 		await cleanup();
@@ -101,22 +112,121 @@ export async function receiveUpload(
 	}
 }
 
+/** A refusal of one file of several: the form names it. */
+export class FileRefusedError extends AttachmentRefusedError {
+	constructor(
+		readonly filename: string,
+		cause: { status: number; message: string }
+	) {
+		super(cause.status, cause.message);
+	}
+}
+
+/** A form with files (the composer without JavaScript): its text fields, its checked files. */
+export interface ReceivedForm {
+	fields: Map<string, string[]>;
+	files: Omit<ProcessedUpload, 'cleanup'>[];
+	/** Removes the temporary folder with every file in it. */
+	cleanup(): Promise<void>;
+}
+
+export interface FormOptions {
+	/** The file input's name. */
+	fileField: string;
+	maxFiles: number;
+	tooMany: string;
+	/**
+	 * Called with the fields sent before the first file (a browser sends the form in its order:
+	 * the text comes first): a refusal means no file is written, only read past.
+	 */
+	beforeFiles?: (fields: Map<string, string[]>) => DomainError | null;
+	/** Filled with the text fields as they come, so that a refused form still has its text. */
+	into?: Map<string, string[]>;
+}
+
+/**
+ * Streams a whole form post with the same busboy code as the one-file upload: text fields are
+ * collected, each file goes to its own temporary folder, cut off past ATTACHMENT_MAX_BYTES, then
+ * checked like an upload. Nothing is stored: the caller decides. On a refusal the rest of the body
+ * is read and dropped (a browser shows the answer only once it has sent its request), nothing is
+ * kept, and the error is thrown (FileRefusedError names the file).
+ */
+export async function receiveForm(
+	request: Request,
+	limits: UploadLimits,
+	options: FormOptions
+): Promise<ReceivedForm> {
+	const type = multipartType(request);
+	const dir = await mkdtemp(path.join(tmpdir(), 'parley-form-'));
+	const cleanup = () => rm(dir, { recursive: true, force: true });
+	try {
+		const { fields, files } = request.body
+			? await streamParts(request, type, dir, {
+					...options,
+					maxBytes: limits.maxBytes,
+					// The message (10,000 characters of up to 4 bytes each, and some), a key, ids.
+					fields: { count: 40, bytes: 256 * 1024 },
+					onRefusal: 'drain'
+				})
+			: { fields: options.into ?? new Map<string, string[]>(), files: [] };
+		const checked: ReceivedForm['files'] = [];
+		for (const file of files) {
+			try {
+				checked.push(await checkUpload(file, limits));
+			} catch (err) {
+				if (err instanceof AttachmentRefusedError) throw new FileRefusedError(file.filename, err);
+				throw err;
+			}
+		}
+		return { fields, files: checked, cleanup };
+	} catch (err) {
+		await cleanup();
+		throw err;
+	}
+}
+
+function multipartType(request: Request): string {
+	const type = request.headers.get('content-type') ?? '';
+	if (!/^multipart\/form-data\b/i.test(type)) {
+		throw refuse(415, 'Send the file as multipart/form-data, in the field “file”.');
+	}
+	return type;
+}
+
 const tooBig = (maxBytes: number) =>
 	refuse(413, `Files can be at most ${describeBytes(maxBytes)}; this one is larger.`);
 
 interface Received {
 	file: string;
+	/** The file's own temporary folder, where its checked copy and thumbnails go. */
+	dir: string;
 	filename: string;
 	size: number;
 }
 
-function streamToDisk(
+interface StreamOptions {
+	fileField: string;
+	maxFiles: number;
+	tooMany: string;
+	maxBytes: number;
+	fields: { count: number; bytes: number };
+	beforeFiles?: (fields: Map<string, string[]>) => DomainError | null;
+	into?: Map<string, string[]>;
+	/**
+	 * `cut`: a refusal stops reading the request (the API: a 413 as the body streams in).
+	 * `drain`: the rest is read and dropped, so a browser's form post gets its answer.
+	 */
+	onRefusal: 'cut' | 'drain';
+}
+
+function streamParts(
 	request: Request,
 	contentType: string,
 	dir: string,
-	maxBytes: number
-): Promise<Received> {
-	return new Promise<Received>((resolve, reject) => {
+	options: StreamOptions
+): Promise<{ fields: Map<string, string[]>; files: Received[] }> {
+	const { maxBytes } = options;
+	return new Promise((resolve, reject) => {
 		const body = Readable.fromWeb(request.body as WebReadableStream<Uint8Array>);
 		let parser: busboy.Busboy;
 		try {
@@ -124,39 +234,80 @@ function streamToDisk(
 				headers: { 'content-type': contentType },
 				defParamCharset: 'utf8',
 				// busboy says 'limit' on reaching fileSize: one byte more than allowed is too big.
-				limits: { files: 1, fileSize: maxBytes + 1, fields: 10, fieldSize: 1024, parts: 12 }
+				limits: {
+					files: options.maxFiles + 1,
+					fileSize: maxBytes + 1,
+					fields: options.fields.count,
+					fieldSize: options.fields.bytes,
+					parts: options.maxFiles + options.fields.count + 2
+				}
 			});
 		} catch {
 			reject(refuse(400, 'The multipart body is not valid (no boundary).'));
 			return;
 		}
+		const fields = options.into ?? new Map<string, string[]>();
+		const writes: Promise<Received>[] = [];
 		let settled = false;
-		let writing: Promise<Received> | null = null;
-		let current: Readable | null = null;
+		let refusal: unknown = null;
+		let checkedFields = false;
+		const streams = new Set<Readable>();
 		const fail = (err: unknown) => {
-			if (settled) return;
+			if (settled || refusal) return;
+			if (options.onRefusal === 'drain') {
+				// Keep reading (busboy skips what nobody reads); the answer comes at the end.
+				refusal = err;
+				for (const stream of streams) stream.resume();
+				return;
+			}
 			settled = true;
 			// Stop reading the rest of the request: nothing of it is kept, and the temporary
-			// file's stream is closed (its folder is removed by the caller).
+			// files' streams are closed (their folder is removed by the caller).
 			body.unpipe(parser);
 			body.destroy();
-			current?.destroy();
+			for (const stream of streams) stream.destroy();
 			parser.destroy();
 			reject(err);
 		};
+		parser.on('field', (name, value) => {
+			const list = fields.get(name) ?? [];
+			list.push(value);
+			fields.set(name, list);
+		});
 		parser.on('file', (field, stream, info) => {
-			if (field !== 'file') {
+			// A file input with nothing chosen sends an empty part with no name.
+			if (field !== options.fileField || refusal || (info.filename ?? '') === '') {
 				stream.resume();
 				return;
 			}
-			const file = path.join(dir, 'upload');
-			current = stream;
+			if (!checkedFields) {
+				checkedFields = true;
+				const refused = options.beforeFiles?.(fields);
+				if (refused) {
+					stream.resume();
+					fail(refused);
+					return;
+				}
+			}
+			if (writes.length >= options.maxFiles) {
+				stream.resume();
+				fail(refuse(400, options.tooMany));
+				return;
+			}
+			const filename = info.filename ?? '';
+			const own = path.join(dir, String(writes.length));
+			const file = path.join(own, 'upload');
+			streams.add(stream);
 			let size = 0;
 			let over = false;
+			const tooBigFile = () =>
+				options.onRefusal === 'drain'
+					? new FileRefusedError(filename, tooBig(maxBytes))
+					: tooBig(maxBytes);
 			stream.on('limit', () => {
 				over = true;
 				// After busboy's own handling of the limit, which follows this event.
-				queueMicrotask(() => fail(tooBig(maxBytes)));
+				queueMicrotask(() => fail(tooBigFile()));
 			});
 			const counter = new Transform({
 				transform(chunk: Buffer, _enc, done) {
@@ -164,29 +315,38 @@ function streamToDisk(
 					done(null, chunk);
 				}
 			});
-			writing = pipeline(stream, counter, createWriteStream(file)).then(() => {
-				if (over) throw tooBig(maxBytes);
-				return { file, filename: info.filename ?? '', size };
+			const writing = mkdir(own)
+				.then(() => pipeline(stream, counter, createWriteStream(file)))
+				.then(() => {
+					streams.delete(stream);
+					if (over) throw tooBigFile();
+					return { file, dir: own, filename, size };
+				});
+			writing.catch((err) => {
+				streams.delete(stream);
+				stream.resume();
+				fail(err);
 			});
-			writing.catch(fail);
+			writes.push(writing);
 		});
-		parser.on('filesLimit', () => fail(refuse(400, 'Send one file per request.')));
+		parser.on('filesLimit', () => fail(refuse(400, options.tooMany)));
+		parser.on('fieldsLimit', () => fail(refuse(400, 'The form has too many fields.')));
 		parser.on('partsLimit', () => fail(refuse(400, 'The form has too many parts.')));
 		parser.on('error', () => fail(refuse(400, 'The multipart body could not be read.')));
 		parser.on('close', () => {
 			if (settled) return;
-			if (!writing) {
-				fail(refuse(400, 'Choose a file to upload (the multipart field “file”).'));
-				return;
-			}
-			writing.then(
-				(received) => {
-					if (settled) return;
-					settled = true;
-					resolve(received);
-				},
-				(err) => fail(err)
-			);
+			Promise.allSettled(writes).then((results) => {
+				if (settled) return;
+				settled = true;
+				const failed = results.find((r) => r.status === 'rejected');
+				if (refusal) reject(refusal);
+				else if (failed) reject((failed as PromiseRejectedResult).reason);
+				else
+					resolve({
+						fields,
+						files: results.map((r) => (r as PromiseFulfilledResult<Received>).value)
+					});
+			});
 		});
 		body.on('error', () => fail(refuse(400, 'The upload was interrupted.')));
 		body.pipe(parser);
@@ -194,10 +354,7 @@ function streamToDisk(
 }
 
 async function checkUpload(
-	file: string,
-	rawName: string,
-	size: number,
-	dir: string,
+	{ file, filename: rawName, size, dir }: Received,
 	limits: UploadLimits
 ): Promise<Omit<ProcessedUpload, 'cleanup'>> {
 	if (size === 0) throw refuse(422, 'The file is empty.');
@@ -283,7 +440,7 @@ async function processImage(
 		// The header only: a decompression bomb is refused before it is decoded.
 		meta = await sharp(file, { limitInputPixels: false }).metadata();
 	} catch {
-		if (HEIF_IMAGES.has(mime)) return { ...base, contentType: mime };
+		if (HEIF_IMAGES.has(mime)) return keepHeif(file, mime, base);
 		throw refuse(422, 'This image could not be read; it may be damaged or cut short.');
 	}
 	const width = meta.width ?? 0;
@@ -347,11 +504,32 @@ async function processImage(
 			thumbnails: { thumbnail, preview }
 		};
 	} catch (err) {
-		// HEIC that this build cannot decode is kept as it is, as a file to download.
-		if (HEIF_IMAGES.has(mime)) return { ...base, contentType: mime };
+		// HEIC that this build cannot decode is kept, without its metadata, as a file to download.
+		if (HEIF_IMAGES.has(mime)) return keepHeif(file, mime, base);
 		if (err instanceof AttachmentRefusedError) throw err;
 		throw refuse(422, 'This image could not be read; it may be damaged or cut short.');
 	}
+}
+
+/**
+ * A HEIC/HEIF photo kept undecoded: its EXIF (GPS included) and XMP items are blanked in place.
+ * One whose structure cannot be read is refused rather than kept with its location in it.
+ */
+async function keepHeif(
+	file: string,
+	mime: string,
+	base: Omit<ProcessedUpload, 'cleanup' | 'contentType'>
+): Promise<Omit<ProcessedUpload, 'cleanup'>> {
+	try {
+		await stripHeifMetadata(file);
+	} catch (err) {
+		if (!(err instanceof HeifMetadataError)) throw err;
+		throw refuse(
+			422,
+			'The location and camera details could not be removed from this HEIC photo, so it was not kept. Send it as JPEG instead.'
+		);
+	}
+	return { ...base, contentType: mime };
 }
 
 /** The longest filename kept, in characters (the extension is kept whole). */

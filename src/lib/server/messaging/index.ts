@@ -10,6 +10,7 @@
 //   notifications.ts, metrics.ts, ai-sdk.ts
 export { appendMessage, type Appended, type AppendInput, type Author } from './append';
 export { deleteMessage, editMessage } from './lifecycle';
+export { sendFormMessage, type FormSendResult } from './send-form';
 export {
 	getUnreadByContract,
 	getUnreadCount,

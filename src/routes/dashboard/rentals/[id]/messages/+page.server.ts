@@ -1,14 +1,7 @@
 import { error, fail, redirect } from '@sveltejs/kit';
 import { uuidSchema } from '$lib/schemas/contracts';
 import { newIdempotencyKey } from '$lib/message-rules';
-import {
-	idempotencyKeySchema,
-	MAX_ATTACHMENTS_PER_MESSAGE,
-	messageBodySchema,
-	messagesQuerySchema,
-	sendMessageSchema
-} from '$lib/schemas/messaging';
-import { uploadFormFile } from '$lib/server/attachments';
+import { messageBodySchema, messagesQuerySchema } from '$lib/schemas/messaging';
 import { getConfig } from '$lib/server/config';
 import { appAi } from '$lib/server/assistant/model';
 import { getThreadAssistantState } from '$lib/server/assistant/settings';
@@ -17,16 +10,15 @@ import { getDb } from '$lib/server/db';
 import { requirePartyContract, requireUser } from '$lib/server/guards';
 import { failFromDomainError } from '$lib/server/http/actions';
 import {
-	appendMessage,
 	deleteMessage,
 	editMessage,
 	getUnreadCount,
 	listMessages,
 	markMessageUnread,
 	markThreadRead,
+	sendFormMessage,
 	setThreadPreference
 } from '$lib/server/messaging';
-import { enforceMessageLimits } from '$lib/server/limits';
 import { reportSchema } from '$lib/schemas/moderation';
 import {
 	blockUser,
@@ -91,53 +83,10 @@ export const actions: Actions = {
 		const user = requireUser(locals, url);
 		const id = uuidSchema.safeParse(params.id);
 		if (!id.success) error(404, 'Not found');
-		const db = getDb();
-		const form = await request.formData();
-		const raw = String(form.get('body') ?? '');
-		// With JavaScript the files are uploaded already and named by attachmentIds; without it
-		// they come with the form (the file input `files`) and are uploaded here first.
-		const files = form
-			.getAll('files')
-			.filter((f): f is File => typeof f !== 'string' && f.size > 0 && f.name !== '');
-		const ids = form.getAll('attachmentIds').map(String);
-		if (files.length + ids.length > MAX_ATTACHMENTS_PER_MESSAGE) {
-			return fail(400, {
-				body: raw,
-				error: `A message can carry at most ${MAX_ATTACHMENTS_PER_MESSAGE} files.`
-			});
-		}
-		const uploaded: string[] = [];
-		for (const file of files) {
-			try {
-				const one = await uploadFormFile(db, user.id, id.data, file);
-				if (!one) error(404, 'Not found');
-				uploaded.push(one.id);
-			} catch (err) {
-				return failFromDomainError(err, (reason) => ({
-					body: raw,
-					error: `${file.name}: ${reason}`
-				}));
-			}
-		}
-		const parsed = sendMessageSchema.safeParse({ body: raw, attachmentIds: [...ids, ...uploaded] });
-		if (!parsed.success) {
-			return fail(400, { body: raw, error: parsed.error.issues[0]?.message ?? 'Invalid message.' });
-		}
-		// A form without a usable key still sends; it just is not protected against a double post.
-		const key = idempotencyKeySchema.safeParse(form.get('idempotencyKey'));
-		let messageId: string;
-		try {
-			await enforceMessageLimits(db, user.id);
-			const appended = await appendMessage(db, { kind: 'user', userId: user.id }, id.data, {
-				body: parsed.data.body,
-				attachmentIds: parsed.data.attachmentIds,
-				idempotencyKey: key.success ? key.data : undefined
-			});
-			if (!appended) error(404, 'Not found');
-			messageId = appended.message.id;
-		} catch (err) {
-			return failFromDomainError(err, (error) => ({ body: raw, error }));
-		}
+		const result = await sendFormMessage(getDb(), user.id, id.data, request);
+		if (!result) error(404, 'Not found');
+		if (!('sent' in result)) return fail(result.status, { body: result.body, error: result.error });
+		const messageId = result.sent;
 		// The enhanced form stays where it is (a navigation would take the focus out of the
 		// message box); without JavaScript, post/redirect/get to the message just sent.
 		if (request.headers.get('x-sveltekit-action') === 'true') return { sent: messageId };
