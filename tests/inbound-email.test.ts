@@ -12,6 +12,7 @@ import {
 	users
 } from '../src/lib/server/db/schema';
 import { receiveMimeRequest, receiveResendWebhook } from '../src/lib/server/email/inbound-doors';
+import { findReplyTarget, replyTokenFor } from '../src/lib/server/email/reply-tokens';
 import { setEmailNotifications } from '../src/lib/server/email/unsubscribe';
 import { listMessages } from '../src/lib/server/messaging/threads';
 import { useTestDatabase } from './helpers/db';
@@ -167,6 +168,27 @@ describe('outgoing notification emails', () => {
 		expect(rows).toHaveLength(1);
 		expect(JSON.stringify(rows)).not.toContain(token);
 		expect(rows[0]!.tokenHash).toMatch(/^[0-9a-f]{64}$/);
+	});
+
+	it('hand out addresses that all keep working when digests are built at the same time', async () => {
+		const world = await makeWorld(t.db);
+		// Two cron runs (or instances) building a digest for the same recipient and conversation:
+		// every address they put in an email must keep working, not only the last one written.
+		for (let round = 0; round < 3; round++) {
+			const tokens = await Promise.all(
+				Array.from({ length: 8 }, () => replyTokenFor(t.db, world.provider.id, world.contract.id))
+			);
+			for (const token of tokens) {
+				expect(await findReplyTarget(t.db, token)).toMatchObject({
+					userId: world.provider.id,
+					contractId: world.contract.id
+				});
+			}
+			expect(new Set(tokens).size).toBe(1);
+			if (round === 1) await setEmailNotifications(t.db, world.provider.id, false);
+			if (round === 1) await setEmailNotifications(t.db, world.provider.id, true);
+		}
+		expect(await t.db.select().from(emailReplyTokens)).toHaveLength(1);
 	});
 
 	it('have no reply address without INBOUND_EMAIL_DOMAIN', async () => {
