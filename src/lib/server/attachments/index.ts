@@ -1,4 +1,4 @@
-import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { UploadedAttachmentJson } from '$lib/schemas/messaging';
 import { getConfig } from '../config';
 import type { Db } from '../db';
@@ -7,7 +7,13 @@ import { findContractForParty } from '../messaging/parties';
 import { AttachmentRefusedError } from '../messaging/errors';
 import { scanFile, type ClamavSettings } from './clamav';
 import { attachmentStorage, type AttachmentStorage } from './storage';
-import { INLINE_TYPES, receiveUpload, type UploadLimits } from './upload';
+import {
+	checkBytes,
+	INLINE_TYPES,
+	receiveUpload,
+	type ProcessedUpload,
+	type UploadLimits
+} from './upload';
 
 // Attachments: uploads into a contract's conversation, taken by a message (appendMessage's
 // attachmentIds), downloaded by the contract's parties. Storage (local disk or S3) holds the
@@ -60,8 +66,36 @@ export async function createAttachment(
 ): Promise<UploadedAttachmentJson | null> {
 	if (!(await findContractForParty(db, userId, contractId))) return null;
 	const upload = await receiveUpload(request, limits);
+	return storeUpload(db, userId, contractId, upload, limits.clamav ?? null, storage);
+}
+
+/**
+ * An email's attachment as an upload of `userId` to the contract (the caller knows they are a
+ * party): the same checks, scan and storage as createAttachment. Refusals throw
+ * AttachmentRefusedError and keep nothing.
+ */
+export async function createAttachmentFromBytes(
+	db: Db,
+	userId: string,
+	contractId: string,
+	file: { filename: string; bytes: Uint8Array },
+	limits: UploadLimits & { clamav?: ClamavSettings | null },
+	storage: AttachmentStorage = attachmentStorage()
+): Promise<UploadedAttachmentJson> {
+	const upload = await checkBytes(file.bytes, file.filename, limits);
+	return storeUpload(db, userId, contractId, upload, limits.clamav ?? null, storage);
+}
+
+async function storeUpload(
+	db: Db,
+	userId: string,
+	contractId: string,
+	upload: ProcessedUpload,
+	clamav: ClamavSettings | null,
+	storage: AttachmentStorage
+): Promise<UploadedAttachmentJson> {
 	try {
-		await scan(upload.file, upload.filename, userId, contractId, limits.clamav ?? null);
+		await scan(upload.file, upload.filename, userId, contractId, clamav);
 	} catch (err) {
 		await upload.cleanup();
 		throw err;
@@ -126,7 +160,8 @@ async function scan(
 		console.error(`attachments: scan failed: ${(err as Error).message}`);
 		throw new AttachmentRefusedError(
 			503,
-			'Files cannot be checked for malware right now; try again in a minute.'
+			'Files cannot be checked for malware right now; try again in a minute.',
+			'could not be checked for malware'
 		);
 	}
 	if (!result.clean) {
@@ -135,7 +170,8 @@ async function scan(
 		);
 		throw new AttachmentRefusedError(
 			422,
-			`This file was refused: the malware scanner found ${result.signature}.`
+			`This file was refused: the malware scanner found ${result.signature}.`,
+			'was refused by the malware scanner'
 		);
 	}
 }
@@ -200,6 +236,20 @@ async function deleteWhere(
 		});
 	}
 	return removed.length;
+}
+
+/** Uploads that will not be sent after all (a reply by email that was not posted). */
+export function deleteUploads(
+	db: Db,
+	ids: readonly string[],
+	storage: AttachmentStorage = attachmentStorage()
+): Promise<number> {
+	if (ids.length === 0) return Promise.resolve(0);
+	return deleteWhere(
+		db,
+		and(inArray(attachments.id, [...ids]), isNull(attachments.messageId)),
+		storage
+	);
 }
 
 /** A deleted message's files go with it. */
