@@ -13,7 +13,11 @@ import {
 	messages,
 	users
 } from '../src/lib/server/db/schema';
-import { receiveMimeRequest, receiveResendWebhook } from '../src/lib/server/email/inbound-doors';
+import {
+	bodySizeLimitWarning,
+	receiveMimeRequest,
+	receiveResendWebhook
+} from '../src/lib/server/email/inbound-doors';
 import { findReplyTarget, replyTokenFor } from '../src/lib/server/email/reply-tokens';
 import { setEmailNotifications } from '../src/lib/server/email/unsubscribe';
 import { listMessages } from '../src/lib/server/messaging/threads';
@@ -503,6 +507,28 @@ describe('the MIME door', () => {
 		});
 		expect((await mimeDoor(raw)).body.outcome).toBe('posted');
 		await expectPhotoPosted(world, 'The key is in the lockbox, code 4821.');
+	});
+
+	it("answers 413, not a quiet drop, when adapter-node's BODY_SIZE_LIMIT cut the email off", async () => {
+		const url = new URL('https://parley.test/api/inbound/mime');
+		// What adapter-node's body stream does past BODY_SIZE_LIMIT: it errors with status 413.
+		const body = new ReadableStream<Uint8Array>({
+			start(controller) {
+				controller.error(Object.assign(new Error('Content-length exceeds limit'), { status: 413 }));
+			}
+		});
+		const request = new Request(url, {
+			method: 'POST',
+			headers: { authorization: `Bearer ${INBOUND_SECRET}`, 'content-type': 'message/rfc822' },
+			body,
+			duplex: 'half'
+		} as RequestInit);
+		const response = await receiveMimeRequest(t.db, request, url, config());
+		expect(response.status).toBe(413);
+		expect(bodySizeLimitWarning(config(), undefined)).toContain('BODY_SIZE_LIMIT (512K)');
+		expect(bodySizeLimitWarning(config(), '30M')).toBeNull();
+		expect(bodySizeLimitWarning(config(), 'Infinity')).toBeNull();
+		expect(bodySizeLimitWarning(config({ INBOUND_SECRET: '' }), undefined)).toBeNull();
 	});
 
 	it('posts a reply that is only a photo, and stores nothing for a duplicate', async () => {

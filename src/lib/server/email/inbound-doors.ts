@@ -55,6 +55,25 @@ async function readBytes(request: Request | Response, maxBytes: number): Promise
 	return Buffer.concat(chunks);
 }
 
+/** adapter-node's reading of BODY_SIZE_LIMIT (512K by default; K, M and G suffixes). */
+export function bodySizeLimitBytes(value = '512K'): number {
+	const multiplier = { K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[value.at(-1)?.toUpperCase() ?? ''];
+	return Number(multiplier ? value.slice(0, -1) : value) * (multiplier ?? 1);
+}
+
+/**
+ * A start-up warning when the MIME door is on but `node build` would refuse emails below
+ * INBOUND_MAX_BYTES (adapter-node applies BODY_SIZE_LIMIT to every request before Parley runs).
+ */
+export function bodySizeLimitWarning(
+	config: InboundConfig,
+	bodySizeLimit: string | undefined
+): string | null {
+	const limit = bodySizeLimitBytes(bodySizeLimit || undefined);
+	if (!config.inbound.secret || !(limit < config.inbound.maxBytes)) return null;
+	return `Parley: BODY_SIZE_LIMIT (${bodySizeLimit || '512K'}) is below INBOUND_MAX_BYTES (${config.inbound.maxBytes}): under node build, emails larger than it are refused (413) by POST /api/inbound/mime. Set BODY_SIZE_LIMIT to at least INBOUND_MAX_BYTES.`;
+}
+
 function unavailable(message: string) {
 	return errorResponse(503, 'service_unavailable', message);
 }
@@ -84,6 +103,18 @@ export async function receiveMimeRequest(
 		if (err instanceof TooLarge) {
 			console.warn(`Inbound email dropped: larger than INBOUND_MAX_BYTES (${maxBytes})`);
 			return json({ outcome: 'dropped', reason: 'too_large' });
+		}
+		// adapter-node's BODY_SIZE_LIMIT cut the body off before INBOUND_MAX_BYTES: a setting to
+		// fix, not an email to drop quietly. Not 2xx, so the mail server keeps or bounces it.
+		if ((err as { status?: unknown } | null)?.status === 413) {
+			console.error(
+				`Inbound email refused: larger than BODY_SIZE_LIMIT; raise BODY_SIZE_LIMIT to at least INBOUND_MAX_BYTES (${maxBytes})`
+			);
+			return errorResponse(
+				413,
+				'payload_too_large',
+				'The email is larger than the server takes (BODY_SIZE_LIMIT).'
+			);
 		}
 		throw err;
 	}
