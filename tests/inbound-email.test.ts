@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { and, eq, sql } from 'drizzle-orm';
 import sharp from 'sharp';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { useStorage } from '../src/lib/server/attachments';
 import { loadConfig } from '../src/lib/server/config';
 import { runMessageNotificationsCron } from '../src/lib/server/cron';
@@ -22,6 +22,7 @@ import { findReplyTarget, replyTokenFor } from '../src/lib/server/email/reply-to
 import { setEmailNotifications } from '../src/lib/server/email/unsubscribe';
 import { listMessages } from '../src/lib/server/messaging/threads';
 import { rowsOf } from '../src/lib/server/db';
+import { EICAR, startClamd, type Clamd } from './helpers/clamd';
 import { useTestDatabase } from './helpers/db';
 import {
 	exe,
@@ -737,5 +738,43 @@ describe('the Resend door', () => {
 			INBOUND_REQUIRE_AUTH: 'off'
 		});
 		expect(off.body.outcome).toBe('posted');
+	});
+});
+
+describe('email attachments with ClamAV', () => {
+	let clamd: Clamd;
+	beforeAll(async () => {
+		clamd = await startClamd();
+	}, 90_000);
+	afterAll(async () => {
+		await clamd?.stop();
+	});
+
+	it('names an infected file in the note, and retries later when the scanner is down', async () => {
+		const world = await makeWorld(t.db);
+		const to = await replyAddress(world);
+		const raw = rawEmail({
+			from: world.provider.email,
+			to,
+			attachments: [
+				{ filename: 'eicar.txt', type: 'text/plain', content: Buffer.from(EICAR) },
+				{ filename: 'plan.pdf', type: 'application/pdf', content: pdf() }
+			]
+		});
+		// The scanner cannot be reached: nothing is decided, the door answers 5xx (it throws).
+		await expect(
+			mimeDoor(raw, { overrides: { CLAMAV_SOCKET: `${clamd.socket}.missing` } })
+		).rejects.toThrow();
+		expect(await providerMessages(world)).toBe(0);
+		expect(await store.keys(world.contract.id)).toEqual([]);
+		// Retried with the scanner up: the clean file is added, the infected one named.
+		expect((await mimeDoor(raw, { overrides: { CLAMAV_SOCKET: clamd.socket } })).body.outcome).toBe(
+			'posted'
+		);
+		const last = (await conversation(world)).at(-1)!;
+		expect(last.body).toBe(
+			'The key is in the lockbox, code 4821.\n\n(1 attachment was not added: eicar.txt was refused by the malware scanner)'
+		);
+		expect(last.attachments.map((a) => a.filename)).toEqual(['plan.pdf']);
 	});
 });
