@@ -532,6 +532,28 @@ describe('the MIME door', () => {
 		expect(bodySizeLimitWarning(config({ INBOUND_SECRET: '' }), undefined)).toBeNull();
 	});
 
+	it('does not post into a closed conversation: the files are removed, the sender told once', async () => {
+		const world = await makeWorld(t.db);
+		const to = await replyAddress(world);
+		await t.db.execute(
+			sql`update message_threads set status = 'closed' where contract_id = ${world.contract.id}`
+		);
+		const raw = rawEmail({
+			from: world.provider.email,
+			to,
+			attachments: [{ filename: 'plan.pdf', type: 'application/pdf', content: pdf() }]
+		});
+		expect((await mimeDoor(raw)).body).toEqual({ outcome: 'not_posted', reason: 'closed' });
+		expect((await mimeDoor(raw)).body.outcome).toBe('duplicate');
+		expect(await providerMessages(world)).toBe(0);
+		expect(await store.keys(world.contract.id)).toEqual([]);
+		const notices = await t.db
+			.select()
+			.from(emailQueue)
+			.where(eq(emailQueue.type, 'reply_not_posted'));
+		expect(notices).toHaveLength(1);
+	});
+
 	it('posts a reply that is only a photo, and stores nothing for a duplicate', async () => {
 		const world = await makeWorld(t.db);
 		const to = await replyAddress(world);

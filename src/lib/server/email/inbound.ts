@@ -200,7 +200,18 @@ export async function receiveReply(
 				}
 				throw err;
 			}
-			if (!posted) return drop('unknown_token');
+			if (!posted) {
+				// No longer a party: nothing to remember.
+				await tx
+					.delete(inboundEmailReceipts)
+					.where(
+						and(
+							eq(inboundEmailReceipts.userId, target.userId),
+							eq(inboundEmailReceipts.dedupeKey, key)
+						)
+					);
+				return drop('unknown_token');
+			}
 			if (posted.replayed) return { outcome: 'duplicate', messageId: posted.message.id } as const;
 			await tx
 				.update(inboundEmailReceipts)
