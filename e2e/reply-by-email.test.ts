@@ -1,8 +1,40 @@
 import { expect, test } from '@playwright/test';
+import sharp from 'sharp';
 import { devReplyEmail } from '../src/lib/server/email/dev-reply';
 import { startFakeResend } from '../tests/helpers/fake-resend';
 import { E2E_CRON_SECRET, E2E_INBOUND_DOMAIN, E2E_INBOUND_SECRET, E2E_RESEND_PORT } from './env';
 import { AuthPages, ConversationPage, publishOffering, rentAndOpenConversation } from './pages';
+
+/** The reply with a photo attached, as a mail client sends it (multipart/mixed). */
+async function withPhoto(raw: string, filename: string): Promise<string> {
+	const photo = await sharp({
+		create: { width: 640, height: 480, channels: 3, background: { r: 30, g: 140, b: 90 } }
+	})
+		.jpeg()
+		.toBuffer();
+	const split = raw.indexOf('\r\n\r\n');
+	const textHeaders =
+		'Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64';
+	const head = raw
+		.slice(0, split)
+		.replace(textHeaders, 'Content-Type: multipart/mixed; boundary="p"');
+	return [
+		head,
+		'',
+		'--p',
+		textHeaders,
+		'',
+		raw.slice(split + 4),
+		'--p',
+		'Content-Type: image/jpeg',
+		`Content-Disposition: attachment; filename="${filename}"`,
+		'Content-Transfer-Encoding: base64',
+		'',
+		photo.toString('base64').replace(/.{76}/g, '$&\r\n'),
+		'--p--',
+		''
+	].join('\r\n');
+}
 
 test('the provider answers the notification email; the renter sees it live, labelled "via email"', async ({
 	browser,
@@ -45,14 +77,17 @@ test('the provider answers the notification email; the renter sees it live, labe
 		expect(email.text).toContain('Reply to this email to answer Rita Renter');
 
 		// The provider's mail client answers; the mail server hands the raw email to the MIME route.
-		const raw = devReplyEmail(
-			{
-				toAddress: providerEmail,
-				subject: email.subject,
-				text: email.text,
-				headers: email.headers
-			},
-			'The key is in the lockbox by the door, code 4821.'
+		const raw = await withPhoto(
+			devReplyEmail(
+				{
+					toAddress: providerEmail,
+					subject: email.subject,
+					text: email.text,
+					headers: email.headers
+				},
+				'The key is in the lockbox by the door, code 4821.'
+			),
+			`lockbox-${stamp}.jpg`
 		);
 		const refused = await request.post('/api/inbound/mime', {
 			headers: { 'content-type': 'message/rfc822' },
@@ -71,6 +106,12 @@ test('the provider answers the notification email; the renter sees it live, labe
 		await expect(last).toContainText('The key is in the lockbox by the door, code 4821.');
 		await expect(last).not.toContainText('wrote:');
 		await expect(last.getByTestId('via-email')).toHaveText('via email');
+		// The photo came along as the message's attachment, with its thumbnail.
+		const thumb = last.getByTestId('attachment-thumbnail').locator('img');
+		await expect(thumb).toBeVisible();
+		await expect
+			.poll(() => thumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth))
+			.toBe(320);
 
 		// The mail server retries: still one message.
 		const retried = await request.post('/api/inbound/mime', {

@@ -13,6 +13,7 @@ import {
 import { useDevStandIn } from '$lib/server/assistant/model';
 import { startStandInModel, STAND_IN_MODEL } from '$lib/server/assistant/stand-in';
 import { isForbiddenCrossSiteForm } from '$lib/server/http/csrf';
+import { bodySizeLimitWarning } from '$lib/server/email/inbound-doors';
 import { deleteSessionCookie, setSessionCookie } from '$lib/server/session-cookie';
 
 export const init: ServerInit = async () => {
@@ -26,6 +27,10 @@ export const init: ServerInit = async () => {
 		startDevCron(database.db);
 	}
 	installServerResponseHeaders(getConfig().email.publicOrigin);
+	if (!dev) {
+		const warning = bodySizeLimitWarning(getConfig(), process.env.BODY_SIZE_LIMIT);
+		if (warning) console.warn(warning);
+	}
 	// adapter-node stops taking requests on SIGINT/SIGTERM and then emits this; without closing
 	// the pool and the LISTEN connection the process would never exit by itself.
 	process.once('sveltekit:shutdown', () => {

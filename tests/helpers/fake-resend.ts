@@ -40,6 +40,15 @@ export interface ReceivedEmail {
 	}[];
 }
 
+/** An attachment's content, kept by the stand-in and served from its signed download URL. */
+export interface ReceivedFile {
+	filename: string | null;
+	content_type: string;
+	content: Buffer;
+	content_id?: string | null;
+	content_disposition?: 'inline' | 'attachment';
+}
+
 /**
  * Signs a webhook as Resend does, with the Standard Webhooks scheme (svix): the secret is
  * `whsec_` + base64 key, the signature `v1,` + base64 HMAC-SHA256 of `id.timestamp.body`.
@@ -79,6 +88,25 @@ export function newWebhookSecret(): string {
 export async function startFakeResend(port = 0) {
 	const requests: RecordedRequest[] = [];
 	const received = new Map<string, ReceivedEmail>();
+	// Attachments by email id, then attachment id; downloads by their URL's random token.
+	const files = new Map<string, Map<string, ReceivedFile & { id: string }>>();
+	const downloads = new Map<string, ReceivedFile>();
+	let baseUrl = '';
+	/** AttachmentData as GET /emails/receiving/{id}/attachments[/{id}] answers it: a signed URL. */
+	const attachmentData = (file: ReceivedFile & { id: string }) => {
+		const token = randomBytes(12).toString('hex');
+		downloads.set(token, file);
+		return {
+			id: file.id,
+			filename: file.filename ?? undefined,
+			size: file.content.length,
+			content_type: file.content_type,
+			content_disposition: file.content_disposition ?? 'attachment',
+			content_id: file.content_id ?? undefined,
+			download_url: `${baseUrl}/downloads/${token}?signature=stand-in`,
+			expires_at: new Date(Date.now() + 3600_000).toISOString()
+		};
+	};
 	const script: Behaviour[] = [];
 	const hanging = new Set<() => void>();
 	let counter = 0;
@@ -115,6 +143,39 @@ export async function startFakeResend(port = 0) {
 				);
 				return;
 			}
+			const download = /^\/downloads\/([0-9a-f]+)/.exec(req.url ?? '');
+			if (req.method === 'GET' && download) {
+				const file = downloads.get(download[1]!);
+				res.writeHead(file ? 200 : 404, {
+					'content-type': file?.content_type ?? 'text/plain',
+					...(file ? { 'content-length': String(file.content.length) } : {})
+				});
+				res.end(file ? file.content : 'Not found');
+				return;
+			}
+			const attachment = /^\/emails\/receiving\/([^/?]+)\/attachments(?:\/([^/?]+))?/.exec(
+				req.url ?? ''
+			);
+			if (req.method === 'GET' && attachment) {
+				const ofEmail = files.get(decodeURIComponent(attachment[1]!));
+				const one = attachment[2] ? ofEmail?.get(decodeURIComponent(attachment[2])) : undefined;
+				const found = attachment[2] ? one : ofEmail;
+				res.writeHead(found ? 200 : 404, { 'content-type': 'application/json' });
+				res.end(
+					JSON.stringify(
+						!found
+							? { statusCode: 404, name: 'not_found', message: 'Attachment not found' }
+							: one
+								? { object: 'attachment', ...attachmentData(one) }
+								: {
+										object: 'list',
+										has_more: false,
+										data: [...ofEmail!.values()].map(attachmentData)
+									}
+					)
+				);
+				return;
+			}
 			const receiving = /^\/emails\/receiving\/([^/?]+)/.exec(req.url ?? '');
 			if (req.method === 'GET' && receiving) {
 				const email = received.get(decodeURIComponent(receiving[1]!));
@@ -132,13 +193,30 @@ export async function startFakeResend(port = 0) {
 	});
 	await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
 	const address = server.address() as AddressInfo;
+	baseUrl = `http://127.0.0.1:${address.port}`;
 	return {
-		baseUrl: `http://127.0.0.1:${address.port}`,
+		baseUrl,
 		requests,
 		script,
-		/** Stores a received email (as Resend would after its MX took it); answers it with its id. */
-		receive(email: Partial<ReceivedEmail> & { from: string; to: string[] }): ReceivedEmail {
+		/**
+		 * Stores a received email (as Resend would after its MX took it); answers it with its id.
+		 * `withFiles` are its attachments with their content, listed in the email as Resend lists them.
+		 */
+		receive(
+			email: Partial<ReceivedEmail> & { from: string; to: string[] },
+			withFiles: ReceivedFile[] = []
+		): ReceivedEmail {
 			const id = email.id ?? randomUUID();
+			const stored = withFiles.map((f) => ({ ...f, id: randomUUID() }));
+			files.set(id, new Map(stored.map((f) => [f.id, f])));
+			const listed = stored.map((f) => ({
+				id: f.id,
+				filename: f.filename,
+				size: f.content.length,
+				content_type: f.content_type,
+				content_id: f.content_id ?? null,
+				content_disposition: f.content_disposition ?? 'attachment'
+			}));
 			const full: ReceivedEmail = {
 				object: 'email',
 				id,
@@ -152,8 +230,8 @@ export async function startFakeResend(port = 0) {
 				text: null,
 				headers: {},
 				message_id: `<${id}@mail.example>`,
-				attachments: [],
-				...email
+				...email,
+				attachments: [...(email.attachments ?? []), ...listed]
 			};
 			received.set(id, full);
 			return full;

@@ -31,7 +31,14 @@ describe('loadConfig', () => {
 			cron: { secret: null, maxRunSeconds: 50 },
 			messaging: { editWindowSeconds: 900, contactMasking: 'until-accepted' },
 			apiTokens: { createPerHour: 10 },
-			inbound: { secret: null, resendWebhookSecret: null, maxBytes: 25 * 1024 * 1024 },
+			inbound: {
+				secret: null,
+				resendWebhookSecret: null,
+				maxBytes: 25 * 1024 * 1024,
+				dedupeDays: 90,
+				requireAuth: 'dmarc',
+				authservIds: []
+			},
 			limits: {
 				login: { perEmailIp: 10, perIp: 30, perEmail: 100, windowSeconds: 900 },
 				signupsPerIpPerHour: 10,
@@ -83,6 +90,9 @@ describe('loadConfig', () => {
 			INBOUND_SECRET: 'inbound-token',
 			RESEND_WEBHOOK_SECRET: 'whsec_abc',
 			INBOUND_MAX_BYTES: '1048576',
+			INBOUND_DEDUPE_DAYS: '30',
+			INBOUND_REQUIRE_AUTH: 'Pass',
+			INBOUND_AUTHSERV_ID: 'MX1.Parley.example, mx2.parley.example',
 			LOGIN_WINDOW_SECONDS: '600',
 			LOGIN_FAILURES_PER_EMAIL_IP: '5',
 			LOGIN_FAILURES_PER_IP: '20',
@@ -136,7 +146,14 @@ describe('loadConfig', () => {
 			cron: { secret: 'cron-token', maxRunSeconds: 30 },
 			messaging: { editWindowSeconds: 60, contactMasking: 'always' },
 			apiTokens: { createPerHour: 3 },
-			inbound: { secret: 'inbound-token', resendWebhookSecret: 'whsec_abc', maxBytes: 1048576 },
+			inbound: {
+				secret: 'inbound-token',
+				resendWebhookSecret: 'whsec_abc',
+				maxBytes: 1048576,
+				dedupeDays: 30,
+				requireAuth: 'pass',
+				authservIds: ['mx1.parley.example', 'mx2.parley.example']
+			},
 			limits: {
 				login: { perEmailIp: 5, perIp: 20, perEmail: 200, windowSeconds: 600 },
 				signupsPerIpPerHour: 4,
@@ -240,6 +257,15 @@ describe('loadConfig', () => {
 		expect(problems).toHaveLength(1);
 		expect(problems[0]?.variable).toBe(variable);
 		expect(problems[0]?.message).toContain(message);
+	});
+
+	it('needs INBOUND_AUTHSERV_ID for INBOUND_REQUIRE_AUTH=pass', () => {
+		expect(problemsOf({ INBOUND_REQUIRE_AUTH: 'pass' })).toEqual([
+			{ variable: 'INBOUND_AUTHSERV_ID', message: expect.stringContaining('required with') }
+		]);
+		expect(problemsOf({ INBOUND_REQUIRE_AUTH: 'strict' })[0]?.message).toContain(
+			'must be one of dmarc, pass, off'
+		);
 	});
 
 	it('takes the AI model as AI_BASE_URL and AI_MODEL together, or not at all', () => {

@@ -42,6 +42,12 @@ export interface InboundSettings {
 	resendWebhookSecret: string | null;
 	/** The largest raw email either door takes; a larger one is dropped (and answered 200). */
 	maxBytes: number;
+	/** How long a received email's Message-ID is remembered, so a late retry posts nothing. */
+	dedupeDays: number;
+	/** What the receiving server's Authentication-Results must say (auth-results.ts). */
+	requireAuth: 'dmarc' | 'pass' | 'off';
+	/** The authserv-ids (lower case) whose Authentication-Results headers are trusted. */
+	authservIds: string[];
 }
 
 export interface SecretSettings {
@@ -300,6 +306,9 @@ const envSchema = z
 		INBOUND_SECRET: text,
 		RESEND_WEBHOOK_SECRET: text,
 		INBOUND_MAX_BYTES: wholeNumber(25 * 1024 * 1024, 1024),
+		INBOUND_DEDUPE_DAYS: wholeNumber(90, 1),
+		INBOUND_REQUIRE_AUTH: oneOf(['dmarc', 'pass', 'off'] as const, 'dmarc'),
+		INBOUND_AUTHSERV_ID: text,
 		LOGIN_WINDOW_SECONDS: wholeNumber(900, 1),
 		LOGIN_FAILURES_PER_EMAIL_IP: wholeNumber(10, 1),
 		LOGIN_FAILURES_PER_IP: wholeNumber(30, 1),
@@ -345,6 +354,20 @@ const envSchema = z
 					path: [missing],
 					message:
 						'set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY together (or neither, for the AWS default credentials)'
+				});
+			}
+		},
+		{ when: () => true }
+	)
+	// Requiring a pass that no trusted header can give would refuse every reply.
+	.superRefine(
+		({ INBOUND_REQUIRE_AUTH, INBOUND_AUTHSERV_ID }, ctx) => {
+			if (INBOUND_REQUIRE_AUTH === 'pass' && !INBOUND_AUTHSERV_ID) {
+				ctx.addIssue({
+					code: 'custom',
+					path: ['INBOUND_AUTHSERV_ID'],
+					message:
+						'required with INBOUND_REQUIRE_AUTH=pass (the authserv-id your receiving mail server writes in Authentication-Results, e.g. mx.example.com)'
 				});
 			}
 		},
@@ -409,7 +432,13 @@ const envSchema = z
 			inbound: {
 				secret: env.INBOUND_SECRET ?? null,
 				resendWebhookSecret: env.RESEND_WEBHOOK_SECRET ?? null,
-				maxBytes: env.INBOUND_MAX_BYTES
+				maxBytes: env.INBOUND_MAX_BYTES,
+				dedupeDays: env.INBOUND_DEDUPE_DAYS,
+				requireAuth: env.INBOUND_REQUIRE_AUTH,
+				authservIds: (env.INBOUND_AUTHSERV_ID ?? '')
+					.split(',')
+					.map((id) => id.trim().toLowerCase())
+					.filter(Boolean)
 			},
 			limits: {
 				login: {

@@ -7,6 +7,7 @@ import { deleteClosedWindows } from './rate-limit';
 import { runAssistantStep, type AssistantRunCounts } from './assistant/auto';
 import { aiFromSettings, appAi, type Ai } from './assistant/model';
 import { deleteUnattachedUploads } from './attachments';
+import { deleteOldInboundReceipts } from './email/inbound';
 
 export interface CronResult {
 	claimed: number;
@@ -33,7 +34,8 @@ const SAFETY_MARGIN_MS = 5_000;
 /**
  * One cron run: the providers' assistants answer what is due (when a model is configured), due
  * notifications become digests in the outbox, then the outbox is drained (so a hand-off email
- * leaves in the same run), then uploads left unattached for a day are deleted. Settings come from
+ * leaves in the same run), then uploads left unattached for a day are deleted, and received
+ * emails' Message-IDs older than INBOUND_DEDUPE_DAYS forgotten. Settings come from
  * the process's configuration, or from `env` when one is given (tests); `ai` replaces the
  * configured model (tests).
  */
@@ -58,6 +60,7 @@ export async function runMessageNotificationsCron(
 	// Housekeeping: rate-limit windows that have closed count nothing any more.
 	await deleteClosedWindows(db);
 	const uploadsDeleted = await deleteUnattachedUploads(db);
+	await deleteOldInboundReceipts(db, config.inbound.dedupeDays);
 	return {
 		uploadsDeleted,
 		claimed: notified.claimed,

@@ -6,7 +6,13 @@ import { findContractForParty } from '../messaging/parties';
 import { AttachmentRefusedError } from '../messaging/errors';
 import { scanFile, type ClamavSettings } from './clamav';
 import { attachmentStorage, type AttachmentStorage } from './storage';
-import { INLINE_TYPES, receiveUpload, type ProcessedUpload, type UploadLimits } from './upload';
+import {
+	checkBytes,
+	INLINE_TYPES,
+	receiveUpload,
+	type ProcessedUpload,
+	type UploadLimits
+} from './upload';
 
 // Attachments: uploads into a contract's conversation, taken by a message (appendMessage's
 // attachmentIds), downloaded by the contract's parties. Storage (local disk or S3) holds the
@@ -66,6 +72,27 @@ export async function createAttachment(
 ): Promise<UploadedAttachmentJson | null> {
 	if (!(await findContractForParty(db, userId, contractId))) return null;
 	const upload = await receiveUpload(request, limits);
+	try {
+		return await storeUpload(db, userId, contractId, upload, limits.clamav ?? null, storage);
+	} finally {
+		await upload.cleanup();
+	}
+}
+
+/**
+ * An email's attachment as an upload of `userId` to the contract (the caller knows they are a
+ * party): the same checks, scan and storage as createAttachment. Refusals throw
+ * AttachmentRefusedError and keep nothing.
+ */
+export async function createAttachmentFromBytes(
+	db: Db,
+	userId: string,
+	contractId: string,
+	file: { filename: string; bytes: Uint8Array },
+	limits: UploadLimits & { clamav?: ClamavSettings | null },
+	storage: AttachmentStorage = attachmentStorage()
+): Promise<UploadedAttachmentJson> {
+	const upload = await checkBytes(file.bytes, file.filename, limits);
 	try {
 		return await storeUpload(db, userId, contractId, upload, limits.clamav ?? null, storage);
 	} finally {
@@ -145,7 +172,8 @@ async function scan(
 		console.error(`attachments: scan failed: ${(err as Error).message}`);
 		throw new AttachmentRefusedError(
 			503,
-			'Files cannot be checked for malware right now; try again in a minute.'
+			'Files cannot be checked for malware right now; try again in a minute.',
+			'could not be checked for malware'
 		);
 	}
 	if (!result.clean) {
@@ -154,7 +182,8 @@ async function scan(
 		);
 		throw new AttachmentRefusedError(
 			422,
-			`This file was refused: the malware scanner found ${result.signature}.`
+			`This file was refused: the malware scanner found ${result.signature}.`,
+			'was refused by the malware scanner'
 		);
 	}
 }

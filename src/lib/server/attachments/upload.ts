@@ -1,5 +1,5 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -72,7 +72,8 @@ export function describeBytes(bytes: number): string {
 	return `${bytes} bytes`;
 }
 
-const refuse = (status: number, message: string) => new AttachmentRefusedError(status, message);
+const refuse = (status: number, message: string, why?: string) =>
+	new AttachmentRefusedError(status, message, why);
 
 /**
  * Streams the request's one file (multipart field `file`) to a temporary folder and checks it.
@@ -185,6 +186,29 @@ export async function receiveForm(
 	}
 }
 
+/**
+ * An attachment already in hand (a reply by email's): written to a temporary folder and checked
+ * like an upload, with the same limits. Throws AttachmentRefusedError; nothing is left behind then.
+ */
+export async function checkBytes(
+	bytes: Uint8Array,
+	filename: string,
+	limits: UploadLimits
+): Promise<ProcessedUpload> {
+	if (bytes.byteLength > limits.maxBytes) throw tooBig(limits.maxBytes);
+	const dir = await mkdtemp(path.join(tmpdir(), 'parley-upload-'));
+	const cleanup = () => rm(dir, { recursive: true, force: true });
+	try {
+		const file = path.join(dir, 'upload');
+		await writeFile(file, bytes);
+		const checked = await checkUpload({ file, filename, size: bytes.byteLength, dir }, limits);
+		return { ...checked, cleanup };
+	} catch (err) {
+		await cleanup();
+		throw err;
+	}
+}
+
 function multipartType(request: Request): string {
 	const type = request.headers.get('content-type') ?? '';
 	if (!/^multipart\/form-data\b/i.test(type)) {
@@ -194,7 +218,11 @@ function multipartType(request: Request): string {
 }
 
 const tooBig = (maxBytes: number) =>
-	refuse(413, `Files can be at most ${describeBytes(maxBytes)}; this one is larger.`);
+	refuse(
+		413,
+		`Files can be at most ${describeBytes(maxBytes)}; this one is larger.`,
+		`is over ${describeBytes(maxBytes)}`
+	);
 
 interface Received {
 	file: string;
@@ -357,7 +385,7 @@ async function checkUpload(
 	{ file, filename: rawName, size, dir }: Received,
 	limits: UploadLimits
 ): Promise<Omit<ProcessedUpload, 'cleanup'>> {
-	if (size === 0) throw refuse(422, 'The file is empty.');
+	if (size === 0) throw refuse(422, 'The file is empty.', 'is empty');
 	const sniffed = await fileTypeFromFile(file);
 	const name = sanitizeFilename(rawName);
 	const base = { filename: name, file, size, width: null, height: null, thumbnails: null };
@@ -379,7 +407,8 @@ async function checkUpload(
 function notAllowed(what: string) {
 	return refuse(
 		422,
-		`This file type is not allowed (it is ${what}). You can send ${ALLOWED_DESCRIPTION}.`
+		`This file type is not allowed (it is ${what}). You can send ${ALLOWED_DESCRIPTION}.`,
+		'is not an allowed type'
 	);
 }
 
@@ -441,14 +470,19 @@ async function processImage(
 		meta = await sharp(file, { limitInputPixels: false }).metadata();
 	} catch {
 		if (HEIF_IMAGES.has(mime)) return keepHeif(file, mime, base);
-		throw refuse(422, 'This image could not be read; it may be damaged or cut short.');
+		throw refuse(
+			422,
+			'This image could not be read; it may be damaged or cut short.',
+			'could not be read'
+		);
 	}
 	const width = meta.width ?? 0;
 	const height = meta.pageHeight ?? meta.height ?? 0;
 	if (width * height > limits.maxPixels) {
 		throw refuse(
 			422,
-			`This image is ${width.toLocaleString('en')} × ${height.toLocaleString('en')} pixels; images can have at most ${(limits.maxPixels / 1e6).toLocaleString('en')} million.`
+			`This image is ${width.toLocaleString('en')} × ${height.toLocaleString('en')} pixels; images can have at most ${(limits.maxPixels / 1e6).toLocaleString('en')} million.`,
+			'has too many pixels'
 		);
 	}
 	// An animation is decoded frame by frame: all its frames together stay under the limit.
@@ -456,7 +490,8 @@ async function processImage(
 	if (width * height * pages > limits.maxPixels) {
 		throw refuse(
 			422,
-			`This animation has ${pages.toLocaleString('en')} frames of ${width.toLocaleString('en')} × ${height.toLocaleString('en')} pixels; all frames together can have at most ${(limits.maxPixels / 1e6).toLocaleString('en')} million pixels.`
+			`This animation has ${pages.toLocaleString('en')} frames of ${width.toLocaleString('en')} × ${height.toLocaleString('en')} pixels; all frames together can have at most ${(limits.maxPixels / 1e6).toLocaleString('en')} million pixels.`,
+			'has too many pixels'
 		);
 	}
 	const animated = pages > 1;
@@ -507,7 +542,11 @@ async function processImage(
 		// HEIC that this build cannot decode is kept, without its metadata, as a file to download.
 		if (HEIF_IMAGES.has(mime)) return keepHeif(file, mime, base);
 		if (err instanceof AttachmentRefusedError) throw err;
-		throw refuse(422, 'This image could not be read; it may be damaged or cut short.');
+		throw refuse(
+			422,
+			'This image could not be read; it may be damaged or cut short.',
+			'could not be read'
+		);
 	}
 }
 
@@ -526,7 +565,8 @@ async function keepHeif(
 		if (!(err instanceof HeifMetadataError)) throw err;
 		throw refuse(
 			422,
-			'The location and camera details could not be removed from this HEIC photo, so it was not kept. Send it as JPEG instead.'
+			'The location and camera details could not be removed from this HEIC photo, so it was not kept. Send it as JPEG instead.',
+			'could not be cleaned of its location details'
 		);
 	}
 	return { ...base, contentType: mime };

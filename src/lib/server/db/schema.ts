@@ -476,6 +476,28 @@ export const emailReplyTokens = pgTable(
 	]
 );
 
+// Emails received from a user and decided on (posted, or answered "not posted"), by their
+// Message-ID (or their content without one): a provider retrying its webhook days later, or the
+// same email arriving by both doors, finds its row and posts nothing. Kept INBOUND_DEDUPE_DAYS;
+// the cron run deletes older rows.
+export const inboundEmailReceipts = pgTable(
+	'inbound_email_receipts',
+	{
+		userId: uuid('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		/** inbound.ts dedupeKey: a hash of the Message-ID. */
+		dedupeKey: text('dedupe_key').notNull(),
+		/** The message it posted; null when it was not posted (empty, too long, closed). */
+		messageId: uuid('message_id').references(() => messages.id, { onDelete: 'set null' }),
+		receivedAt: timestamptz('received_at').notNull().defaultNow()
+	},
+	(t) => [
+		primaryKey({ columns: [t.userId, t.dedupeKey] }),
+		index('inbound_email_receipts_received_idx').on(t.receivedAt)
+	]
+);
+
 // ---------------------------------------------------------------------------------------------
 // Live updates: a short-lived per-user event log. NOTIFY only says "user X has news"; each stream
 // reads its user's rows after the last id it sent, which also serves Last-Event-ID on reconnect.

@@ -4,19 +4,35 @@ import type { Config } from '../config';
 import { isAuthorizedCronCall } from '../cron';
 import type { Db } from '../db';
 import { errorResponse } from '../http/api';
-import { addressOf, parseRawEmail, receiveReply, type InboundEmail } from './inbound';
+import {
+	addressOf,
+	parseRawEmail,
+	receiveReply,
+	type InboundAttachment,
+	type InboundContext,
+	type InboundEmail
+} from './inbound';
 
 // The two ways a reply reaches Parley. Both end in receiveReply and answer alike: 200 with the
 // outcome for everything handled (dropped included, so nobody retries it forever), 401 for a
 // caller that cannot prove who it is, 5xx only when the email could not be decided on.
 
-export type InboundConfig = Pick<Config, 'inbound' | 'email'>;
+export type InboundConfig = Pick<Config, 'inbound' | 'email' | 'attachments'>;
+
+/** What receiveReply needs from the settings, besides the domain. */
+function replyContext(config: InboundConfig, domain: string): InboundContext {
+	return {
+		domain,
+		attachments: config.attachments,
+		auth: { mode: config.inbound.requireAuth, authservIds: config.inbound.authservIds }
+	};
+}
 
 const WEBHOOK_MAX_BYTES = 256 * 1024;
 
 class TooLarge extends Error {}
 
-async function readBytes(request: Request, maxBytes: number): Promise<Uint8Array> {
+async function readBytes(request: Request | Response, maxBytes: number): Promise<Uint8Array> {
 	const declared = Number(request.headers.get('content-length'));
 	if (Number.isFinite(declared) && declared > maxBytes) {
 		await request.body?.cancel();
@@ -37,6 +53,25 @@ async function readBytes(request: Request, maxBytes: number): Promise<Uint8Array
 		chunks.push(value);
 	}
 	return Buffer.concat(chunks);
+}
+
+/** adapter-node's reading of BODY_SIZE_LIMIT (512K by default; K, M and G suffixes). */
+export function bodySizeLimitBytes(value = '512K'): number {
+	const multiplier = { K: 1024, M: 1024 ** 2, G: 1024 ** 3 }[value.at(-1)?.toUpperCase() ?? ''];
+	return Number(multiplier ? value.slice(0, -1) : value) * (multiplier ?? 1);
+}
+
+/**
+ * A start-up warning when the MIME door is on but `node build` would refuse emails below
+ * INBOUND_MAX_BYTES (adapter-node applies BODY_SIZE_LIMIT to every request before Parley runs).
+ */
+export function bodySizeLimitWarning(
+	config: InboundConfig,
+	bodySizeLimit: string | undefined
+): string | null {
+	const limit = bodySizeLimitBytes(bodySizeLimit || undefined);
+	if (!config.inbound.secret || !(limit < config.inbound.maxBytes)) return null;
+	return `Parley: BODY_SIZE_LIMIT (${bodySizeLimit || '512K'}) is below INBOUND_MAX_BYTES (${config.inbound.maxBytes}): under node build, emails larger than it are refused (413) by POST /api/inbound/mime. Set BODY_SIZE_LIMIT to at least INBOUND_MAX_BYTES.`;
 }
 
 function unavailable(message: string) {
@@ -69,6 +104,18 @@ export async function receiveMimeRequest(
 			console.warn(`Inbound email dropped: larger than INBOUND_MAX_BYTES (${maxBytes})`);
 			return json({ outcome: 'dropped', reason: 'too_large' });
 		}
+		// adapter-node's BODY_SIZE_LIMIT cut the body off before INBOUND_MAX_BYTES: a setting to
+		// fix, not an email to drop quietly. Not 2xx, so the mail server keeps or bounces it.
+		if ((err as { status?: unknown } | null)?.status === 413) {
+			console.error(
+				`Inbound email refused: larger than BODY_SIZE_LIMIT; raise BODY_SIZE_LIMIT to at least INBOUND_MAX_BYTES (${maxBytes})`
+			);
+			return errorResponse(
+				413,
+				'payload_too_large',
+				'The email is larger than the server takes (BODY_SIZE_LIMIT).'
+			);
+		}
 		throw err;
 	}
 	let email: InboundEmail;
@@ -81,7 +128,7 @@ export async function receiveMimeRequest(
 		console.warn(`Inbound email dropped: it could not be parsed (${String(err).slice(0, 200)})`);
 		return json({ outcome: 'dropped', reason: 'unparseable' });
 	}
-	return json(await receiveReply(db, email, { domain }));
+	return json(await receiveReply(db, email, replyContext(config, domain)));
 }
 
 /** The Standard Webhooks headers, as Resend sends them (svix-*) or under their own names. */
@@ -143,8 +190,12 @@ export async function receiveResendWebhook(
 		return unavailable(`Resend did not return the email: ${error?.message ?? 'no answer'}`);
 	}
 	const headers: Record<string, string> = {};
-	for (const [name, value] of Object.entries(data.headers ?? {})) {
-		headers[name.toLowerCase()] = String(value);
+	const authenticationResults: string[] = [];
+	// Typed as strings; a repeated header may come as a list.
+	for (const [name, value] of Object.entries(data.headers ?? {}) as [string, unknown][]) {
+		const values = (Array.isArray(value) ? value : [value]).map(String);
+		headers[name.toLowerCase()] ??= values[0] ?? '';
+		if (name.toLowerCase() === 'authentication-results') authenticationResults.push(...values);
 	}
 	const html = data.html ?? null;
 	const email: InboundEmail = {
@@ -161,15 +212,52 @@ export async function receiveResendWebhook(
 			.filter(Boolean),
 		subject: data.subject ?? '',
 		headers,
+		authenticationResults,
 		text: data.text ?? null,
 		html,
-		attachments: (data.attachments ?? []).map((a) => ({
+		attachments: (data.attachments ?? []).map((a): InboundAttachment => ({
 			filename: a.filename,
-			inline: Boolean(a.content_id && html?.includes(`cid:${a.content_id}`))
+			inline:
+				a.content_disposition === 'inline' ||
+				Boolean(a.content_id && html?.includes(`cid:${a.content_id.replace(/^<|>$/g, '')}`)),
+			size: typeof a.size === 'number' ? a.size : null,
+			load: (maxBytes) => downloadAttachment(resend, id, a.id, maxBytes)
 		}))
 	};
 	if (headers['return-path'] !== undefined && /^\s*<>\s*$/.test(headers['return-path'])) {
 		email.envelopeFrom = '';
 	}
-	return json(await receiveReply(db, email, { domain: inboundDomain }));
+	return json(await receiveReply(db, email, replyContext(config, inboundDomain)));
+}
+
+/** Resend's error or a failed download: the webhook is answered 5xx and Resend retries it. */
+class ResendDownloadError extends Error {}
+
+/**
+ * One attachment of a received email: its signed download URL through the SDK
+ * (`emails.receiving.attachments.get`), then the bytes from that URL, at most `maxBytes`
+ * (null past that, with nothing more read).
+ */
+async function downloadAttachment(
+	resend: Resend,
+	emailId: string,
+	id: string,
+	maxBytes: number
+): Promise<Uint8Array | null> {
+	const { data, error } = await resend.emails.receiving.attachments.get({ emailId, id });
+	if (error || !data) {
+		throw new ResendDownloadError(`Resend did not return attachment ${id}: ${error?.message}`);
+	}
+	if (data.size > maxBytes) return null;
+	const response = await fetch(data.download_url);
+	if (!response.ok) {
+		await response.body?.cancel();
+		throw new ResendDownloadError(`attachment ${id} download answered ${response.status}`);
+	}
+	try {
+		return await readBytes(response, maxBytes);
+	} catch (err) {
+		if (err instanceof TooLarge) return null;
+		throw err;
+	}
 }

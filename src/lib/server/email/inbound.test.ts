@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attachmentNote, dedupeKey, parseRawEmail, type InboundEmail } from './inbound';
+import { dedupeKey, refusedNote, parseRawEmail, type InboundEmail } from './inbound';
 import { tokenFromAddress } from './reply-tokens';
 
 const base: InboundEmail = {
@@ -26,19 +26,18 @@ describe('dedupeKey', () => {
 	});
 });
 
-describe('attachmentNote', () => {
-	it('names the files, not the images the HTML shows', () => {
+describe('refusedNote', () => {
+	it('names each file left out and why, in one short line', () => {
 		expect(
-			attachmentNote([
-				{ filename: 'a.pdf', inline: false },
-				{ filename: 'logo.png', inline: true },
-				{ filename: 'b.jpg', inline: false }
+			refusedNote([
+				{ filename: 'big.zip', why: 'is over 25 MB' },
+				{ filename: 'run.exe', why: 'is not an allowed type' }
 			])
-		).toBe('(2 attachments not included: a.pdf, b.jpg)');
-		expect(attachmentNote([{ filename: null, inline: false }])).toBe(
-			'(1 attachment not included: unnamed)'
+		).toBe('(2 attachments were not added: big.zip is over 25 MB; run.exe is not an allowed type)');
+		expect(refusedNote([{ filename: 'a.bin', why: 'is empty' }])).toBe(
+			'(1 attachment was not added: a.bin is empty)'
 		);
-		expect(attachmentNote([{ filename: 'logo.png', inline: true }])).toBeNull();
+		expect(refusedNote([])).toBeNull();
 	});
 });
 
@@ -90,7 +89,9 @@ describe('parseRawEmail', () => {
 			envelopeFrom: 'paul@example.test',
 			recipients: ['reply+aaaa@r.test', 'other@r.test', 'reply+bbbb@r.test', 'reply+cccc@r.test'],
 			headers: { 'auto-submitted': 'no' },
-			attachments: [{ filename: 'logo.png', inline: true }]
+			attachments: [{ filename: 'logo.png', inline: true, size: 8 }]
 		});
+		expect(await email.attachments[0]!.load(1024)).toHaveLength(8);
+		expect(await email.attachments[0]!.load(4)).toBeNull();
 	});
 });

@@ -27,6 +27,11 @@ export function hashReplyToken(token: string): string {
 /**
  * The token of the user's reply address for the contract, issued on first use. A revoked one (emails
  * turned off) or one the current APP_SECRET no longer rebuilds is replaced by a new one.
+ *
+ * Digests for the same recipient and contract may be built at the same moment (two cron runs, two
+ * instances): whoever writes first wins and the others take the winner's token, so an address
+ * already put in an email is never replaced by a concurrent one. The insert does nothing on a
+ * conflict and the replacement is a compare-and-swap on the old nonce; a loser reads again.
  */
 export async function replyTokenFor(
 	tx: Db,
@@ -34,25 +39,36 @@ export async function replyTokenFor(
 	contractId: string,
 	secret = getConfig().secrets.appSecret
 ): Promise<string> {
-	const [existing] = await tx
-		.select()
-		.from(emailReplyTokens)
-		.where(and(eq(emailReplyTokens.userId, userId), eq(emailReplyTokens.contractId, contractId)));
-	if (existing && !existing.revokedAt) {
-		const token = tokenFor(existing.nonce, secret);
-		if (hashReplyToken(token) === existing.tokenHash) return token;
+	const where = and(
+		eq(emailReplyTokens.userId, userId),
+		eq(emailReplyTokens.contractId, contractId)
+	);
+	for (let attempt = 0; attempt < 5; attempt++) {
+		const [existing] = await tx.select().from(emailReplyTokens).where(where);
+		if (existing && !existing.revokedAt) {
+			const token = tokenFor(existing.nonce, secret);
+			if (hashReplyToken(token) === existing.tokenHash) return token;
+		}
+		const nonce = randomBytes(16).toString('base64url');
+		const token = tokenFor(nonce, secret);
+		const tokenHash = hashReplyToken(token);
+		const written = existing
+			? await tx
+					.update(emailReplyTokens)
+					.set({ nonce, tokenHash, revokedAt: null, createdAt: new Date() })
+					.where(
+						and(eq(emailReplyTokens.id, existing.id), eq(emailReplyTokens.nonce, existing.nonce))
+					)
+					.returning({ id: emailReplyTokens.id })
+			: await tx
+					.insert(emailReplyTokens)
+					.values({ userId, contractId, nonce, tokenHash })
+					.onConflictDoNothing({ target: [emailReplyTokens.userId, emailReplyTokens.contractId] })
+					.returning({ id: emailReplyTokens.id });
+		if (written.length > 0) return token;
+		// Someone else issued or replaced it meanwhile: take theirs.
 	}
-	const nonce = randomBytes(16).toString('base64url');
-	const token = tokenFor(nonce, secret);
-	const values = { userId, contractId, nonce, tokenHash: hashReplyToken(token), revokedAt: null };
-	await tx
-		.insert(emailReplyTokens)
-		.values(values)
-		.onConflictDoUpdate({
-			target: [emailReplyTokens.userId, emailReplyTokens.contractId],
-			set: { nonce, tokenHash: values.tokenHash, revokedAt: null, createdAt: new Date() }
-		});
-	return token;
+	throw new Error(`replyTokenFor: the reply address of ${userId} for ${contractId} kept changing`);
 }
 
 export function replyAddress(token: string, domain: string): string {

@@ -70,7 +70,15 @@ export class AttachmentNotUsableError extends DomainError {
 
 /** An upload that is not kept: its status (413, 415, 422) and the reason for the person. */
 export class AttachmentRefusedError extends DomainError {
-	constructor(status: number, message: string) {
+	/**
+	 * `why` completes "FILENAME …" in the short note under a reply by email that names the files
+	 * not carried over ("is over 25 MB", "is not an allowed type").
+	 */
+	constructor(
+		status: number,
+		message: string,
+		readonly why = 'was refused'
+	) {
 		super(status, status === 413 ? 'payload_too_large' : 'attachment_refused', message);
 	}
 }
