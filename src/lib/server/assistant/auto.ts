@@ -8,6 +8,7 @@ import { enqueueEmail } from '../email/queue';
 import { assistantNoticeEmail } from '../email/templates';
 import { notifyAssistantWriting } from '../live/events';
 import { appendMessage } from '../messaging/append';
+import { PARLEY_NOTICE } from '../messaging/ai-sdk';
 import { maskContactDetails } from '../messaging/contact-masking';
 import { assistantLabel } from '../messaging/views';
 import { loadConversation, type ConversationContext } from './conversation';
@@ -361,7 +362,7 @@ function toQuotedTurns(c: ConversationContext) {
 		.filter((m) => !m.deletedAt)
 		.map((m) => {
 			if (m.senderRole === 'system') {
-				return { role: 'user' as const, content: `[Parley notice] ${m.body}` };
+				return { role: 'user' as const, content: `${PARLEY_NOTICE} ${m.body}` };
 			}
 			// The provider's own words and the assistant's earlier replies are the side it speaks for.
 			if (m.senderRole === 'assistant' || m.senderId === c.providerId) {
