@@ -73,7 +73,7 @@ const step = (ai: Ai) => runAssistantStep(t.db, ai, { email, deadline: Date.now(
 
 describe('without a configured model', () => {
 	it('every AI endpoint answers 503 ai_not_configured', async () => {
-		const { provider, requester, contract } = await makeWorld(t.db);
+		const { provider, requester, contract, offering } = await makeWorld(t.db);
 		const m = await send(t.db, provider.id, contract.id, 'Hallo!');
 		const answers = [
 			await call(postDraft, null, requester, { method: 'POST', params: { id: contract.id } }),
@@ -86,6 +86,22 @@ describe('without a configured model', () => {
 			await call(putAssistant, null, provider, {
 				method: 'PUT',
 				json: { mode: 'auto', instructions: '', facts: '', delayMinutes: 10 }
+			}),
+			await call(getOfferingAssistants, null, provider),
+			await call(getOfferingAssistantSettings, null, provider, { params: { id: offering.id } }),
+			await call(putOfferingAssistantSettings, null, provider, {
+				method: 'PUT',
+				params: { id: offering.id },
+				json: { mode: 'auto', instructions: '', facts: '', delayMinutes: null }
+			}),
+			await call(deleteOfferingAssistantSettings, null, provider, {
+				method: 'DELETE',
+				params: { id: offering.id }
+			}),
+			await call(getAssistantLanguageSetting, null, provider),
+			await call(putAssistantLanguageSetting, null, provider, {
+				method: 'PUT',
+				json: { language: 'de' }
 			})
 		];
 		for (const res of answers) {
