@@ -150,6 +150,17 @@ const MATRIX: Record<string, Case> = {
 		json: () => ({ mode: 'auto', instructions: '', facts: '', delayMinutes: 10 }),
 		ok: 200
 	},
+	'GET /api/assistant/offerings': { scope: 'session', ok: 200 },
+	'GET /api/offerings/{id}/assistant': { scope: 'session', id: (w) => w.offering.id, ok: 200 },
+	'PUT /api/offerings/{id}/assistant': {
+		scope: 'session',
+		id: (w) => w.offering.id,
+		json: () => ({ mode: 'draft', instructions: '', facts: 'Pickup 9-17.', delayMinutes: null }),
+		ok: 200
+	},
+	'DELETE /api/offerings/{id}/assistant': { scope: 'session', id: (w) => w.offering.id, ok: 204 },
+	'GET /api/assistant/language': { scope: 'session', ok: 200 },
+	'PUT /api/assistant/language': { scope: 'session', json: () => ({ language: 'de' }), ok: 200 },
 	'POST /api/messages/{id}/reports': {
 		scope: 'session',
 		id: (w) => w.theirMessageId,

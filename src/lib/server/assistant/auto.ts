@@ -3,16 +3,24 @@ import { streamText, tool } from 'ai';
 import { z } from 'zod';
 import { getConfig, type EmailSettings } from '../config';
 import { rowsOf, type Db } from '../db';
-import { assistantSettings, assistantThreads, users } from '../db/schema';
+import { assistantThreads, users } from '../db/schema';
 import { enqueueEmail } from '../email/queue';
 import { assistantNoticeEmail } from '../email/templates';
 import { notifyAssistantWriting } from '../live/events';
 import { appendMessage } from '../messaging/append';
+import { PARLEY_NOTICE } from '../messaging/ai-sdk';
 import { maskContactDetails } from '../messaging/contact-masking';
 import { assistantLabel } from '../messaging/views';
 import { loadConversation, type ConversationContext } from './conversation';
 import { AiLimitError, callSignal, type Ai } from './model';
-import { autoReplySystemPrompt, handOffText } from './prompts';
+import { autoReplySystemPrompt, handOffText, type ProviderAssistantBrief } from './prompts';
+import {
+	EFFECTIVE_DELAY,
+	EFFECTIVE_ENABLED_AT,
+	EFFECTIVE_MODE,
+	getAssistantBrief,
+	SETTINGS_JOINS
+} from './settings';
 import { takeAiCall } from './usage';
 
 // The provider's assistant, run by the cron job: in auto mode it answers a renter's message the
@@ -55,6 +63,7 @@ interface Claimed {
 	thread_id: string;
 	contract_id: string;
 	provider_id: string;
+	offering_id: string;
 	seq: number;
 	mode: 'draft' | 'auto';
 	claimed_at: string;
@@ -109,25 +118,33 @@ export async function runAssistantStep(
 	return counts;
 }
 
-// Conditions shared by seeding and claiming: the provider's assistant is on, and the newest
-// message is the renter's, not deleted, in a thread that is not closed. A suspended provider's
-// assistant does not speak for them.
+// Conditions shared by seeding and claiming: the provider's assistant is on for the contract's
+// offering (its own mode, else the provider's default), and the newest message is the renter's, not
+// deleted, in a thread that is not closed. A suspended provider's assistant does not speak for them.
 const DUE_JOINS = sql`
 	join message_threads t on t.id = a.thread_id
 	join contracts c on c.id = t.contract_id
 	join users pu on pu.id = c.provider_id and pu.suspended_at is null
-	join assistant_settings s on s.user_id = c.provider_id
+	${SETTINGS_JOINS}
 	join messages lm on lm.id = t.last_message_id`;
 
 async function seedThreadStates(db: Db): Promise<void> {
+	// Candidates from both kinds of settings (each by its partial index), then the effective mode.
 	await db.execute(sql`
 		insert into assistant_threads (thread_id)
 		select t.id
-		from assistant_settings s
-		join contracts c on c.provider_id = s.user_id
+		from (
+			select c.id from assistant_settings s join contracts c on c.provider_id = s.user_id
+			where s.mode <> 'off'
+			union
+			select c.id from assistant_offering_settings o join contracts c on c.offering_id = o.offering_id
+			where o.mode <> 'off'
+		) candidate
+		join contracts c on c.id = candidate.id
+		${SETTINGS_JOINS}
 		join message_threads t on t.contract_id = c.id
 		join messages lm on lm.id = t.last_message_id
-		where s.mode <> 'off' and lm.sender_role = 'user' and lm.sender_id = c.requester_id
+		where ${EFFECTIVE_MODE} <> 'off' and lm.sender_role = 'user' and lm.sender_id = c.requester_id
 		on conflict (thread_id) do nothing`);
 }
 
@@ -139,26 +156,28 @@ async function claimNext(db: Db, ai: Ai): Promise<Claimed | null> {
 			set claimed_until = now() + make_interval(secs => ${leaseSeconds}),
 				stop_requested_at = null, updated_at = now()
 			from (
-				select a.thread_id, c.id as contract_id, c.provider_id, lm.seq, s.mode
+				select a.thread_id, c.id as contract_id, c.provider_id, c.offering_id, lm.seq,
+					${EFFECTIVE_MODE} as mode
 				from assistant_threads a
 				${DUE_JOINS}
-				where s.mode <> 'off'
+				where ${EFFECTIVE_MODE} <> 'off'
 					and t.status <> 'closed'
 					and lm.sender_role = 'user' and lm.sender_id = c.requester_id and lm.deleted_at is null
 					and lm.seq > a.answered_seq
-					and (s.mode = 'draft' or lm.created_at <= now() - make_interval(mins => s.delay_minutes))
+					and (${EFFECTIVE_MODE} = 'draft'
+						or lm.created_at <= now() - make_interval(mins => ${EFFECTIVE_DELAY}))
 					and (a.claimed_until is null or a.claimed_until < now())
 					and not exists (
 						select 1 from messages pm
 						where pm.thread_id = t.id and pm.sender_role = 'user' and pm.sender_id = c.provider_id
-							and pm.created_at > coalesce(a.resumed_at, s.enabled_at, '-infinity'::timestamptz)
+							and pm.created_at > coalesce(a.resumed_at, ${EFFECTIVE_ENABLED_AT}, '-infinity'::timestamptz)
 					)
 				order by lm.created_at
 				limit 1
 				for update of a skip locked
 			) due
 			where a.thread_id = due.thread_id
-			returning due.thread_id, due.contract_id, due.provider_id, due.seq, due.mode,
+			returning due.thread_id, due.contract_id, due.provider_id, due.offering_id, due.seq, due.mode,
 				parley_iso_time(now()) as claimed_at`)
 	);
 	return row ?? null;
@@ -174,10 +193,7 @@ async function answerThread(
 ): Promise<Outcome> {
 	const c = await loadConversation(db, claimed.provider_id, claimed.contract_id);
 	if (!c) return 'failed';
-	const [settings] = await db
-		.select({ instructions: assistantSettings.instructions, facts: assistantSettings.facts })
-		.from(assistantSettings)
-		.where(eq(assistantSettings.userId, claimed.provider_id));
+	const brief = await getAssistantBrief(db, claimed.provider_id, claimed.offering_id);
 	const label = assistantLabel(null, c.providerName);
 	const live = claimed.mode === 'auto';
 	// The stored reply is masked by the write path; the live placeholder must not show more.
@@ -205,7 +221,7 @@ async function answerThread(
 		throw err;
 	}
 
-	const composed = await composeReply(ai, c, settings ?? { instructions: '', facts: '' }, {
+	const composed = await composeReply(ai, c, brief, {
 		onText: (text) => writing(text, false),
 		shouldStop: () => stopRequested(db, claimed.thread_id)
 	});
@@ -278,7 +294,7 @@ export type Composed =
 export async function composeReply(
 	ai: Ai,
 	c: ConversationContext,
-	brief: { instructions: string; facts: string },
+	brief: ProviderAssistantBrief,
 	hooks: { onText?: (text: string) => Promise<void>; shouldStop?: () => Promise<boolean> } = {}
 ): Promise<Composed> {
 	const stop = new AbortController();
@@ -361,7 +377,7 @@ function toQuotedTurns(c: ConversationContext) {
 		.filter((m) => !m.deletedAt)
 		.map((m) => {
 			if (m.senderRole === 'system') {
-				return { role: 'user' as const, content: `[Parley notice] ${m.body}` };
+				return { role: 'user' as const, content: `${PARLEY_NOTICE} ${m.body}` };
 			}
 			// The provider's own words and the assistant's earlier replies are the side it speaks for.
 			if (m.senderRole === 'assistant' || m.senderId === c.providerId) {

@@ -15,6 +15,7 @@ export interface ConversationContext {
 	title: string;
 	status: string;
 	monthlyPriceCents: number;
+	offeringId: string;
 	offeringName: string;
 	offeringDescription: string;
 	requesterId: string;
@@ -40,6 +41,7 @@ export async function loadConversation(
 			title: contracts.title,
 			status: contracts.status,
 			monthlyPriceCents: contracts.monthlyPriceCents,
+			offeringId: offerings.id,
 			offeringName: offerings.name,
 			offeringDescription: offerings.description,
 			requesterId: contracts.requesterId,

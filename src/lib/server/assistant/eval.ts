@@ -282,6 +282,7 @@ function context(s: Scenario): ConversationContext {
 		title: 'GPU box',
 		status: 'active',
 		monthlyPriceCents: 34900,
+		offeringId: randomUUID(),
 		offeringName: 'GPU box',
 		offeringDescription: 'A fast machine for training models.',
 		requesterId,

@@ -9,10 +9,18 @@ import { getMessageForViewer } from '../messaging/threads';
 import { loadConversation, promptMessages } from './conversation';
 import { AiFailedError, callSignal, type Ai } from './model';
 import { draftSystemPrompt, summarySystemPrompt, translateSystemPrompt } from './prompts';
+import { getAssistantBrief } from './settings';
 import { takeAiCall } from './usage';
 
 // Drafts, translations and summaries: for either party, each one model call counted against the
 // caller's day. A failed call writes nothing and answers AiFailedError.
+
+export interface FeatureOptions {
+	/** The caller left or pressed Stop. */
+	signal?: AbortSignal;
+	/** The caller's language (resolveAssistantLanguage); null: the conversation's. */
+	language?: string | null;
+}
 
 const DRAFT_NOW: ModelMessage = {
 	role: 'user',
@@ -29,16 +37,19 @@ export async function streamDraft(
 	ai: Ai,
 	userId: string,
 	contractId: string,
-	signal?: AbortSignal
+	options: FeatureOptions = {}
 ): Promise<ReadableStream<string> | null> {
 	const c = await loadConversation(db, userId, contractId);
 	if (!c) return null;
 	await takeAiCall(db, ai, userId);
+	// The provider's drafts know what their assistant knows for this offering.
+	const brief =
+		userId === c.providerId ? await getAssistantBrief(db, c.providerId, c.offeringId) : null;
 	const result = streamText({
 		model: ai.model,
-		system: draftSystemPrompt(c, userId),
+		system: draftSystemPrompt(c, userId, { language: options.language, brief }),
 		messages: [...promptMessages(c, userId), DRAFT_NOW],
-		abortSignal: callSignal(ai, signal),
+		abortSignal: callSignal(ai, options.signal),
 		maxRetries: 0,
 		onError: () => {}
 	});
@@ -172,7 +183,7 @@ export async function summarizeConversation(
 	ai: Ai,
 	viewerId: string,
 	contractId: string,
-	signal?: AbortSignal
+	options: FeatureOptions = {}
 ): Promise<{ summary: string } | null> {
 	const c = await loadConversation(db, viewerId, contractId);
 	if (!c) return null;
@@ -181,12 +192,12 @@ export async function summarizeConversation(
 	await takeAiCall(db, ai, viewerId);
 	const summary = await generateText({
 		model: ai.model,
-		system: summarySystemPrompt(c, viewerId),
+		system: summarySystemPrompt(c, viewerId, options.language ?? null),
 		messages: [
 			...promptMessages(c, viewerId),
 			{ role: 'user', content: '[Parley, not a participant] Summarize the conversation now.' }
 		],
-		abortSignal: callSignal(ai, signal),
+		abortSignal: callSignal(ai, options.signal),
 		maxRetries: 0
 	}).then(
 		(r) => r.text.trim(),

@@ -74,7 +74,8 @@ export function standInAnswer(request: ChatRequest): StandInAnswer {
 		.join('\n');
 	const users = request.messages.filter((m) => m.role === 'user').map((m) => textOf(m.content));
 	const last = users.at(-1) ?? '';
-	const language = /BCP 47 tag "([^"]+)"/.exec(system)?.[1];
+	// Drafts and summaries name a language too: only a translation prompt starts "Translate".
+	const language = system.startsWith('Translate') && /BCP 47 tag "([^"]+)"/.exec(system)?.[1];
 	if (language) return { text: `${last} ${STAND_IN_MARK} [${language}]` };
 	if (system.startsWith('Summarize')) {
 		const count = request.messages.filter((m) => m.role !== 'system').length - 1;
@@ -95,8 +96,13 @@ export function standInAnswer(request: ChatRequest): StandInAnswer {
 			args: { reason: 'The renter asks about something only the provider can decide.' }
 		};
 	}
-	const factsBlock = /'s facts \(FAQ\):\n([\s\S]*?)\n\n/.exec(system)?.[1] ?? '';
-	const facts = factsBlock.split('\n').filter((line) => line.trim() && line !== '(none)');
+	// The provider's facts, and the offering's (headed "...'s facts for this offering ...:").
+	const factsBlocks = [
+		...system.matchAll(/'s facts (?:\(FAQ\)|for this offering[^\n]*):\n([\s\S]*?)\n\n/g)
+	];
+	const facts = factsBlocks
+		.flatMap((m) => (m[1] ?? '').split('\n'))
+		.filter((line) => line.trim() && line !== '(none)');
 	const asked = new Set(keywords(question));
 	let best: { line: string; score: number } | null = null;
 	for (const line of facts) {

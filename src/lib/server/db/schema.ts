@@ -30,6 +30,9 @@ export const users = pgTable(
 		displayName: text('display_name').notNull(),
 		passwordHash: text('password_hash').notNull(),
 		emailNotifications: boolean('email_notifications').notNull().default(true),
+		// The assistant's language for this user (translations, summaries, drafts), a BCP 47 tag;
+		// null follows the browser (its Accept-Language).
+		assistantLanguage: text('assistant_language'),
 		createdAt: timestamptz('created_at').notNull().defaultNow(),
 		// 'operator' reaches /admin (npm run user:role -- EMAIL operator).
 		role: text('role', { enum: USER_ROLES }).notNull().default('user'),
@@ -565,6 +568,33 @@ export const assistantSettings = pgTable(
 			.where(sql`${t.mode} <> 'off'`),
 		check('assistant_settings_mode_check', sql`${t.mode} in ('off', 'draft', 'auto')`),
 		check('assistant_settings_delay_check', sql`${t.delayMinutes} between 0 and 1440`)
+	]
+);
+
+/**
+ * A provider's assistant for one offering, over their default (assistant_settings): a null mode or
+ * delay uses the default; the offering's facts and instructions are added to the default ones.
+ * `enabledAt` as in assistant_settings, for an offering whose own mode is on.
+ */
+export const assistantOfferingSettings = pgTable(
+	'assistant_offering_settings',
+	{
+		offeringId: uuid('offering_id')
+			.primaryKey()
+			.references(() => offerings.id, { onDelete: 'cascade' }),
+		mode: text('mode', { enum: ASSISTANT_MODES }),
+		instructions: text('instructions').notNull().default(''),
+		facts: text('facts').notNull().default(''),
+		delayMinutes: integer('delay_minutes'),
+		enabledAt: timestamptz('enabled_at'),
+		updatedAt: timestamptz('updated_at').notNull().defaultNow()
+	},
+	(t) => [
+		index('assistant_offering_settings_on_idx')
+			.on(t.offeringId)
+			.where(sql`${t.mode} <> 'off'`),
+		check('assistant_offering_settings_mode_check', sql`${t.mode} in ('off', 'draft', 'auto')`),
+		check('assistant_offering_settings_delay_check', sql`${t.delayMinutes} between 0 and 1440`)
 	]
 );
 

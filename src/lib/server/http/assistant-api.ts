@@ -1,24 +1,36 @@
 import { json } from '@sveltejs/kit';
 import { z } from 'zod';
 import {
+	assistantLanguageSchema,
 	assistantSettingsSchema,
+	offeringAssistantInputSchema,
+	offeringAssistantSchema,
 	summarySchema,
 	translationQuerySchema,
 	translationSchema
 } from '$lib/schemas/assistant';
 import { streamDraft, summarizeConversation, translateMessage } from '../assistant/features';
+import {
+	getAssistantLanguage,
+	resolveAssistantLanguage,
+	setAssistantLanguage
+} from '../assistant/language';
 import { appAi, requireAi } from '../assistant/model';
 import {
 	clearAssistantDraft,
 	getAssistantSettings,
+	getOfferingAssistant,
 	getThreadAssistantState,
+	listOfferingAssistants,
 	putAssistantSettings,
+	putOfferingAssistant,
+	resetOfferingAssistant,
 	resumeAssistantInThread,
 	stopAssistantReply
 } from '../assistant/settings';
 import { getThreadForContract } from '../messaging/threads';
-import { notFound } from './api';
-import { endpoint, type PathParam, type Services } from './endpoint';
+import { ApiError, notFound } from './api';
+import { endpoint, type ApiEvent, type PathParam, type Services } from './endpoint';
 
 // The assistant's JSON API. Every endpoint answers 503 ai_not_configured when no model is set, so
 // a client can tell "off on this server" from any other failure.
@@ -30,6 +42,19 @@ const AI_ERRORS = [429, 502, 503];
 
 const ai = (services: Services) => requireAi((services.ai ?? appAi)());
 
+/** Declared for the OpenAPI document; read through `languageOf`. */
+const languageHeaders = z.object({
+	'Accept-Language': z.string().max(1000).optional().meta({
+		description:
+			'Used when you have not set a language (PUT /api/assistant/language): the first valid tag'
+	})
+});
+const languageOf = (
+	db: Parameters<typeof resolveAssistantLanguage>[0],
+	userId: string,
+	event: ApiEvent
+) => resolveAssistantLanguage(db, userId, event.request.headers.get('accept-language'));
+
 export const postDraft = endpoint({
 	method: 'POST',
 	path: '/api/contracts/{id}/assistant/draft',
@@ -37,6 +62,7 @@ export const postDraft = endpoint({
 		'A suggested next message for the caller, streamed as plain text (the AI SDK’s text stream); nothing is sent',
 	scope: 'messages:read',
 	params: { id: contractId },
+	headers: languageHeaders,
 	responses: {
 		200: {
 			description: 'The draft as it is written (text/plain chunks); abort the request to stop it',
@@ -46,7 +72,11 @@ export const postDraft = endpoint({
 	},
 	errors: AI_ERRORS,
 	async handler({ db, user, params, event, services }) {
-		const stream = await streamDraft(db, ai(services), user.id, params.id, event.request.signal);
+		const model = ai(services);
+		const stream = await streamDraft(db, model, user.id, params.id, {
+			signal: event.request.signal,
+			language: await languageOf(db, user.id, event)
+		});
 		if (!stream) throw notFound(NO_CONTRACT);
 		return new Response(stream.pipeThrough(new TextEncoderStream()), {
 			headers: {
@@ -60,20 +90,29 @@ export const postDraft = endpoint({
 export const getTranslation = endpoint({
 	method: 'GET',
 	path: '/api/messages/{id}/translation',
-	summary: 'The message in the given language (cached per message and language)',
+	summary: 'The message in the given language, else yours (cached per message and language)',
 	scope: 'messages:read',
 	params: { id: messageId },
 	query: translationQuerySchema,
+	headers: languageHeaders,
 	responses: { 200: { description: 'The translation', schema: translationSchema } },
 	errors: [409, ...AI_ERRORS],
 	async handler({ db, user, params, query, event, services }) {
 		const model = ai(services);
+		const language = query.lang ?? (await languageOf(db, user.id, event));
+		if (!language) {
+			throw new ApiError(
+				400,
+				'bad_request',
+				'Say which language: ?lang=de, an Accept-Language header, or your language setting.'
+			);
+		}
 		const translation = await translateMessage(
 			db,
 			model,
 			user.id,
 			params.id,
-			query.lang,
+			language,
 			event.request.signal
 		);
 		if (!translation) throw notFound('No such message.');
@@ -87,16 +126,15 @@ export const postSummary = endpoint({
 	summary: 'What was agreed and what is open, for the caller only (conversations over 30 messages)',
 	scope: 'messages:read',
 	params: { id: contractId },
+	headers: languageHeaders,
 	responses: { 200: { description: 'The summary', schema: summarySchema } },
 	errors: [409, ...AI_ERRORS],
 	async handler({ db, user, params, event, services }) {
-		const summary = await summarizeConversation(
-			db,
-			ai(services),
-			user.id,
-			params.id,
-			event.request.signal
-		);
+		const model = ai(services);
+		const summary = await summarizeConversation(db, model, user.id, params.id, {
+			signal: event.request.signal,
+			language: await languageOf(db, user.id, event)
+		});
 		if (!summary) throw notFound(NO_CONTRACT);
 		return json(summary);
 	}
@@ -105,7 +143,8 @@ export const postSummary = endpoint({
 export const getAssistant = endpoint({
 	method: 'GET',
 	path: '/api/assistant',
-	summary: 'The caller’s assistant settings (as a provider)',
+	summary:
+		'The caller’s assistant settings (as a provider): the default for every offering without its own',
 	responses: { 200: { description: 'The settings', schema: assistantSettingsSchema } },
 	errors: [503],
 	async handler({ db, user, services }) {
@@ -117,7 +156,8 @@ export const getAssistant = endpoint({
 export const putAssistant = endpoint({
 	method: 'PUT',
 	path: '/api/assistant',
-	summary: 'Change the caller’s assistant settings: mode off, draft or auto, instructions, facts',
+	summary:
+		'Change the caller’s default assistant settings: mode off, draft or auto, instructions, facts',
 	body: assistantSettingsSchema,
 	responses: { 200: { description: 'The saved settings', schema: assistantSettingsSchema } },
 	errors: [503],
@@ -194,5 +234,99 @@ export const deleteAssistantDraft = endpoint({
 		const thread = await getThreadForContract(db, user.id, params.id);
 		if (thread) await clearAssistantDraft(db, thread.id);
 		return new Response(null, { status: 204 });
+	}
+});
+
+const NO_OFFERING = 'No such offering.';
+const offeringId: PathParam = { description: 'Offering id (one of yours)', notFound: NO_OFFERING };
+
+export const getOfferingAssistants = endpoint({
+	method: 'GET',
+	path: '/api/assistant/offerings',
+	summary: 'Your offerings, each with its own assistant settings and the effective ones',
+	responses: {
+		200: {
+			description: 'Every offering of yours',
+			schema: z.object({ offerings: z.array(offeringAssistantSchema) })
+		}
+	},
+	errors: [503],
+	async handler({ db, user, services }) {
+		ai(services);
+		return json({ offerings: await listOfferingAssistants(db, user.id) });
+	}
+});
+
+export const getOfferingAssistantSettings = endpoint({
+	method: 'GET',
+	path: '/api/offerings/{id}/assistant',
+	summary: 'The assistant for one of your offerings: its own settings over your default',
+	params: { id: offeringId },
+	responses: { 200: { description: 'Its settings', schema: offeringAssistantSchema } },
+	errors: [503],
+	async handler({ db, user, params, services }) {
+		ai(services);
+		const settings = await getOfferingAssistant(db, user.id, params.id);
+		if (!settings) throw notFound(NO_OFFERING);
+		return json(settings);
+	}
+});
+
+export const putOfferingAssistantSettings = endpoint({
+	method: 'PUT',
+	path: '/api/offerings/{id}/assistant',
+	summary:
+		'Give one of your offerings its own assistant: a mode and delay (null: your default), facts and instructions added to your default ones',
+	params: { id: offeringId },
+	body: offeringAssistantInputSchema,
+	responses: { 200: { description: 'The saved settings', schema: offeringAssistantSchema } },
+	errors: [503],
+	async handler({ db, user, params, body, services }) {
+		ai(services);
+		if (!(await getOfferingAssistant(db, user.id, params.id))) throw notFound(NO_OFFERING);
+		const saved = await putOfferingAssistant(db, user.id, params.id, await body());
+		if (!saved) throw notFound(NO_OFFERING);
+		return json(saved);
+	}
+});
+
+export const deleteOfferingAssistantSettings = endpoint({
+	method: 'DELETE',
+	path: '/api/offerings/{id}/assistant',
+	summary: 'The offering goes back to your default assistant settings',
+	params: { id: offeringId },
+	responses: { 204: { description: 'Reset' } },
+	errors: [503],
+	async handler({ db, user, params, services }) {
+		ai(services);
+		if (!(await resetOfferingAssistant(db, user.id, params.id))) throw notFound(NO_OFFERING);
+		return new Response(null, { status: 204 });
+	}
+});
+
+export const getAssistantLanguageSetting = endpoint({
+	method: 'GET',
+	path: '/api/assistant/language',
+	summary: 'Your language for translations, summaries and drafts (null: your browser’s)',
+	responses: { 200: { description: 'The setting', schema: assistantLanguageSchema } },
+	errors: [503],
+	async handler({ db, user, services }) {
+		ai(services);
+		return json({ language: await getAssistantLanguage(db, user.id) });
+	}
+});
+
+export const putAssistantLanguageSetting = endpoint({
+	method: 'PUT',
+	path: '/api/assistant/language',
+	summary:
+		'Set your language for translations, summaries and drafts, or null to follow your browser',
+	body: assistantLanguageSchema,
+	responses: { 200: { description: 'The saved setting', schema: assistantLanguageSchema } },
+	errors: [503],
+	async handler({ db, user, body, services }) {
+		ai(services);
+		const { language } = await body();
+		return json({ language: await setAssistantLanguage(db, user.id, language) });
 	}
 });

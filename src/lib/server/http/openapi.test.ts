@@ -44,7 +44,8 @@ describe('OpenAPI document', () => {
 		const draft = operationOf(doc, 'post', '/api/contracts/{id}/assistant/draft');
 		expect(Object.keys(draft.responses['200']!.content!)).toEqual(['text/plain; charset=utf-8']);
 		const translation = operationOf(doc, 'get', '/api/messages/{id}/translation');
-		expect(translation.parameters?.map((p) => p.name)).toEqual(['id', 'lang']);
+		expect(translation.parameters?.map((p) => p.name)).toEqual(['id', 'lang', 'Accept-Language']);
+		expect(translation.parameters?.find((p) => p.name === 'lang')?.required).toBeFalsy();
 		expect(
 			operationOf(doc, 'post', '/api/contracts/{id}/assistant/summary').responses
 		).toHaveProperty('200');
@@ -52,12 +53,25 @@ describe('OpenAPI document', () => {
 		expect(put.requestBody?.content['application/json']?.schema).toEqual({
 			$ref: '#/components/schemas/AssistantSettings'
 		});
+		const offering = operationOf(doc, 'put', '/api/offerings/{id}/assistant');
+		expect(offering.requestBody?.content['application/json']?.schema).toEqual({
+			$ref: '#/components/schemas/OfferingAssistantInput'
+		});
+		expect(JSON.stringify(offering.responses['200'])).toContain(
+			'"$ref":"#/components/schemas/OfferingAssistant"'
+		);
 		for (const [method, path] of [
 			['post', '/api/contracts/{id}/assistant/draft'],
 			['get', '/api/messages/{id}/translation'],
 			['post', '/api/contracts/{id}/assistant/summary'],
 			['get', '/api/assistant'],
-			['put', '/api/assistant']
+			['put', '/api/assistant'],
+			['get', '/api/assistant/offerings'],
+			['get', '/api/offerings/{id}/assistant'],
+			['put', '/api/offerings/{id}/assistant'],
+			['delete', '/api/offerings/{id}/assistant'],
+			['get', '/api/assistant/language'],
+			['put', '/api/assistant/language']
 		] as const) {
 			expect(operationOf(doc, method, path).responses).toHaveProperty('503');
 		}

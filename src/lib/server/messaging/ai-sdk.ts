@@ -6,6 +6,8 @@ import { uiMessageMetadataSchema, type MessageJson } from '$lib/schemas/messagin
 // shows or stores a conversation, ModelMessage for a model that speaks in it for one participant.
 
 export const DELETED_MESSAGE_TEXT = 'This message was deleted.';
+/** How a system message is quoted to a model (a user turn, never the system role). */
+export const PARLEY_NOTICE = '[Parley notice]';
 
 /** What a UIMessage carries besides its text (the schema is in the API's schemas). */
 export const parleyMessageMetadataSchema = uiMessageMetadataSchema;
@@ -40,14 +42,16 @@ export function toUIMessages(messages: MessageJson[], viewerId?: string): Parley
 /**
  * The prompt for a model writing as `speakerId`: that participant's messages are its own
  * ('assistant'), everyone else's are 'user' turns named in the text ("Rita Renter: ..."; an
- * assistant-role sender is named "Assistant"), system messages stay 'system'. Deleted messages are
- * left out: their text was erased on purpose. Consecutive turns are not merged.
+ * assistant-role sender is named "Assistant"). A system message becomes a user turn marked
+ * "[Parley notice]": its text can carry conversation content (a hand-off reason is written by a
+ * model from the renter's words), and content in the system role would be obeyed as instructions.
+ * Deleted messages are left out: their text was erased on purpose. Consecutive turns are not merged.
  */
 export function toModelMessages(messages: MessageJson[], speakerId: string): ModelMessage[] {
 	assertOneThread(messages);
 	return messages.flatMap((m): ModelMessage[] => {
 		if (m.deletedAt) return [];
-		if (m.senderRole === 'system') return [{ role: 'system', content: m.body }];
+		if (m.senderRole === 'system') return [{ role: 'user', content: `${PARLEY_NOTICE} ${m.body}` }];
 		if (m.senderId !== null && m.senderId === speakerId) {
 			return [{ role: 'assistant', content: m.body }];
 		}

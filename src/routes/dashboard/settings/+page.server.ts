@@ -4,9 +4,18 @@ import { createTokenSchema, tokenFormInput } from '$lib/schemas/api-tokens';
 import { uuidSchema } from '$lib/schemas/contracts';
 import { signupSchema } from '$lib/schemas/auth';
 import { describeUserAgent } from '$lib/user-agent';
-import { assistantSettingsSchema } from '$lib/schemas/assistant';
+import { assistantSettingsSchema, languageSchema } from '$lib/schemas/assistant';
+import {
+	browserLanguage,
+	getAssistantLanguage,
+	setAssistantLanguage
+} from '$lib/server/assistant/language';
 import { appAi } from '$lib/server/assistant/model';
-import { getAssistantSettings, putAssistantSettings } from '$lib/server/assistant/settings';
+import {
+	getAssistantSettings,
+	listOfferingAssistants,
+	putAssistantSettings
+} from '$lib/server/assistant/settings';
 import { createApiToken, listApiTokens, revokeApiToken } from '$lib/server/api-tokens';
 import {
 	WrongCurrentPasswordError,
@@ -23,8 +32,9 @@ import type { Actions, PageServerLoad } from './$types';
 
 const newPasswordSchema = signupSchema.shape.password;
 
-export const load: PageServerLoad = async ({ locals, url }) => {
+export const load: PageServerLoad = async ({ locals, url, request }) => {
 	const user = requireUser(locals, url);
+	const ai = appAi() !== null;
 	const signedIn = await listSessions(getDb(), user.id, locals.sessionId);
 	return {
 		sessions: signedIn.map((s) => ({
@@ -40,7 +50,14 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 		displayName: user.displayName,
 		tokens: await listApiTokens(getDb(), user.id),
 		// Without a configured model the assistant's settings are not shown at all.
-		assistant: appAi() ? await getAssistantSettings(getDb(), user.id) : null
+		assistant: ai ? await getAssistantSettings(getDb(), user.id) : null,
+		assistantOfferings: ai ? await listOfferingAssistants(getDb(), user.id) : [],
+		language: ai
+			? {
+					setting: await getAssistantLanguage(getDb(), user.id),
+					browser: browserLanguage(request.headers.get('accept-language'))
+				}
+			: null
 	};
 };
 
@@ -131,6 +148,20 @@ export const actions: Actions = {
 			});
 		}
 		return { assistantSaved: await putAssistantSettings(getDb(), user.id, parsed.data) };
+	},
+
+	// An empty choice follows the browser again.
+	language: async ({ locals, request, url }) => {
+		const user = requireUser(locals, url);
+		if (!appAi()) return fail(503, { languageError: 'The assistant is not configured here.' });
+		const value = String((await request.formData()).get('language') ?? '').trim();
+		const parsed = value === '' ? null : languageSchema.safeParse(value);
+		if (parsed && !parsed.success) {
+			return fail(400, { languageError: 'Choose a language from the list.' });
+		}
+		return {
+			languageSaved: await setAssistantLanguage(getDb(), user.id, parsed ? parsed.data : null)
+		};
 	},
 
 	revokeToken: async ({ locals, request, url }) => {
