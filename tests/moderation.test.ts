@@ -34,6 +34,7 @@ import {
 	listReports,
 	RentalRefusedError,
 	reportMessage,
+	reportUser,
 	setUserRole
 } from '../src/lib/server/moderation';
 import { createOffering } from '../src/lib/server/offerings';
@@ -178,6 +179,33 @@ describe('reports', () => {
 		const first = await reportMessage(t.db, w.requester.id, w.message.id, input);
 		const again = await reportMessage(t.db, w.requester.id, w.message.id, input);
 		expect(again!.id).toBe(first!.id);
+	});
+
+	it('by the same person about the same message or person are one open report, even sent at once', async () => {
+		const w = await setUp();
+		const input = { reason: 'spam' as const, note: '', block: false };
+		// Twenty submits at once (a double click, a retrying client): one report each.
+		const aboutMessage = await Promise.all(
+			Array.from({ length: 20 }, () => reportMessage(t.db, w.requester.id, w.message.id, input))
+		);
+		const aboutPerson = await Promise.all(
+			Array.from({ length: 20 }, () => reportUser(t.db, w.requester.id, w.provider.id, input))
+		);
+		const open = await t.db.select().from(reports).where(eq(reports.status, 'open'));
+		expect(open.filter((r) => r.messageId === w.message.id)).toHaveLength(1);
+		expect(open.filter((r) => r.messageId === null)).toHaveLength(1);
+		expect(new Set(aboutMessage.map((r) => r!.id))).toEqual(
+			new Set([open.find((r) => r.messageId)!.id])
+		);
+		expect(new Set(aboutPerson.map((r) => r!.id))).toEqual(
+			new Set([open.find((r) => !r.messageId)!.id])
+		);
+		// Once an operator has closed it, the same report can be made again.
+		const closed = aboutPerson[0]!.id;
+		expect(await actOnReport(t.db, w.operator.id, closed, 'dismiss', 'Not now')).toBe(true);
+		const again = await reportUser(t.db, w.requester.id, w.provider.id, input);
+		expect(again!.id).not.toBe(closed);
+		expect(again!.status).toBe('open');
 	});
 
 	it('need a note for "other"', async () => {
