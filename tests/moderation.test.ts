@@ -32,11 +32,14 @@ import {
 	actOnReport,
 	getReportDetail,
 	listReports,
+	listSuspendedAccounts,
 	RentalRefusedError,
 	reportMessage,
 	reportUser,
-	setUserRole
+	setUserRole,
+	unsuspendUser
 } from '../src/lib/server/moderation';
+import { findReplyTarget, replyTokenFor } from '../src/lib/server/email/reply-tokens';
 import { createOffering } from '../src/lib/server/offerings';
 import { useTestDatabase } from './helpers/db';
 import { apiEvent, makeUser, makeWorld, sessionTokenFor } from './helpers/fixtures';
@@ -145,6 +148,35 @@ describe('who may report and block (the authorization matrix)', () => {
 		// A suspended operator is no operator.
 		await t.db.update(users).set({ suspendedAt: new Date() }).where(eq(users.id, w.operator.id));
 		await expect(requireOperator(t.db, locals(w.operator))).rejects.toMatchObject({ status: 404 });
+	});
+
+	it('lets only an unsuspended operator list suspended accounts and lift a suspension', async () => {
+		const w = await setUp();
+		await t.db.update(users).set({ suspendedAt: new Date() }).where(eq(users.id, w.provider.id));
+		const suspendedOperator = await makeOperator();
+		await t.db
+			.update(users)
+			.set({ suspendedAt: new Date() })
+			.where(eq(users.id, suspendedOperator.id));
+		// Signed out has no id: the pages' requireOperator answers 404 before these run (above).
+		for (const [who, user] of [
+			['requester', w.requester],
+			['provider (the suspended one)', w.provider],
+			['stranger', w.stranger],
+			['suspended operator', suspendedOperator]
+		] as const) {
+			expect(await listSuspendedAccounts(t.db, user.id, { limit: 10 }), who).toBeNull();
+			expect(await unsuspendUser(t.db, user.id, w.provider.id, 'Let me back'), who).toBeNull();
+		}
+		expect(await t.db.select().from(moderationActions)).toEqual([]);
+		const [provider] = await t.db.select().from(users).where(eq(users.id, w.provider.id));
+		expect(provider!.suspendedAt).not.toBeNull();
+		// The operator may.
+		const listed = await listSuspendedAccounts(t.db, w.operator.id, { limit: 10 });
+		expect(listed!.map((a) => a.id).sort()).toEqual([w.provider.id, suspendedOperator.id].sort());
+		expect(await unsuspendUser(t.db, w.operator.id, w.provider.id, 'Appeal upheld')).toEqual({
+			name: w.provider.displayName
+		});
 	});
 });
 
@@ -344,6 +376,74 @@ describe('operator actions', () => {
 		await expect(rentOffering(t.db, w.stranger.id, w.offering.id)).rejects.toBeInstanceOf(
 			RentalRefusedError
 		);
+	});
+});
+
+describe('lifting a suspension', () => {
+	it('lets the account sign in again, records who, when and why; tokens and reply addresses stay revoked', async () => {
+		const w = await setUp();
+		const apiToken = await createApiToken(
+			t.db,
+			w.provider.id,
+			{ name: 'script', scopes: ['messages:read'], kind: 'personal', expiresInDays: 30 },
+			{ perHour: 100 }
+		);
+		const oldReply = await replyTokenFor(t.db, w.provider.id, w.contract.id, 'x'.repeat(32));
+		expect(await findReplyTarget(t.db, oldReply)).not.toBeNull();
+		const report = (await reportMessage(t.db, w.requester.id, w.message.id, {
+			reason: 'scam',
+			note: '',
+			block: false
+		}))!;
+		expect(await actOnReport(t.db, w.operator.id, report.id, 'suspend', 'Scam pattern')).toBe(true);
+
+		const [listed] = (await listSuspendedAccounts(t.db, w.operator.id, { limit: 10 }))!;
+		expect(listed).toMatchObject({
+			id: w.provider.id,
+			email: w.provider.email,
+			suspendedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+			suspension: {
+				reason: 'Scam pattern',
+				operatorName: w.operator.displayName,
+				reportId: report.id
+			}
+		});
+
+		expect(await unsuspendUser(t.db, w.operator.id, w.provider.id, 'Appeal upheld')).toEqual({
+			name: w.provider.displayName
+		});
+		// A second submit (or another operator) changes nothing and records nothing.
+		expect(await unsuspendUser(t.db, w.operator.id, w.provider.id, 'Again')).toBe(false);
+		expect(await unsuspendUser(t.db, w.operator.id, w.stranger.id, 'Never was')).toBe(false);
+		expect(await listSuspendedAccounts(t.db, w.operator.id, { limit: 10 })).toEqual([]);
+
+		const actions = await t.db
+			.select()
+			.from(moderationActions)
+			.where(eq(moderationActions.targetUserId, w.provider.id));
+		expect(actions.map((a) => [a.action, a.reason, a.operatorId])).toEqual([
+			['suspend', 'Scam pattern', w.operator.id],
+			['unsuspend', 'Appeal upheld', w.operator.id]
+		]);
+		expect(actions[1]!.createdAt).toBeInstanceOf(Date);
+
+		// The provider signs in again, is shown as active, and can be rented from.
+		const signedIn = await authenticate(t.db, {
+			email: w.provider.email,
+			password: 'correct horse battery',
+			ip: '1.2.3.4'
+		});
+		expect(signedIn.id).toBe(w.provider.id);
+		const contract = await getContractForParty(t.db, w.requester.id, w.contract.id);
+		expect(contract!.counterpart).toMatchObject({ id: w.provider.id, suspended: false });
+		expect(await rentOffering(t.db, w.stranger.id, w.offering.id)).not.toBeNull();
+		// What the suspension revoked stays revoked: the old API token and reply address are dead,
+		// and the next email carries a new reply address that works.
+		expect(await resolveApiToken(t.db, apiToken.token)).toBeNull();
+		expect(await findReplyTarget(t.db, oldReply)).toBeNull();
+		const newReply = await replyTokenFor(t.db, w.provider.id, w.contract.id, 'x'.repeat(32));
+		expect(newReply).not.toBe(oldReply);
+		expect(await findReplyTarget(t.db, newReply)).toMatchObject({ userId: w.provider.id });
 	});
 });
 
