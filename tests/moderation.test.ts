@@ -21,6 +21,7 @@ import { requireOperator } from '../src/lib/server/guards';
 import { openStream } from '../src/lib/server/http/messaging-api';
 import {
 	deleteBlock,
+	getBlocks,
 	postMessageReport,
 	postUserReport,
 	putBlock
@@ -30,6 +31,7 @@ import { LiveHub } from '../src/lib/server/live/hub';
 import { getUnreadCount, listInbox, listMessages } from '../src/lib/server/messaging';
 import {
 	actOnReport,
+	blockUser,
 	getReportDetail,
 	listReports,
 	listSuspendedAccounts,
@@ -37,6 +39,7 @@ import {
 	reportMessage,
 	reportUser,
 	setUserRole,
+	unblockUser,
 	unsuspendUser
 } from '../src/lib/server/moderation';
 import { findReplyTarget, replyTokenFor } from '../src/lib/server/email/reply-tokens';
@@ -119,7 +122,12 @@ describe('who may report and block (the authorization matrix)', () => {
 				['signed out blocks the provider', null, putBlock, person, undefined, 401],
 				['requester unblocks', w.requester, deleteBlock, person, undefined, 200],
 				['stranger unblocks', w.stranger, deleteBlock, person, undefined, 404],
-				['signed out unblocks', null, deleteBlock, person, undefined, 401]
+				['signed out unblocks', null, deleteBlock, person, undefined, 401],
+				['requester lists their blocks', w.requester, getBlocks, {}, undefined, 200],
+				['stranger lists their blocks', w.stranger, getBlocks, {}, undefined, 200],
+				['operator lists their blocks', w.operator, getBlocks, {}, undefined, 200],
+				['suspended lists blocks', suspended, getBlocks, {}, undefined, 401],
+				['signed out lists blocks', null, getBlocks, {}, undefined, 401]
 			];
 		for (const [what, user, api, params, json, expected] of cases) {
 			expect(await status(api, user, params, json), what).toBe(expected);
@@ -493,6 +501,41 @@ describe('blocks', () => {
 		);
 		expect(await getUnreadCount(t.db, w.provider.id)).toBe(2);
 		expect(await rentOffering(t.db, w.requester.id, another.id)).not.toBeNull();
+	});
+
+	it('are listed for the blocker alone, newest first, and lifted from the list', async () => {
+		const w = await setUp();
+		const list = async (user: SessionUser) =>
+			(await (await getBlocks(t.db, apiEvent(user, { method: 'GET' }))).json()) as {
+				blocks: { userId: string; displayName: string; blockedAt: string }[];
+			};
+		expect(await list(w.requester)).toEqual({ blocks: [] });
+		// A second rental with another provider, so the requester has two people to block.
+		const other = await makeUser(t.db, 'Other Provider');
+		const offering = await createOffering(t.db, other.id, {
+			name: 'Ladder',
+			description: 'Tall.',
+			monthlyPrice: 500
+		});
+		await rentOffering(t.db, w.requester.id, offering.id);
+		await blockUser(t.db, w.requester.id, w.provider.id);
+		await new Promise((r) => setTimeout(r, 5));
+		await blockUser(t.db, w.requester.id, other.id);
+
+		const { blocks } = await list(w.requester);
+		expect(blocks.map((b) => [b.userId, b.displayName])).toEqual([
+			[other.id, other.displayName],
+			[w.provider.id, w.provider.displayName]
+		]);
+		expect(new Date(blocks[0]!.blockedAt).toISOString()).toBe(blocks[0]!.blockedAt);
+		// Nobody else sees them: not the blocked, not a stranger.
+		expect(await list(w.provider)).toEqual({ blocks: [] });
+		expect(await list(w.stranger)).toEqual({ blocks: [] });
+
+		expect(await unblockUser(t.db, w.requester.id, w.provider.id)).toBe(true);
+		expect(await unblockUser(t.db, w.requester.id, w.provider.id)).toBe(false);
+		expect(await unblockUser(t.db, w.stranger.id, w.provider.id)).toBeNull();
+		expect((await list(w.requester)).blocks.map((b) => b.userId)).toEqual([other.id]);
 	});
 
 	it('can come with a report, and refuse the blocker renting from the blocked', async () => {

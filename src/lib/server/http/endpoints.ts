@@ -32,7 +32,13 @@ import {
 	muteThread,
 	unmuteThread
 } from './messaging-api';
-import { deleteBlock, postMessageReport, postUserReport, putBlock } from './moderation-api';
+import {
+	deleteBlock,
+	getBlocks,
+	postMessageReport,
+	postUserReport,
+	putBlock
+} from './moderation-api';
 import { getSearch } from './search-api';
 import { deleteToken, getTokens, postToken } from './tokens-api';
 
@@ -81,5 +87,6 @@ export const ENDPOINTS: readonly Endpoint[] = [
 	postMessageReport,
 	postUserReport,
 	putBlock,
-	deleteBlock
+	deleteBlock,
+	getBlocks
 ];

@@ -12,5 +12,13 @@ export {
 	type ReportListItem,
 	type SuspendedAccount
 } from './admin';
-export { blockUser, checkCanRent, hasBlocked, RentalRefusedError, unblockUser } from './blocks';
+export {
+	blockUser,
+	checkCanRent,
+	hasBlocked,
+	listBlocks,
+	RentalRefusedError,
+	unblockUser,
+	type BlockedPerson
+} from './blocks';
 export { CannotReportError, reportMessage, reportUser, type ReportCreated } from './reports';
