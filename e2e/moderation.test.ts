@@ -106,3 +106,37 @@ test('contact details are hidden until acceptance; a report leads to a suspensio
 	await expect(renter.getByTestId('counterpart-suspended')).toBeVisible();
 	await close();
 });
+
+test('the rental panel’s report and block buttons stay on one line at 1280 and 375 px', async ({
+	page
+}) => {
+	await new AuthPages(page).logIn('renter@example.com');
+	await page.goto(`/dashboard/rentals/${DEMO_RENTAL_ID}/messages`);
+	await page.locator('html[data-hydrated]').waitFor();
+	for (const [width, name] of [
+		[1280, 'desktop'],
+		[375, 'phone']
+	] as const) {
+		await page.setViewportSize({ width, height: 800 });
+		const phone = width < 600;
+		// On a phone the rental folds into the conversation's header.
+		if (phone) await page.locator('.rental-toggle > summary').click();
+		const panel = phone
+			? page.locator('.rental-sheet')
+			: page.getByRole('complementary', { name: 'The rental' });
+		const oneLine = (await panel.getByRole('button', { name: /^(Mute|Unmute)$/ }).boundingBox())!
+			.height;
+		const panelBox = (await panel.boundingBox())!;
+		for (const control of [
+			panel.getByRole('link', { name: /^Report Paul Provider/ }),
+			panel.getByRole('button', { name: /^(Block|Unblock) Paul Provider/ })
+		]) {
+			const box = (await control.boundingBox())!;
+			expect(box.height, `${name}: one line`).toBeLessThanOrEqual(oneLine + 1);
+			expect(box.x + box.width, `${name}: inside the panel`).toBeLessThanOrEqual(
+				panelBox.x + panelBox.width + 1
+			);
+		}
+		await page.screenshot({ path: `e2e/screenshots/rental-panel-${name}.png` });
+	}
+});
