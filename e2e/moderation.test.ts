@@ -31,8 +31,9 @@ test('Rita reports a message from Paul; an operator sees it in its conversation 
 	const note = `Asked me to pay outside Parley ${Date.now()}`;
 	await reportMessage(rita, fromPaul, note);
 	// Rita is no operator: /admin does not exist for her.
-	const asRita = await rita.goto('/admin/reports');
-	expect(asRita?.status()).toBe(404);
+	for (const path of ['/admin/reports', '/admin/accounts']) {
+		expect((await rita.goto(path))?.status(), path).toBe(404);
+	}
 	await ritaContext.close();
 
 	const operatorContext = await browser.newContext();
@@ -93,17 +94,43 @@ test('contact details are hidden until acceptance; a report leads to a suspensio
 		.click();
 	// The operator reads the message as written.
 	await expect(operator.getByTestId('reported-message')).toContainText('+44 7700 900123');
-	await operator.getByLabel('Why (recorded with the action)').fill('Scam pattern');
+	const why = `Scam pattern ${Date.now()}`;
+	await operator.getByLabel('Why (recorded with the action)').fill(why);
 	await operator.getByRole('button', { name: /^Suspend/ }).click();
 	await expect(operator.getByTestId('action-done')).toContainText('Account suspended');
 	await expect(operator.getByTestId('suspended')).toBeVisible();
-	await operatorContext.close();
 
 	// The provider is signed out everywhere; the renter sees them as suspended.
 	await provider.goto('/dashboard/messages');
 	await expect(provider).toHaveURL(/\/login/);
 	await renter.reload();
 	await expect(renter.getByTestId('counterpart-suspended')).toBeVisible();
+
+	// The operator finds the account among the suspended ones and lifts the suspension.
+	await operator
+		.getByRole('navigation', { name: 'Admin' })
+		.getByRole('link', { name: 'Suspended accounts' })
+		.click();
+	const account = operator.getByTestId('suspended-account').filter({ hasText: why });
+	await expect(account).toContainText('Lena Provider');
+	await expect(account).toContainText('by Olga Operator');
+	await account.screenshot({ path: 'e2e/screenshots/admin-suspended-account-desktop.png' });
+	await operator.setViewportSize({ width: 375, height: 812 });
+	await account.screenshot({ path: 'e2e/screenshots/admin-suspended-account-phone.png' });
+	await operator.setViewportSize({ width: 1280, height: 720 });
+	const email = /\((lena-[^)]+@example\.com)\)/.exec(await account.innerText())![1]!;
+	await account.getByLabel('Why lift it (recorded with the action)').fill('Appeal upheld');
+	await account.getByRole('button', { name: 'Lift the suspension of Lena Provider' }).click();
+	await expect(operator.getByTestId('unsuspended')).toHaveText(
+		'Lifted the suspension of Lena Provider.'
+	);
+	await expect(operator.getByTestId('suspended-account').filter({ hasText: why })).toHaveCount(0);
+	await operatorContext.close();
+
+	// Lena signs in again, and the renter no longer sees her as suspended.
+	await new AuthPages(provider).logIn(email, 'a long enough password');
+	await renter.reload();
+	await expect(renter.getByTestId('counterpart-suspended')).toHaveCount(0);
 	await close();
 });
 
@@ -140,3 +167,49 @@ test('the rental panel’s report and block buttons stay on one line at 1280 and
 		await page.screenshot({ path: `e2e/screenshots/rental-panel-${name}.png` });
 	}
 });
+
+for (const js of [true, false]) {
+	test(`blocked people are listed in settings and unblocked there (${js ? 'keyboard' : 'no JavaScript'})`, async ({
+		browser
+	}) => {
+		test.setTimeout(120_000);
+		const { renter, close } = await twoParties(browser, js ? 'Tent' : 'Kayak', { renterJs: js });
+		const panel = renter.getByRole('complementary', { name: 'The rental' });
+		await panel.getByRole('button', { name: 'Block Lena Provider' }).click();
+		await expect(panel.getByRole('button', { name: 'Unblock Lena Provider' })).toHaveAttribute(
+			'aria-pressed',
+			'true'
+		);
+
+		const conversation = renter.url();
+		await renter.goto('/dashboard/settings');
+		const blocked = renter.getByTestId('blocked-person');
+		await expect(blocked).toHaveCount(1);
+		await expect(blocked).toContainText('Lena Provider');
+		const unblock = blocked.getByRole('button', { name: 'Unblock Lena Provider' });
+		if (js) {
+			await renter.locator('html[data-hydrated]').waitFor();
+			const section = renter.locator('section').filter({ has: renter.getByTestId('blocks') });
+			await section.screenshot({ path: 'e2e/screenshots/settings-blocked-people-desktop.png' });
+			await renter.setViewportSize({ width: 375, height: 812 });
+			await section.screenshot({ path: 'e2e/screenshots/settings-blocked-people-phone.png' });
+			await renter.setViewportSize({ width: 1280, height: 720 });
+			await unblock.focus();
+			await expect(unblock).toBeFocused();
+			await renter.keyboard.press('Enter');
+		} else {
+			await unblock.click();
+		}
+		await expect(renter.getByTestId('unblocked')).toContainText('Unblocked Lena Provider.');
+		await expect(renter.getByTestId('no-blocks')).toBeVisible();
+
+		// The panel offers the block again.
+		await renter.goto(conversation);
+		await expect(
+			renter
+				.getByRole('complementary', { name: 'The rental' })
+				.getByRole('button', { name: 'Block Lena Provider' })
+		).toHaveAttribute('aria-pressed', 'false');
+		await close();
+	});
+}
