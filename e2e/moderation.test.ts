@@ -31,8 +31,9 @@ test('Rita reports a message from Paul; an operator sees it in its conversation 
 	const note = `Asked me to pay outside Parley ${Date.now()}`;
 	await reportMessage(rita, fromPaul, note);
 	// Rita is no operator: /admin does not exist for her.
-	const asRita = await rita.goto('/admin/reports');
-	expect(asRita?.status()).toBe(404);
+	for (const path of ['/admin/reports', '/admin/accounts']) {
+		expect((await rita.goto(path))?.status(), path).toBe(404);
+	}
 	await ritaContext.close();
 
 	const operatorContext = await browser.newContext();
@@ -93,16 +94,122 @@ test('contact details are hidden until acceptance; a report leads to a suspensio
 		.click();
 	// The operator reads the message as written.
 	await expect(operator.getByTestId('reported-message')).toContainText('+44 7700 900123');
-	await operator.getByLabel('Why (recorded with the action)').fill('Scam pattern');
+	const why = `Scam pattern ${Date.now()}`;
+	await operator.getByLabel('Why (recorded with the action)').fill(why);
 	await operator.getByRole('button', { name: /^Suspend/ }).click();
 	await expect(operator.getByTestId('action-done')).toContainText('Account suspended');
 	await expect(operator.getByTestId('suspended')).toBeVisible();
-	await operatorContext.close();
 
 	// The provider is signed out everywhere; the renter sees them as suspended.
 	await provider.goto('/dashboard/messages');
 	await expect(provider).toHaveURL(/\/login/);
 	await renter.reload();
 	await expect(renter.getByTestId('counterpart-suspended')).toBeVisible();
+
+	// The operator finds the account among the suspended ones and lifts the suspension.
+	await operator
+		.getByRole('navigation', { name: 'Admin' })
+		.getByRole('link', { name: 'Suspended accounts' })
+		.click();
+	const account = operator.getByTestId('suspended-account').filter({ hasText: why });
+	await expect(account).toContainText('Lena Provider');
+	await expect(account).toContainText('by Olga Operator');
+	await account.screenshot({ path: 'e2e/screenshots/admin-suspended-account-desktop.png' });
+	await operator.setViewportSize({ width: 375, height: 812 });
+	await account.screenshot({ path: 'e2e/screenshots/admin-suspended-account-phone.png' });
+	await operator.setViewportSize({ width: 1280, height: 720 });
+	const email = /\((lena-[^)]+@example\.com)\)/.exec(await account.innerText())![1]!;
+	await account.getByLabel('Why lift it (recorded with the action)').fill('Appeal upheld');
+	await account.getByRole('button', { name: 'Lift the suspension of Lena Provider' }).click();
+	await expect(operator.getByTestId('unsuspended')).toHaveText(
+		'Lifted the suspension of Lena Provider.'
+	);
+	await expect(operator.getByTestId('suspended-account').filter({ hasText: why })).toHaveCount(0);
+	await operatorContext.close();
+
+	// Lena signs in again, and the renter no longer sees her as suspended.
+	await new AuthPages(provider).logIn(email, 'a long enough password');
+	await renter.reload();
+	await expect(renter.getByTestId('counterpart-suspended')).toHaveCount(0);
 	await close();
 });
+
+test('the rental panel’s report and block buttons stay on one line at 1280 and 375 px', async ({
+	page
+}) => {
+	await new AuthPages(page).logIn('renter@example.com');
+	await page.goto(`/dashboard/rentals/${DEMO_RENTAL_ID}/messages`);
+	await page.locator('html[data-hydrated]').waitFor();
+	for (const [width, name] of [
+		[1280, 'desktop'],
+		[375, 'phone']
+	] as const) {
+		await page.setViewportSize({ width, height: 800 });
+		const phone = width < 600;
+		// On a phone the rental folds into the conversation's header.
+		if (phone) await page.locator('.rental-toggle > summary').click();
+		const panel = phone
+			? page.locator('.rental-sheet')
+			: page.getByRole('complementary', { name: 'The rental' });
+		const oneLine = (await panel.getByRole('button', { name: /^(Mute|Unmute)$/ }).boundingBox())!
+			.height;
+		const panelBox = (await panel.boundingBox())!;
+		for (const control of [
+			panel.getByRole('link', { name: /^Report Paul Provider/ }),
+			panel.getByRole('button', { name: /^(Block|Unblock) Paul Provider/ })
+		]) {
+			const box = (await control.boundingBox())!;
+			expect(box.height, `${name}: one line`).toBeLessThanOrEqual(oneLine + 1);
+			expect(box.x + box.width, `${name}: inside the panel`).toBeLessThanOrEqual(
+				panelBox.x + panelBox.width + 1
+			);
+		}
+		await page.screenshot({ path: `e2e/screenshots/rental-panel-${name}.png` });
+	}
+});
+
+for (const js of [true, false]) {
+	test(`blocked people are listed in settings and unblocked there (${js ? 'keyboard' : 'no JavaScript'})`, async ({
+		browser
+	}) => {
+		test.setTimeout(120_000);
+		const { renter, close } = await twoParties(browser, js ? 'Tent' : 'Kayak', { renterJs: js });
+		const panel = renter.getByRole('complementary', { name: 'The rental' });
+		await panel.getByRole('button', { name: 'Block Lena Provider' }).click();
+		await expect(panel.getByRole('button', { name: 'Unblock Lena Provider' })).toHaveAttribute(
+			'aria-pressed',
+			'true'
+		);
+
+		const conversation = renter.url();
+		await renter.goto('/dashboard/settings');
+		const blocked = renter.getByTestId('blocked-person');
+		await expect(blocked).toHaveCount(1);
+		await expect(blocked).toContainText('Lena Provider');
+		const unblock = blocked.getByRole('button', { name: 'Unblock Lena Provider' });
+		if (js) {
+			await renter.locator('html[data-hydrated]').waitFor();
+			const section = renter.locator('section').filter({ has: renter.getByTestId('blocks') });
+			await section.screenshot({ path: 'e2e/screenshots/settings-blocked-people-desktop.png' });
+			await renter.setViewportSize({ width: 375, height: 812 });
+			await section.screenshot({ path: 'e2e/screenshots/settings-blocked-people-phone.png' });
+			await renter.setViewportSize({ width: 1280, height: 720 });
+			await unblock.focus();
+			await expect(unblock).toBeFocused();
+			await renter.keyboard.press('Enter');
+		} else {
+			await unblock.click();
+		}
+		await expect(renter.getByTestId('unblocked')).toContainText('Unblocked Lena Provider.');
+		await expect(renter.getByTestId('no-blocks')).toBeVisible();
+
+		// The panel offers the block again.
+		await renter.goto(conversation);
+		await expect(
+			renter
+				.getByRole('complementary', { name: 'The rental' })
+				.getByRole('button', { name: 'Block Lena Provider' })
+		).toHaveAttribute('aria-pressed', 'false');
+		await close();
+	});
+}

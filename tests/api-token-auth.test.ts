@@ -174,7 +174,8 @@ const MATRIX: Record<string, Case> = {
 		ok: 201
 	},
 	'PUT /api/users/{userId}/block': { scope: 'session', id: (w) => w.provider.id, ok: 200 },
-	'DELETE /api/users/{userId}/block': { scope: 'session', id: (w) => w.provider.id, ok: 200 }
+	'DELETE /api/users/{userId}/block': { scope: 'session', id: (w) => w.provider.id, ok: 200 },
+	'GET /api/blocks': { scope: 'session', ok: 200 }
 };
 
 const ALL: ApiScope[] = ['messages:read', 'messages:write', 'contracts:read'];

@@ -21,6 +21,7 @@ import { requireOperator } from '../src/lib/server/guards';
 import { openStream } from '../src/lib/server/http/messaging-api';
 import {
 	deleteBlock,
+	getBlocks,
 	postMessageReport,
 	postUserReport,
 	putBlock
@@ -30,12 +31,18 @@ import { LiveHub } from '../src/lib/server/live/hub';
 import { getUnreadCount, listInbox, listMessages } from '../src/lib/server/messaging';
 import {
 	actOnReport,
+	blockUser,
 	getReportDetail,
 	listReports,
+	listSuspendedAccounts,
 	RentalRefusedError,
 	reportMessage,
-	setUserRole
+	reportUser,
+	setUserRole,
+	unblockUser,
+	unsuspendUser
 } from '../src/lib/server/moderation';
+import { findReplyTarget, replyTokenFor } from '../src/lib/server/email/reply-tokens';
 import { createOffering } from '../src/lib/server/offerings';
 import { useTestDatabase } from './helpers/db';
 import { apiEvent, makeUser, makeWorld, sessionTokenFor } from './helpers/fixtures';
@@ -115,7 +122,12 @@ describe('who may report and block (the authorization matrix)', () => {
 				['signed out blocks the provider', null, putBlock, person, undefined, 401],
 				['requester unblocks', w.requester, deleteBlock, person, undefined, 200],
 				['stranger unblocks', w.stranger, deleteBlock, person, undefined, 404],
-				['signed out unblocks', null, deleteBlock, person, undefined, 401]
+				['signed out unblocks', null, deleteBlock, person, undefined, 401],
+				['requester lists their blocks', w.requester, getBlocks, {}, undefined, 200],
+				['stranger lists their blocks', w.stranger, getBlocks, {}, undefined, 200],
+				['operator lists their blocks', w.operator, getBlocks, {}, undefined, 200],
+				['suspended lists blocks', suspended, getBlocks, {}, undefined, 401],
+				['signed out lists blocks', null, getBlocks, {}, undefined, 401]
 			];
 		for (const [what, user, api, params, json, expected] of cases) {
 			expect(await status(api, user, params, json), what).toBe(expected);
@@ -144,6 +156,35 @@ describe('who may report and block (the authorization matrix)', () => {
 		// A suspended operator is no operator.
 		await t.db.update(users).set({ suspendedAt: new Date() }).where(eq(users.id, w.operator.id));
 		await expect(requireOperator(t.db, locals(w.operator))).rejects.toMatchObject({ status: 404 });
+	});
+
+	it('lets only an unsuspended operator list suspended accounts and lift a suspension', async () => {
+		const w = await setUp();
+		await t.db.update(users).set({ suspendedAt: new Date() }).where(eq(users.id, w.provider.id));
+		const suspendedOperator = await makeOperator();
+		await t.db
+			.update(users)
+			.set({ suspendedAt: new Date() })
+			.where(eq(users.id, suspendedOperator.id));
+		// Signed out has no id: the pages' requireOperator answers 404 before these run (above).
+		for (const [who, user] of [
+			['requester', w.requester],
+			['provider (the suspended one)', w.provider],
+			['stranger', w.stranger],
+			['suspended operator', suspendedOperator]
+		] as const) {
+			expect(await listSuspendedAccounts(t.db, user.id, { limit: 10 }), who).toBeNull();
+			expect(await unsuspendUser(t.db, user.id, w.provider.id, 'Let me back'), who).toBeNull();
+		}
+		expect(await t.db.select().from(moderationActions)).toEqual([]);
+		const [provider] = await t.db.select().from(users).where(eq(users.id, w.provider.id));
+		expect(provider!.suspendedAt).not.toBeNull();
+		// The operator may.
+		const listed = await listSuspendedAccounts(t.db, w.operator.id, { limit: 10 });
+		expect(listed!.map((a) => a.id).sort()).toEqual([w.provider.id, suspendedOperator.id].sort());
+		expect(await unsuspendUser(t.db, w.operator.id, w.provider.id, 'Appeal upheld')).toEqual({
+			name: w.provider.displayName
+		});
 	});
 });
 
@@ -178,6 +219,33 @@ describe('reports', () => {
 		const first = await reportMessage(t.db, w.requester.id, w.message.id, input);
 		const again = await reportMessage(t.db, w.requester.id, w.message.id, input);
 		expect(again!.id).toBe(first!.id);
+	});
+
+	it('by the same person about the same message or person are one open report, even sent at once', async () => {
+		const w = await setUp();
+		const input = { reason: 'spam' as const, note: '', block: false };
+		// Twenty submits at once (a double click, a retrying client): one report each.
+		const aboutMessage = await Promise.all(
+			Array.from({ length: 20 }, () => reportMessage(t.db, w.requester.id, w.message.id, input))
+		);
+		const aboutPerson = await Promise.all(
+			Array.from({ length: 20 }, () => reportUser(t.db, w.requester.id, w.provider.id, input))
+		);
+		const open = await t.db.select().from(reports).where(eq(reports.status, 'open'));
+		expect(open.filter((r) => r.messageId === w.message.id)).toHaveLength(1);
+		expect(open.filter((r) => r.messageId === null)).toHaveLength(1);
+		expect(new Set(aboutMessage.map((r) => r!.id))).toEqual(
+			new Set([open.find((r) => r.messageId)!.id])
+		);
+		expect(new Set(aboutPerson.map((r) => r!.id))).toEqual(
+			new Set([open.find((r) => !r.messageId)!.id])
+		);
+		// Once an operator has closed it, the same report can be made again.
+		const closed = aboutPerson[0]!.id;
+		expect(await actOnReport(t.db, w.operator.id, closed, 'dismiss', 'Not now')).toBe(true);
+		const again = await reportUser(t.db, w.requester.id, w.provider.id, input);
+		expect(again!.id).not.toBe(closed);
+		expect(again!.status).toBe('open');
 	});
 
 	it('need a note for "other"', async () => {
@@ -319,6 +387,74 @@ describe('operator actions', () => {
 	});
 });
 
+describe('lifting a suspension', () => {
+	it('lets the account sign in again, records who, when and why; tokens and reply addresses stay revoked', async () => {
+		const w = await setUp();
+		const apiToken = await createApiToken(
+			t.db,
+			w.provider.id,
+			{ name: 'script', scopes: ['messages:read'], kind: 'personal', expiresInDays: 30 },
+			{ perHour: 100 }
+		);
+		const oldReply = await replyTokenFor(t.db, w.provider.id, w.contract.id, 'x'.repeat(32));
+		expect(await findReplyTarget(t.db, oldReply)).not.toBeNull();
+		const report = (await reportMessage(t.db, w.requester.id, w.message.id, {
+			reason: 'scam',
+			note: '',
+			block: false
+		}))!;
+		expect(await actOnReport(t.db, w.operator.id, report.id, 'suspend', 'Scam pattern')).toBe(true);
+
+		const [listed] = (await listSuspendedAccounts(t.db, w.operator.id, { limit: 10 }))!;
+		expect(listed).toMatchObject({
+			id: w.provider.id,
+			email: w.provider.email,
+			suspendedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+			suspension: {
+				reason: 'Scam pattern',
+				operatorName: w.operator.displayName,
+				reportId: report.id
+			}
+		});
+
+		expect(await unsuspendUser(t.db, w.operator.id, w.provider.id, 'Appeal upheld')).toEqual({
+			name: w.provider.displayName
+		});
+		// A second submit (or another operator) changes nothing and records nothing.
+		expect(await unsuspendUser(t.db, w.operator.id, w.provider.id, 'Again')).toBe(false);
+		expect(await unsuspendUser(t.db, w.operator.id, w.stranger.id, 'Never was')).toBe(false);
+		expect(await listSuspendedAccounts(t.db, w.operator.id, { limit: 10 })).toEqual([]);
+
+		const actions = await t.db
+			.select()
+			.from(moderationActions)
+			.where(eq(moderationActions.targetUserId, w.provider.id));
+		expect(actions.map((a) => [a.action, a.reason, a.operatorId])).toEqual([
+			['suspend', 'Scam pattern', w.operator.id],
+			['unsuspend', 'Appeal upheld', w.operator.id]
+		]);
+		expect(actions[1]!.createdAt).toBeInstanceOf(Date);
+
+		// The provider signs in again, is shown as active, and can be rented from.
+		const signedIn = await authenticate(t.db, {
+			email: w.provider.email,
+			password: 'correct horse battery',
+			ip: '1.2.3.4'
+		});
+		expect(signedIn.id).toBe(w.provider.id);
+		const contract = await getContractForParty(t.db, w.requester.id, w.contract.id);
+		expect(contract!.counterpart).toMatchObject({ id: w.provider.id, suspended: false });
+		expect(await rentOffering(t.db, w.stranger.id, w.offering.id)).not.toBeNull();
+		// What the suspension revoked stays revoked: the old API token and reply address are dead,
+		// and the next email carries a new reply address that works.
+		expect(await resolveApiToken(t.db, apiToken.token)).toBeNull();
+		expect(await findReplyTarget(t.db, oldReply)).toBeNull();
+		const newReply = await replyTokenFor(t.db, w.provider.id, w.contract.id, 'x'.repeat(32));
+		expect(newReply).not.toBe(oldReply);
+		expect(await findReplyTarget(t.db, newReply)).toMatchObject({ userId: w.provider.id });
+	});
+});
+
 describe('blocks', () => {
 	it('stop new rentals both ways; the conversation stays, muted for the blocker, and lifts again', async () => {
 		const w = await setUp();
@@ -365,6 +501,41 @@ describe('blocks', () => {
 		);
 		expect(await getUnreadCount(t.db, w.provider.id)).toBe(2);
 		expect(await rentOffering(t.db, w.requester.id, another.id)).not.toBeNull();
+	});
+
+	it('are listed for the blocker alone, newest first, and lifted from the list', async () => {
+		const w = await setUp();
+		const list = async (user: SessionUser) =>
+			(await (await getBlocks(t.db, apiEvent(user, { method: 'GET' }))).json()) as {
+				blocks: { userId: string; displayName: string; blockedAt: string }[];
+			};
+		expect(await list(w.requester)).toEqual({ blocks: [] });
+		// A second rental with another provider, so the requester has two people to block.
+		const other = await makeUser(t.db, 'Other Provider');
+		const offering = await createOffering(t.db, other.id, {
+			name: 'Ladder',
+			description: 'Tall.',
+			monthlyPrice: 500
+		});
+		await rentOffering(t.db, w.requester.id, offering.id);
+		await blockUser(t.db, w.requester.id, w.provider.id);
+		await new Promise((r) => setTimeout(r, 5));
+		await blockUser(t.db, w.requester.id, other.id);
+
+		const { blocks } = await list(w.requester);
+		expect(blocks.map((b) => [b.userId, b.displayName])).toEqual([
+			[other.id, other.displayName],
+			[w.provider.id, w.provider.displayName]
+		]);
+		expect(new Date(blocks[0]!.blockedAt).toISOString()).toBe(blocks[0]!.blockedAt);
+		// Nobody else sees them: not the blocked, not a stranger.
+		expect(await list(w.provider)).toEqual({ blocks: [] });
+		expect(await list(w.stranger)).toEqual({ blocks: [] });
+
+		expect(await unblockUser(t.db, w.requester.id, w.provider.id)).toBe(true);
+		expect(await unblockUser(t.db, w.requester.id, w.provider.id)).toBe(false);
+		expect(await unblockUser(t.db, w.stranger.id, w.provider.id)).toBeNull();
+		expect((await list(w.requester)).blocks.map((b) => b.userId)).toEqual([other.id]);
 	});
 
 	it('can come with a report, and refuse the blocker renting from the blocked', async () => {

@@ -38,6 +38,20 @@ export const reportCreatedSchema = z
 
 export const blockStateSchema = z.object({ blocked: z.boolean() }).meta({ id: 'BlockState' });
 
+export const blockListSchema = z
+	.object({
+		blocks: z.array(
+			z
+				.object({
+					userId: z.uuid(),
+					displayName: z.string(),
+					blockedAt: z.iso.datetime({ offset: true }).meta({ description: 'ISO-8601, UTC' })
+				})
+				.meta({ id: 'BlockedPerson' })
+		)
+	})
+	.meta({ id: 'BlockList' });
+
 export const MODERATION_REASON_MAX = 2000;
 
 /** Why an operator acts: recorded with the action. */

@@ -656,8 +656,13 @@ export type Message = typeof messages.$inferSelect;
 export const REPORT_REASONS = ['spam', 'scam', 'harassment', 'contact_details', 'other'] as const;
 export const REPORT_STATUSES = ['open', 'dismissed', 'actioned'] as const;
 export const MODERATION_ACTIONS = ['dismiss', 'delete_message', 'suspend', 'unsuspend'] as const;
+export const REPORT_KINDS = ['message', 'person'] as const;
 
-/** A party reports a message, or the other party of a shared contract. */
+/**
+ * A party reports a message, or the other party of a shared contract. One open report per
+ * reporter and message (or person): the partial unique indexes make a repeated or concurrent
+ * submit answer the open report (moderation/reports.ts upserts against them).
+ */
 export const reports = pgTable(
 	'reports',
 	{
@@ -671,6 +676,8 @@ export const reports = pgTable(
 		// Null for a report about a person; kept when the message is deleted (its text is gone).
 		messageId: uuid('message_id').references(() => messages.id, { onDelete: 'set null' }),
 		contractId: uuid('contract_id').references(() => contracts.id, { onDelete: 'set null' }),
+		// Kept apart from message_id, which a deleted message sets to null: the report stays about a message.
+		kind: text('kind', { enum: REPORT_KINDS }).notNull(),
 		reason: text('reason', { enum: REPORT_REASONS }).notNull(),
 		note: text('note').notNull().default(''),
 		status: text('status', { enum: REPORT_STATUSES }).notNull().default('open'),
@@ -682,6 +689,13 @@ export const reports = pgTable(
 		index('reports_status_created_idx').on(t.status, t.createdAt),
 		index('reports_reported_user_idx').on(t.reportedUserId),
 		index('reports_reporter_idx').on(t.reporterId, t.createdAt),
+		uniqueIndex('reports_open_message_key')
+			.on(t.reporterId, t.messageId)
+			.where(sql`status = 'open' and kind = 'message'`),
+		uniqueIndex('reports_open_person_key')
+			.on(t.reporterId, t.reportedUserId)
+			.where(sql`status = 'open' and kind = 'person'`),
+		check('reports_kind_check', sql`${t.kind} in ('message', 'person')`),
 		check(
 			'reports_reason_check',
 			sql`${t.reason} in ('spam', 'scam', 'harassment', 'contact_details', 'other')`

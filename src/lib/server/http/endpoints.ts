@@ -38,7 +38,13 @@ import {
 	muteThread,
 	unmuteThread
 } from './messaging-api';
-import { deleteBlock, postMessageReport, postUserReport, putBlock } from './moderation-api';
+import {
+	deleteBlock,
+	getBlocks,
+	postMessageReport,
+	postUserReport,
+	putBlock
+} from './moderation-api';
 import { getSearch } from './search-api';
 import { deleteToken, getTokens, postToken } from './tokens-api';
 
@@ -93,5 +99,6 @@ export const ENDPOINTS: readonly Endpoint[] = [
 	postMessageReport,
 	postUserReport,
 	putBlock,
-	deleteBlock
+	deleteBlock,
+	getBlocks
 ];

@@ -1,7 +1,12 @@
 import { json } from '@sveltejs/kit';
-import { blockStateSchema, reportCreatedSchema, reportSchema } from '$lib/schemas/moderation';
+import {
+	blockListSchema,
+	blockStateSchema,
+	reportCreatedSchema,
+	reportSchema
+} from '$lib/schemas/moderation';
 import { getMessageForViewer } from '../messaging';
-import { blockUser, reportMessage, reportUser, unblockUser } from '../moderation';
+import { blockUser, listBlocks, reportMessage, reportUser, unblockUser } from '../moderation';
 import { areCounterparts } from '../moderation/blocks';
 import { notFound } from './api';
 import { endpoint, type PathParam } from './endpoint';
@@ -76,5 +81,16 @@ export const deleteBlock = endpoint({
 	async handler({ db, user, params }) {
 		if ((await unblockUser(db, user.id, params.userId)) === null) throw notFound(NO_USER);
 		return json({ blocked: false });
+	}
+});
+
+export const getBlocks = endpoint({
+	method: 'GET',
+	path: '/api/blocks',
+	summary:
+		'The people I have blocked, most recent first (lift one with DELETE /api/users/{userId}/block)',
+	responses: { 200: { description: 'My blocks', schema: blockListSchema } },
+	async handler({ db, user }) {
+		return json({ blocks: await listBlocks(db, user.id) });
 	}
 });

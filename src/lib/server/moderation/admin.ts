@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, isNull, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lte, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../db';
 import { isoTime, isoTimeOrNull } from '../db/iso-time';
@@ -14,6 +14,7 @@ import {
 	users,
 	type Report
 } from '../db/schema';
+import { revokeReplyTokens } from '../email/reply-tokens';
 import { closeUserStreams } from '../live/events';
 import { deleteMessageAsModerator } from '../messaging/lifecycle';
 
@@ -263,6 +264,9 @@ export async function suspendUser(
 		.where(
 			and(eq(messageNotifications.recipientId, userId), eq(messageNotifications.status, 'pending'))
 		);
+	// Revoked rather than only refused while suspended, so a reply address from before the
+	// suspension stays dead after it is lifted (the next email issues a new one).
+	await revokeReplyTokens(tx, userId);
 	await tx
 		.update(emailQueue)
 		.set({ status: 'failed', lastError: 'recipient suspended', lockedUntil: null })
@@ -341,4 +345,94 @@ export async function actOnReport(
 			.where(eq(reports.id, reportId));
 		return true;
 	});
+}
+
+/**
+ * Lifts a suspension: the account can sign in and be emailed again. What the suspension ended
+ * stays ended: its sessions, API tokens and reply addresses are gone (the user signs in again
+ * and makes new tokens; the next email carries a new reply address), and the emails skipped
+ * meanwhile are not sent. The account's name when it is lifted; null for a non-operator or an
+ * unknown user; false when the account was not suspended (a double submit, another operator).
+ */
+export async function unsuspendUser(
+	db: Db,
+	operatorId: string,
+	userId: string,
+	reason: string
+): Promise<{ name: string } | false | null> {
+	if (!(await isOperator(db, operatorId))) return null;
+	return db.transaction(async (tx) => {
+		const [user] = await tx
+			.select({ suspendedAt: users.suspendedAt, name: users.displayName })
+			.from(users)
+			.where(eq(users.id, userId))
+			.for('update');
+		if (!user) return null;
+		if (!user.suspendedAt) return false;
+		await tx.update(users).set({ suspendedAt: null }).where(eq(users.id, userId));
+		await tx.insert(moderationActions).values({
+			operatorId,
+			action: 'unsuspend',
+			reason,
+			targetUserId: userId
+		});
+		return { name: user.name };
+	});
+}
+
+export interface SuspendedAccount {
+	id: string;
+	name: string;
+	email: string;
+	suspendedAt: string;
+	/** The suspension's recorded action; null when it was set outside /admin (e.g. by SQL). */
+	suspension: { reason: string; operatorName: string; reportId: string | null } | null;
+}
+
+/** Suspended accounts, most recently suspended first; null for a non-operator. */
+export async function listSuspendedAccounts(
+	db: Db,
+	operatorId: string,
+	options: { limit: number }
+): Promise<SuspendedAccount[] | null> {
+	if (!(await isOperator(db, operatorId))) return null;
+	const operator = alias(users, 'operator');
+	// The latest suspend action of each account.
+	const latest = db
+		.selectDistinctOn([moderationActions.targetUserId], {
+			targetUserId: moderationActions.targetUserId,
+			reason: moderationActions.reason,
+			reportId: moderationActions.reportId,
+			operatorName: operator.displayName
+		})
+		.from(moderationActions)
+		.innerJoin(operator, eq(operator.id, moderationActions.operatorId))
+		.where(eq(moderationActions.action, 'suspend'))
+		.orderBy(moderationActions.targetUserId, desc(moderationActions.createdAt))
+		.as('latest');
+	const rows = await db
+		.select({
+			id: users.id,
+			name: users.displayName,
+			email: users.email,
+			suspendedAt: isoTime(users.suspendedAt),
+			reason: latest.reason,
+			reportId: latest.reportId,
+			operatorName: latest.operatorName
+		})
+		.from(users)
+		.leftJoin(latest, eq(latest.targetUserId, users.id))
+		.where(isNotNull(users.suspendedAt))
+		.orderBy(desc(users.suspendedAt), asc(users.id))
+		.limit(options.limit);
+	return rows.map((r) => ({
+		id: r.id,
+		name: r.name,
+		email: r.email,
+		suspendedAt: r.suspendedAt,
+		suspension:
+			r.reason !== null && r.operatorName !== null
+				? { reason: r.reason, operatorName: r.operatorName, reportId: r.reportId }
+				: null
+	}));
 }

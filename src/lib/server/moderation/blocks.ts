@@ -1,5 +1,6 @@
-import { and, eq, inArray, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, or, sql } from 'drizzle-orm';
 import type { Db } from '../db';
+import { isoTime } from '../db/iso-time';
 import {
 	contracts,
 	messageThreadParticipants as participants,
@@ -92,14 +93,17 @@ export async function blockUser(
 	});
 }
 
-/** Lifts a block; null when there was none to lift with a counterpart. */
+/**
+ * Lifts a block: true when it was lifted, false when there was none with this counterpart, null
+ * for anyone else (the caller answers 404). A block outlives the shared contract that allowed it
+ * (if that is deleted), so it can always be lifted.
+ */
 export async function unblockUser(
 	db: Db,
 	blockerId: string,
 	blockedId: string
 ): Promise<boolean | null> {
-	if (!(await areCounterparts(db, blockerId, blockedId))) return null;
-	return db.transaction(async (tx) => {
+	const lifted = await db.transaction(async (tx) => {
 		const [removed] = await tx
 			.delete(userBlocks)
 			.where(and(eq(userBlocks.blockerId, blockerId), eq(userBlocks.blockedId, blockedId)))
@@ -118,6 +122,28 @@ export async function unblockUser(
 		}
 		return true;
 	});
+	if (lifted) return true;
+	return (await areCounterparts(db, blockerId, blockedId)) ? false : null;
+}
+
+export interface BlockedPerson {
+	userId: string;
+	displayName: string;
+	blockedAt: string;
+}
+
+/** The people `blockerId` has blocked, most recent first. */
+export async function listBlocks(db: Db, blockerId: string): Promise<BlockedPerson[]> {
+	return db
+		.select({
+			userId: userBlocks.blockedId,
+			displayName: users.displayName,
+			blockedAt: isoTime(userBlocks.createdAt)
+		})
+		.from(userBlocks)
+		.innerJoin(users, eq(users.id, userBlocks.blockedId))
+		.where(eq(userBlocks.blockerId, blockerId))
+		.orderBy(desc(userBlocks.createdAt), asc(userBlocks.blockedId));
 }
 
 /** Whether `blockerId` has blocked `blockedId`. */

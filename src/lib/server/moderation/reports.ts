@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { z } from 'zod';
 import type { reportSchema } from '$lib/schemas/moderation';
 import type { Db } from '../db';
@@ -35,36 +35,37 @@ async function createReport(
 	input: ReportInput,
 	about: { messageId?: string; contractId?: string }
 ): Promise<ReportCreated> {
-	// Reporting the same message again while the first report is open answers that report.
-	const [open] = about.messageId
-		? await db
-				.select({ id: reports.id, status: reports.status })
-				.from(reports)
-				.where(
-					and(
-						eq(reports.reporterId, reporterId),
-						eq(reports.messageId, about.messageId),
-						eq(reports.status, 'open')
-					)
-				)
-		: [];
-	const report =
-		open ??
-		(
-			await db
-				.insert(reports)
-				.values({
-					reporterId,
-					reportedUserId,
-					messageId: about.messageId ?? null,
-					contractId: about.contractId ?? null,
-					reason: input.reason,
-					note: input.note
-				})
-				.returning({ id: reports.id, status: reports.status })
-		)[0]!;
+	// Reporting the same message (or person) again while the first report is open answers that
+	// report, unchanged. One statement against the partial unique index, so twenty submits at once
+	// still store one: the later inserts wait for the first and take its row.
+	const kind = about.messageId ? 'message' : 'person';
+	const [report] = await db
+		.insert(reports)
+		.values({
+			reporterId,
+			reportedUserId,
+			messageId: about.messageId ?? null,
+			contractId: about.contractId ?? null,
+			kind,
+			reason: input.reason,
+			note: input.note
+		})
+		.onConflictDoUpdate({
+			target:
+				kind === 'message'
+					? [reports.reporterId, reports.messageId]
+					: [reports.reporterId, reports.reportedUserId],
+			// The predicates of reports_open_message_key and reports_open_person_key (schema.ts).
+			targetWhere:
+				kind === 'message'
+					? sql.raw(`status = 'open' and kind = 'message'`)
+					: sql.raw(`status = 'open' and kind = 'person'`),
+			// A no-op update, so that RETURNING answers the open report.
+			set: { reporterId: sql`excluded.reporter_id` }
+		})
+		.returning({ id: reports.id, status: reports.status });
 	if (input.block) await blockUser(db, reporterId, reportedUserId);
-	return { id: report.id, status: report.status, blocked: input.block };
+	return { id: report!.id, status: report!.status, blocked: input.block };
 }
 
 /**

@@ -28,6 +28,7 @@ import { getDb } from '$lib/server/db';
 import { setEmailNotifications } from '$lib/server/email/unsubscribe';
 import { requireUser } from '$lib/server/guards';
 import { failFromDomainError } from '$lib/server/http/actions';
+import { listBlocks, unblockUser } from '$lib/server/moderation';
 import type { Actions, PageServerLoad } from './$types';
 
 const newPasswordSchema = signupSchema.shape.password;
@@ -49,6 +50,7 @@ export const load: PageServerLoad = async ({ locals, url, request }) => {
 		email: user.email,
 		displayName: user.displayName,
 		tokens: await listApiTokens(getDb(), user.id),
+		blocks: await listBlocks(getDb(), user.id),
 		// Without a configured model the assistant's settings are not shown at all.
 		assistant: ai ? await getAssistantSettings(getDb(), user.id) : null,
 		assistantOfferings: ai ? await listOfferingAssistants(getDb(), user.id) : [],
@@ -162,6 +164,20 @@ export const actions: Actions = {
 		return {
 			languageSaved: await setAssistantLanguage(getDb(), user.id, parsed ? parsed.data : null)
 		};
+	},
+
+	// Lifts a block and unmutes the conversations it muted (moderation/blocks.ts).
+	unblock: async ({ locals, request, url }) => {
+		const user = requireUser(locals, url);
+		const form = await request.formData();
+		const id = uuidSchema.safeParse(form.get('userId'));
+		const blocked = id.success
+			? (await listBlocks(getDb(), user.id)).find((b) => b.userId === id.data)
+			: undefined;
+		if (!blocked || !(await unblockUser(getDb(), user.id, blocked.userId))) {
+			return fail(404, { unblockError: 'You are not blocking this person.' });
+		}
+		return { unblocked: blocked.displayName };
 	},
 
 	revokeToken: async ({ locals, request, url }) => {
