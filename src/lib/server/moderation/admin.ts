@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, isNull, lte, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNotNull, isNull, lte, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import type { Db } from '../db';
 import { isoTime, isoTimeOrNull } from '../db/iso-time';
@@ -29,7 +29,10 @@ export async function isOperator(db: Db, userId: string): Promise<boolean> {
 	return row?.role === 'operator';
 }
 
-/** Sets a user's role by email (npm run user:role); false when there is no such user. */
+/**
+ * Sets a user's role by email (npm run user:role); false when no account has confirmed the address
+ * (an unconfirmed one may be anybody's sign-up with somebody else's address).
+ */
 export async function setUserRole(
 	db: Db,
 	email: string,
@@ -38,7 +41,12 @@ export async function setUserRole(
 	const updated = await db
 		.update(users)
 		.set({ role })
-		.where(eq(sql`lower(${users.email})`, email.trim().toLowerCase()))
+		.where(
+			and(
+				eq(sql`lower(${users.email})`, email.trim().toLowerCase()),
+				isNotNull(users.emailConfirmedAt)
+			)
+		)
 		.returning({ id: users.id });
 	return updated.length > 0;
 }
