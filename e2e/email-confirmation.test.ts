@@ -65,7 +65,7 @@ test('a new account can use Parley at once with a banner; the emailed link confi
 		await page.setViewportSize({ width: 1280, height: 720 });
 
 		// The banner's button, by keyboard: sign-up sent a link a moment ago, so not yet.
-		await banner.getByRole('button', { name: 'Send the link again' }).focus();
+		await banner.getByRole('button', { name: 'Email me a new link' }).focus();
 		await page.keyboard.press('Enter');
 		await expect(page).toHaveURL(/\/confirm-email/);
 		await expect(page.getByRole('alert')).toContainText(

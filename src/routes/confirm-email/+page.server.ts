@@ -13,7 +13,7 @@ export const load: PageServerLoad = ({ locals, url }) => {
 };
 
 export const actions: Actions = {
-	// "Send the link again" in the banner: one email per address per cooldown, whoever asks.
+	// "Email me a new link" in the banner: one email per address per cooldown, whoever asks.
 	resend: async ({ locals, url }) => {
 		const user = requireUser(locals, url);
 		if (user.emailConfirmed) return { sent: false };

@@ -1,5 +1,5 @@
 import { fail } from '@sveltejs/kit';
-import { createSession, generateSessionToken, invalidateSession } from '$lib/server/auth';
+import { createSession, generateSessionToken } from '$lib/server/auth';
 import { getDb } from '$lib/server/db';
 import { confirmEmail, findEmailConfirmation } from '$lib/server/email-confirmation';
 import { setSessionCookie } from '$lib/server/session-cookie';
@@ -30,15 +30,19 @@ export const actions: Actions = {
 					'Another account confirmed this address first, so it cannot be confirmed for this one.'
 			});
 		}
-		// The link proves the address: it signs its account in (unless an operator suspended it).
-		if (locals.user?.id !== result.userId && !result.suspended) {
-			if (locals.sessionId) await invalidateSession(db, locals.sessionId);
+		// The link proves the address, so it signs its account in (unless an operator suspended it).
+		// Someone signed in already stays who they are: a link forwarded to them must not swap them
+		// into another account.
+		if (!locals.user && !result.suspended) {
 			const token = generateSessionToken();
 			const session = await createSession(db, token, result.userId, {
 				userAgent: request.headers.get('user-agent')
 			});
 			setSessionCookie(cookies, url, token, session.expiresAt);
 		}
-		return { confirmed: true };
+		return {
+			confirmed: true,
+			otherAccount: Boolean(locals.user && locals.user.id !== result.userId)
+		};
 	}
 };
