@@ -2,6 +2,45 @@ import { expect, type Browser, type Page } from '@playwright/test';
 
 export const DEMO_PASSWORD = 'parley-demo';
 
+/** What the stand-in Resend (tests/helpers/fake-resend.ts) recorded: the emails the app sent. */
+interface Outbox {
+	requests: { body: Record<string, unknown> }[];
+}
+
+/** The link in the newest confirmation email to `address` that the stand-in received, if any. */
+export function confirmationLink(outbox: Outbox, address: string): string | null {
+	const email = outbox.requests
+		.map((r) => r.body as { to?: string | string[]; subject?: string; text?: string })
+		.filter(
+			(b) =>
+				[b.to].flat().includes(address) && b.subject === 'Confirm your email address for Parley'
+		)
+		.at(-1);
+	return /https?:\/\/\S+\/confirm-email\/[a-z2-7]+/.exec(email?.text ?? '')?.[0] ?? null;
+}
+
+/**
+ * Confirms a new account's address as its owner does: opens the link from the email the app sent
+ * (sign-up sends it at once, so the stand-in must be running before the sign-up) and confirms.
+ */
+export async function confirmEmailAddress(page: Page, outbox: Outbox, address: string) {
+	await expect.poll(() => confirmationLink(outbox, address), { timeout: 15_000 }).not.toBeNull();
+	await page.goto(confirmationLink(outbox, address)!);
+	await page.getByRole('button', { name: 'Confirm my email address' }).click();
+	await expect(
+		page.getByRole('heading', { name: 'Your email address is confirmed' })
+	).toBeVisible();
+}
+
+/** The emails to `address` other than the confirmation link. */
+export function emailsTo(outbox: Outbox, address: string) {
+	return outbox.requests.filter(
+		(r) =>
+			[r.body.to].flat().includes(address) &&
+			r.body.subject !== 'Confirm your email address for Parley'
+	);
+}
+
 export class AuthPages {
 	/** `scripts`: whether the page runs JavaScript (a context may have it turned off). */
 	constructor(

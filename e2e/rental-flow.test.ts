@@ -1,5 +1,7 @@
 import { expect, test } from '@playwright/test';
-import { AuthPages, RentalPage } from './pages';
+import { startFakeResend } from '../tests/helpers/fake-resend';
+import { E2E_RESEND_PORT } from './env';
+import { AuthPages, RentalPage, confirmEmailAddress } from './pages';
 
 test('a new renter rents a demo offering and the provider accepts it', async ({ browser }) => {
 	const renterContext = await browser.newContext();
@@ -9,7 +11,14 @@ test('a new renter rents a demo offering and the provider accepts it', async ({ 
 	const renterAuth = new AuthPages(renter);
 
 	const email = `e2e-${Date.now()}@example.com`;
-	await renterAuth.signUp('Erin E2E', email, 'a long enough password');
+	// A password logs in once the address is confirmed, through the email the stand-in receives.
+	const fake = await startFakeResend(E2E_RESEND_PORT);
+	try {
+		await renterAuth.signUp('Erin E2E', email, 'a long enough password');
+		await confirmEmailAddress(renter, fake, email);
+	} finally {
+		await fake.close();
+	}
 	await renterAuth.logOut();
 
 	// Logging in from a protected page brings the user back to it.

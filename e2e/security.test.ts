@@ -1,5 +1,7 @@
 import { expect, test } from '@playwright/test';
-import { AuthPages, DEMO_PASSWORD } from './pages';
+import { startFakeResend } from '../tests/helpers/fake-resend';
+import { E2E_RESEND_PORT } from './env';
+import { AuthPages, DEMO_PASSWORD, confirmEmailAddress } from './pages';
 
 // Issue #13, finding 1: every one of these used to answer `303 location: //evil.com`.
 const OPEN_REDIRECTS = [
@@ -172,9 +174,16 @@ test('sign-up refuses a guessable password and says why; settings change it and 
 		// Nothing else typed is lost.
 		await expect(page.getByLabel('Email')).toHaveValue(email);
 	}
-	await page.getByLabel('Password').fill('a long enough password');
-	await page.getByRole('button', { name: 'Sign up' }).click();
-	await expect(page.getByTestId('current-user')).toHaveText('Paula Password');
+	// A password logs in once the address is confirmed, through the email the stand-in receives.
+	const fake = await startFakeResend(E2E_RESEND_PORT);
+	try {
+		await page.getByLabel('Password').fill('a long enough password');
+		await page.getByRole('button', { name: 'Sign up' }).click();
+		await expect(page.getByTestId('current-user')).toHaveText('Paula Password');
+		await confirmEmailAddress(page, fake, email);
+	} finally {
+		await fake.close();
+	}
 
 	// A second device.
 	const other = await browser.newContext();

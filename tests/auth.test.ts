@@ -26,7 +26,11 @@ const t = useTestDatabase();
 const DAY = 24 * 60 * 60 * 1000;
 
 async function signUp(email = 'ana@example.com') {
-	return createUser(t.db, { email, displayName: 'Ana', password: 'correct horse battery' });
+	return createUser(
+		t.db,
+		{ email, displayName: 'Ana', password: 'correct horse battery' },
+		{ confirmed: true }
+	);
 }
 
 describe('password hashing', () => {
@@ -120,7 +124,9 @@ describe('sessions', () => {
 	});
 });
 
-describe('sign-up', () => {
+// Sign-up itself never refuses a taken address (tests/email-confirmation.test.ts); two accounts
+// with a confirmed address cannot share it.
+describe('confirmed addresses', () => {
 	it('refuses an existing email in another letter case', async () => {
 		await signUp('Ana@Example.com');
 		await expect(signUp('ana@example.COM')).rejects.toBeInstanceOf(EmailTakenError);

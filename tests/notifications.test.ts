@@ -138,16 +138,24 @@ describe('the notification step', () => {
 	});
 
 	it('escapes what users wrote and keeps CR/LF out of the subject', async () => {
-		const provider = await createUser(t.db, {
-			email: 'p@example.test',
-			displayName: 'Paul',
-			password: 'x'.repeat(10)
-		});
-		const requester = await createUser(t.db, {
-			email: 'eve@example.test',
-			displayName: 'Eve\r\nBcc: victim@example.test',
-			password: 'x'.repeat(10)
-		});
+		const provider = await createUser(
+			t.db,
+			{
+				email: 'p@example.test',
+				displayName: 'Paul',
+				password: 'x'.repeat(10)
+			},
+			{ confirmed: true }
+		);
+		const requester = await createUser(
+			t.db,
+			{
+				email: 'eve@example.test',
+				displayName: 'Eve\r\nBcc: victim@example.test',
+				password: 'x'.repeat(10)
+			},
+			{ confirmed: true }
+		);
 		const offering = await createOffering(t.db, provider.id, {
 			name: 'Van "XL"\r\n<b>',
 			description: 'd',

@@ -19,6 +19,8 @@ describe('demo data', () => {
 		expect(second).toEqual({ usersCreated: 0, offeringsCreated: 0, contractsCreated: 0 });
 		const seeded = await t.db.select().from(users);
 		expect(seeded).toHaveLength(5);
+		// Confirmed, so `npm run dev` shows the emails the demo conversations cause.
+		expect(seeded.every((u) => u.emailConfirmedAt !== null)).toBe(true);
 		// The demo operator reaches /admin; nobody else is one.
 		expect(seeded.filter((u) => u.role === 'operator').map((u) => u.email)).toEqual([
 			'operator@example.com'

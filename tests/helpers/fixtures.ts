@@ -11,13 +11,18 @@ import type { ApiEvent } from '../../src/lib/server/http/contracts-api';
 
 let n = 0;
 
+/** A user whose address is confirmed, as the demo data's are (see email-confirmation.test.ts). */
 export async function makeUser(db: Db, name = 'Test User'): Promise<SessionUser> {
 	n++;
-	return createUser(db, {
-		displayName: `${name} ${n}`,
-		email: `user${n}-${Date.now()}@example.test`,
-		password: 'correct horse battery'
-	});
+	return createUser(
+		db,
+		{
+			displayName: `${name} ${n}`,
+			email: `user${n}-${Date.now()}@example.test`,
+			password: 'correct horse battery'
+		},
+		{ confirmed: true }
+	);
 }
 
 /** A provider, a requester, a stranger and a requested contract between the first two. */

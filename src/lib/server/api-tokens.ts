@@ -176,7 +176,8 @@ const tokenByHash = preparedPerDb((db) =>
 				id: users.id,
 				email: users.email,
 				displayName: users.displayName,
-				emailNotifications: users.emailNotifications
+				emailNotifications: users.emailNotifications,
+				emailConfirmed: sql<boolean>`(${users.emailConfirmedAt} is not null)`
 			},
 			touch: sql<boolean>`${apiTokens.lastUsedAt} is null or ${apiTokens.lastUsedAt} < now() - interval '1 minute'`
 		})

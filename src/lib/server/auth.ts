@@ -1,7 +1,7 @@
 import { hash, verify } from '@node-rs/argon2';
 import { sha256 } from '@oslojs/crypto/sha2';
 import { encodeBase32LowerCaseNoPadding, encodeHexLowerCase } from '@oslojs/encoding';
-import { and, desc, eq, gt, isNull, lt, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNotNull, isNull, lt, ne, sql } from 'drizzle-orm';
 import type { Db } from './db';
 import { preparedPerDb } from './db/prepared';
 import { getConfig, type LoginLimitSettings } from './config';
@@ -21,7 +21,12 @@ export interface SessionUser {
 	email: string;
 	displayName: string;
 	emailNotifications: boolean;
+	/** The owner proved the address is theirs; until then no email goes to it but the link. */
+	emailConfirmed: boolean;
 }
+
+/** For selects that build a SessionUser. */
+export const emailConfirmedColumn = sql<boolean>`(${users.emailConfirmedAt} is not null)`;
 
 export interface Session {
 	id: string;
@@ -84,7 +89,8 @@ const sessionById = preparedPerDb((db) =>
 				id: users.id,
 				email: users.email,
 				displayName: users.displayName,
-				emailNotifications: users.emailNotifications
+				emailNotifications: users.emailNotifications,
+				emailConfirmed: emailConfirmedColumn
 			}
 		})
 		.from(sessions)
@@ -276,30 +282,51 @@ export class LoginThrottledError extends Error {
 	}
 }
 
+/**
+ * The account that owns an address: the one that confirmed it. Unconfirmed accounts may share an
+ * address (sign-up does not reveal whether one is taken), so none of them answers to it.
+ */
 export async function findUserByEmail(db: Db, email: string) {
 	const [user] = await db
 		.select()
 		.from(users)
-		.where(eq(sql`lower(${users.email})`, email.trim().toLowerCase()));
+		.where(
+			and(
+				eq(sql`lower(${users.email})`, email.trim().toLowerCase()),
+				isNotNull(users.emailConfirmedAt)
+			)
+		);
 	return user ?? null;
 }
 
+/**
+ * Creates an account. It is unconfirmed (sign-up: see signup.ts), or, for the demo data and
+ * scripts that vouch for the address themselves, `confirmed`; a confirmed one fails with
+ * EmailTakenError when another confirmed account has the address.
+ */
 export async function createUser(
 	db: Db,
-	input: { email: string; displayName: string; password: string }
+	input: { email: string; displayName: string; password: string },
+	options: { confirmed?: boolean } = {}
 ): Promise<SessionUser> {
 	const passwordHash = await hashPassword(input.password);
 	const [user] = await db
 		.insert(users)
-		.values({ email: input.email.trim(), displayName: input.displayName.trim(), passwordHash })
+		.values({
+			email: input.email.trim(),
+			displayName: input.displayName.trim(),
+			passwordHash,
+			emailConfirmedAt: options.confirmed ? new Date() : null
+		})
 		.onConflictDoNothing()
 		.returning({
 			id: users.id,
 			email: users.email,
 			displayName: users.displayName,
-			emailNotifications: users.emailNotifications
+			emailNotifications: users.emailNotifications,
+			emailConfirmed: emailConfirmedColumn
 		});
-	// The unique index on lower(email) is the arbiter, so two sign-ups racing cannot both win.
+	// The unique index on confirmed addresses is the arbiter, so two racing cannot both win.
 	if (!user) throw new EmailTakenError();
 	return user;
 }
@@ -346,7 +373,8 @@ export async function authenticate(
 		id: user.id,
 		email: user.email,
 		displayName: user.displayName,
-		emailNotifications: user.emailNotifications
+		emailNotifications: user.emailNotifications,
+		emailConfirmed: true
 	};
 }
 

@@ -42,6 +42,8 @@ describe('loadConfig', () => {
 			limits: {
 				login: { perEmailIp: 10, perIp: 30, perEmail: 100, windowSeconds: 900 },
 				signupsPerIpPerHour: 10,
+				confirmationCooldownSeconds: 120,
+				confirmationEmailsPerDay: 5,
 				messagesPerMinute: 30,
 				messagesPerDay: 1000,
 				conversationsPerDay: 20,
@@ -98,6 +100,8 @@ describe('loadConfig', () => {
 			LOGIN_FAILURES_PER_IP: '20',
 			LOGIN_FAILURES_PER_EMAIL: '200',
 			SIGNUPS_PER_IP_PER_HOUR: '4',
+			EMAIL_CONFIRM_COOLDOWN_SECONDS: '300',
+			EMAIL_CONFIRM_PER_DAY: '3',
 			MESSAGES_PER_MINUTE: '10',
 			MESSAGES_PER_DAY: '500',
 			CONVERSATIONS_PER_DAY: '5',
@@ -157,6 +161,8 @@ describe('loadConfig', () => {
 			limits: {
 				login: { perEmailIp: 5, perIp: 20, perEmail: 200, windowSeconds: 600 },
 				signupsPerIpPerHour: 4,
+				confirmationCooldownSeconds: 300,
+				confirmationEmailsPerDay: 3,
 				messagesPerMinute: 10,
 				messagesPerDay: 500,
 				conversationsPerDay: 5,

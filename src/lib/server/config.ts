@@ -91,6 +91,10 @@ export interface LoginLimitSettings {
 export interface RateLimitSettings {
 	login: LoginLimitSettings;
 	signupsPerIpPerHour: number;
+	/** At most one confirmation (or "you already have an account") email per address this often. */
+	confirmationCooldownSeconds: number;
+	/** And at most this many per address per 24 hours. */
+	confirmationEmailsPerDay: number;
 	messagesPerMinute: number;
 	messagesPerDay: number;
 	/** Conversations a user opens (their first message in a thread) per day. */
@@ -314,6 +318,8 @@ const envSchema = z
 		LOGIN_FAILURES_PER_IP: wholeNumber(30, 1),
 		LOGIN_FAILURES_PER_EMAIL: wholeNumber(100, 1),
 		SIGNUPS_PER_IP_PER_HOUR: wholeNumber(10, 1),
+		EMAIL_CONFIRM_COOLDOWN_SECONDS: wholeNumber(120, 1),
+		EMAIL_CONFIRM_PER_DAY: wholeNumber(5, 1),
 		MESSAGES_PER_MINUTE: wholeNumber(30, 1),
 		MESSAGES_PER_DAY: wholeNumber(1000, 1),
 		CONVERSATIONS_PER_DAY: wholeNumber(20, 1),
@@ -448,6 +454,8 @@ const envSchema = z
 					windowSeconds: env.LOGIN_WINDOW_SECONDS
 				},
 				signupsPerIpPerHour: env.SIGNUPS_PER_IP_PER_HOUR,
+				confirmationCooldownSeconds: env.EMAIL_CONFIRM_COOLDOWN_SECONDS,
+				confirmationEmailsPerDay: env.EMAIL_CONFIRM_PER_DAY,
 				messagesPerMinute: env.MESSAGES_PER_MINUTE,
 				messagesPerDay: env.MESSAGES_PER_DAY,
 				conversationsPerDay: env.CONVERSATIONS_PER_DAY,

@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import { hashPassword } from './auth';
 import type { Db } from './db';
 import { describeContractEvent } from '../contract-text';
@@ -185,7 +185,9 @@ export async function seedDemoData(db: Db): Promise<SeedResult> {
 				email: demo.email,
 				displayName: demo.displayName,
 				passwordHash,
-				role: 'role' in demo ? demo.role : 'user'
+				role: 'role' in demo ? demo.role : 'user',
+				// The demo addresses are ours (example.com): confirmed, so the emails can be tried.
+				emailConfirmedAt: new Date()
 			})
 			.onConflictDoNothing()
 			.returning({ id: users.id });
@@ -193,7 +195,7 @@ export async function seedDemoData(db: Db): Promise<SeedResult> {
 		const [row] = await db
 			.select({ id: users.id })
 			.from(users)
-			.where(eq(sql`lower(${users.email})`, demo.email));
+			.where(and(eq(sql`lower(${users.email})`, demo.email), isNotNull(users.emailConfirmedAt)));
 		ids[demo.key] = row!.id;
 	}
 

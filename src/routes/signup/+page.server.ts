@@ -1,12 +1,12 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { z } from 'zod';
 import { safeRedirectPath, signupSchema } from '$lib/schemas/auth';
-import { EmailTakenError, createSession, createUser, generateSessionToken } from '$lib/server/auth';
 import { getDb } from '$lib/server/db';
-import { enforceSignupLimit } from '$lib/server/limits';
+import { sendSoon } from '$lib/server/email/send-soon';
 import { passwordWeakness } from '$lib/server/password-strength';
 import { RateLimitedError } from '$lib/server/rate-limit';
 import { setSessionCookie } from '$lib/server/session-cookie';
+import { signUp } from '$lib/server/signup';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load: PageServerLoad = ({ locals, url }) => {
@@ -16,6 +16,7 @@ export const load: PageServerLoad = ({ locals, url }) => {
 };
 
 export const actions: Actions = {
+	// A registered address and a new one get the same answer: see signup.ts.
 	default: async ({ request, cookies, url, getClientAddress }) => {
 		const form = await request.formData();
 		const values = {
@@ -37,17 +38,13 @@ export const actions: Actions = {
 		if (weakness) return fail(400, { values, errors: { password: [weakness] }, message: null });
 		const db = getDb();
 		try {
-			await enforceSignupLimit(db, getClientAddress());
-			const user = await createUser(db, parsed.data);
-			const token = generateSessionToken();
-			const session = await createSession(db, token, user.id, {
+			const result = await signUp(db, parsed.data, {
+				ip: getClientAddress(),
 				userAgent: request.headers.get('user-agent')
 			});
-			setSessionCookie(cookies, url, token, session.expiresAt);
+			setSessionCookie(cookies, url, result.sessionToken, result.session.expiresAt);
+			sendSoon(db, result.emailId);
 		} catch (err) {
-			if (err instanceof EmailTakenError) {
-				return fail(409, { values, errors: { email: [err.message] }, message: null });
-			}
 			if (err instanceof RateLimitedError) {
 				return fail(429, { values, errors: {}, message: err.message });
 			}

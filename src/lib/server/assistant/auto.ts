@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import { streamText, tool } from 'ai';
 import { z } from 'zod';
 import { getConfig, type EmailSettings } from '../config';
@@ -425,7 +425,8 @@ async function noticeToProvider(
 	const [provider] = await db
 		.select({ email: users.email, name: users.displayName })
 		.from(users)
-		.where(eq(users.id, c.providerId));
+		.where(and(eq(users.id, c.providerId), isNotNull(users.emailConfirmedAt)));
+	// No email to an address its owner has not confirmed (the outbox would withhold it anyway).
 	if (!provider) return;
 	const content = assistantNoticeEmail({
 		recipientName: provider.name,

@@ -37,14 +37,42 @@ export const users = pgTable(
 		// 'operator' reaches /admin (npm run user:role -- EMAIL operator).
 		role: text('role', { enum: USER_ROLES }).notNull().default('user'),
 		// Set by an operator (moderation/suspension.ts): no sign-in, no email, shown as suspended.
-		suspendedAt: timestamptz('suspended_at')
+		suspendedAt: timestamptz('suspended_at'),
+		// When the owner proved the address is theirs (email-confirmation.ts). Until then the account
+		// gets no email but the confirmation link, and cannot log in with its password.
+		emailConfirmedAt: timestamptz('email_confirmed_at')
 	},
 	(t) => [
-		// One account per address whatever the letter case; lookups use lower(email) too.
-		uniqueIndex('users_email_lower_key').on(sql`lower(${t.email})`),
+		// One confirmed account per address whatever the letter case. Sign-up does not reveal whether
+		// an address is taken, so unconfirmed accounts may share one; the first to confirm owns it.
+		uniqueIndex('users_confirmed_email_lower_key')
+			.on(sql`lower(${t.email})`)
+			.where(sql`${t.emailConfirmedAt} is not null`),
+		index('users_email_lower_idx').on(sql`lower(${t.email})`),
 		check('users_role_check', sql`${t.role} in ('user', 'operator')`),
 		// Search finds conversations by the other party's name, parts of words included.
 		index('users_name_trgm_idx').using('gin', sql`${foldedText(t.displayName)} gin_trgm_ops`)
+	]
+);
+
+/** Links that confirm an address: only the token's SHA-256 is kept; each works once, for 24 h. */
+export const emailConfirmations = pgTable(
+	'email_confirmations',
+	{
+		id: uuid('id').primaryKey().defaultRandom(),
+		userId: uuid('user_id')
+			.notNull()
+			.references(() => users.id, { onDelete: 'cascade' }),
+		// The address the link was sent to: it confirms that one, not whatever the account has now.
+		email: text('email').notNull(),
+		tokenHash: text('token_hash').notNull(),
+		expiresAt: timestamptz('expires_at').notNull(),
+		usedAt: timestamptz('used_at'),
+		createdAt: timestamptz('created_at').notNull().defaultNow()
+	},
+	(t) => [
+		uniqueIndex('email_confirmations_token_hash_key').on(t.tokenHash),
+		index('email_confirmations_user_id_idx').on(t.userId)
 	]
 );
 
@@ -417,7 +445,8 @@ export const messageNotifications = pgTable(
 // ---------------------------------------------------------------------------------------------
 // Email: a generic outbox drained by the cron run; message digests are its first type.
 
-export const EMAIL_STATUSES = ['pending', 'sent', 'failed', 'logged'] as const;
+// `withheld`: never sent, because the recipient had not confirmed the address (queue.ts).
+export const EMAIL_STATUSES = ['pending', 'sent', 'failed', 'logged', 'withheld'] as const;
 
 export const emailQueue = pgTable(
 	'email_queue',
@@ -448,7 +477,10 @@ export const emailQueue = pgTable(
 			.on(t.nextAttemptAt)
 			.where(sql`${t.status} = 'pending'`),
 		index('email_queue_created_idx').on(t.createdAt),
-		check('email_queue_status_check', sql`${t.status} in ('pending', 'sent', 'failed', 'logged')`)
+		check(
+			'email_queue_status_check',
+			sql`${t.status} in ('pending', 'sent', 'failed', 'logged', 'withheld')`
+		)
 	]
 );
 

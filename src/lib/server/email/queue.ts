@@ -1,7 +1,18 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import { Resend } from 'resend';
 import { rowsOf, type Db } from '../db';
-import { emailQueue, type EmailQueueRow } from '../db/schema';
+import { emailQueue, users, type EmailQueueRow } from '../db/schema';
+
+/**
+ * The only emails that may go to an address nobody has confirmed: the confirmation link itself,
+ * and "you already have an account" (to a confirmed owner). Everything else (digests, notices to
+ * providers, "your reply was not posted") is withheld at send time unless its recipient has
+ * confirmed the very address it is going to, whatever queued it.
+ */
+export const ACCOUNT_EMAIL_TYPES: ReadonlySet<string> = new Set([
+	'email_confirmation',
+	'account_exists'
+]);
 
 export const MAX_ATTEMPTS = 8;
 /** Longer than one send may take, so a lease only lapses when its run has died. */
@@ -101,8 +112,12 @@ export function backoffSeconds(attempts: number, retryAfterSeconds?: number): nu
 	return Math.max(exponential, retryAfterSeconds ?? 0);
 }
 
-/** Claims one due email under a lease; SKIP LOCKED lets any number of runs claim side by side. */
-async function claimEmail(db: Db): Promise<EmailQueueRow | null> {
+/**
+ * Claims one due email (or the one with `id`) under a lease; SKIP LOCKED lets any number of runs
+ * claim side by side.
+ */
+async function claimEmail(db: Db, id?: string): Promise<EmailQueueRow | null> {
+	const which = id ? sql`and id = ${id}::uuid` : sql``;
 	const rows = rowsOf<Record<string, unknown>>(
 		await db.execute(sql`
 			update email_queue set
@@ -111,23 +126,42 @@ async function claimEmail(db: Db): Promise<EmailQueueRow | null> {
 			where id = (
 				select id from email_queue
 				where status = 'pending' and next_attempt_at <= now()
-					and (locked_until is null or locked_until < now())
+					and (locked_until is null or locked_until < now()) ${which}
 				order by next_attempt_at
 				limit 1
 				for update skip locked
 			)
 			returning id`)
 	);
-	const id = rows[0]?.id as string | undefined;
-	if (!id) return null;
-	const [row] = await db.select().from(emailQueue).where(eq(emailQueue.id, id));
+	const claimed = rows[0]?.id as string | undefined;
+	if (!claimed) return null;
+	const [row] = await db.select().from(emailQueue).where(eq(emailQueue.id, claimed));
 	return row ?? null;
+}
+
+/** Whether the email may leave: its recipient confirmed the address it is going to. */
+async function mayBeSent(db: Db, email: EmailQueueRow): Promise<boolean> {
+	if (ACCOUNT_EMAIL_TYPES.has(email.type)) return true;
+	if (!email.recipientId) return false;
+	const [owner] = await db
+		.select({ id: users.id })
+		.from(users)
+		.where(
+			and(
+				eq(users.id, email.recipientId),
+				isNotNull(users.emailConfirmedAt),
+				eq(sql`lower(${users.email})`, email.toAddress.trim().toLowerCase())
+			)
+		);
+	return Boolean(owner);
 }
 
 export interface DrainCounts {
 	sent: number;
 	failed: number;
 	retried: number;
+	/** Not sent: the recipient has not confirmed the address (status `withheld`). */
+	withheld: number;
 }
 
 /** Sends what is due until the queue is empty or the deadline nears. */
@@ -136,49 +170,87 @@ export async function drainEmailQueue(
 	transport: EmailTransport,
 	options: { from: string; deadline: number }
 ): Promise<DrainCounts> {
-	const counts: DrainCounts = { sent: 0, failed: 0, retried: 0 };
+	const counts: DrainCounts = { sent: 0, failed: 0, retried: 0, withheld: 0 };
 	while (Date.now() < options.deadline) {
 		const email = await claimEmail(db);
 		if (!email) break;
-		let result: SendResult;
-		try {
-			result = await transport.send(email, options.from);
-		} catch (err) {
-			result = { ok: false, retryable: true, error: String(err).slice(0, 500) };
-		}
-		if (result.ok) {
-			await db
-				.update(emailQueue)
-				.set({
-					status: transport.kind === 'log' ? 'logged' : 'sent',
-					sentAt: new Date(),
-					providerMessageId: result.providerId,
-					lockedUntil: null,
-					lastError: null
-				})
-				.where(eq(emailQueue.id, email.id));
-			counts.sent++;
-		} else if (result.retryable && email.attempts < MAX_ATTEMPTS) {
-			const wait = backoffSeconds(email.attempts, result.retryAfterSeconds);
-			await db
-				.update(emailQueue)
-				.set({
-					nextAttemptAt: new Date(Date.now() + wait * 1000),
-					lockedUntil: null,
-					lastError: result.error
-				})
-				.where(eq(emailQueue.id, email.id));
-			counts.retried++;
-		} else {
-			await db
-				.update(emailQueue)
-				.set({ status: 'failed', lockedUntil: null, lastError: result.error })
-				.where(eq(emailQueue.id, email.id));
-			console.error(
-				`Email ${email.id} (${email.type}) failed after ${email.attempts} attempt(s): ${result.error}`
-			);
-			counts.failed++;
-		}
+		await deliver(db, transport, email, options.from, counts);
 	}
 	return counts;
+}
+
+/**
+ * Sends one queued email now if it is due and nobody else holds it (sign-up's confirmation link
+ * should not wait for the next cron run). On failure it stays queued, and the cron retries it.
+ */
+export async function sendQueuedEmail(
+	db: Db,
+	id: string,
+	transport: EmailTransport,
+	from: string
+): Promise<DrainCounts> {
+	const counts: DrainCounts = { sent: 0, failed: 0, retried: 0, withheld: 0 };
+	const email = await claimEmail(db, id);
+	if (email) await deliver(db, transport, email, from, counts);
+	return counts;
+}
+
+async function deliver(
+	db: Db,
+	transport: EmailTransport,
+	email: EmailQueueRow,
+	from: string,
+	counts: DrainCounts
+): Promise<void> {
+	if (!(await mayBeSent(db, email))) {
+		await db
+			.update(emailQueue)
+			.set({
+				status: 'withheld',
+				lockedUntil: null,
+				lastError: 'The recipient has not confirmed this address.'
+			})
+			.where(eq(emailQueue.id, email.id));
+		counts.withheld++;
+		return;
+	}
+	let result: SendResult;
+	try {
+		result = await transport.send(email, from);
+	} catch (err) {
+		result = { ok: false, retryable: true, error: String(err).slice(0, 500) };
+	}
+	if (result.ok) {
+		await db
+			.update(emailQueue)
+			.set({
+				status: transport.kind === 'log' ? 'logged' : 'sent',
+				sentAt: new Date(),
+				providerMessageId: result.providerId,
+				lockedUntil: null,
+				lastError: null
+			})
+			.where(eq(emailQueue.id, email.id));
+		counts.sent++;
+	} else if (result.retryable && email.attempts < MAX_ATTEMPTS) {
+		const wait = backoffSeconds(email.attempts, result.retryAfterSeconds);
+		await db
+			.update(emailQueue)
+			.set({
+				nextAttemptAt: new Date(Date.now() + wait * 1000),
+				lockedUntil: null,
+				lastError: result.error
+			})
+			.where(eq(emailQueue.id, email.id));
+		counts.retried++;
+	} else {
+		await db
+			.update(emailQueue)
+			.set({ status: 'failed', lockedUntil: null, lastError: result.error })
+			.where(eq(emailQueue.id, email.id));
+		console.error(
+			`Email ${email.id} (${email.type}) failed after ${email.attempts} attempt(s): ${result.error}`
+		);
+		counts.failed++;
+	}
 }

@@ -151,3 +151,55 @@ export function assistantNoticeEmail(input: AssistantNoticeInput): {
 	].join('\n');
 	return { subject, html, text };
 }
+
+function accountEmailHtml(
+	paragraphs: string[],
+	button: { url: string; label: string },
+	footer: string
+): string {
+	return `<!doctype html>
+<html lang="en"><body style="margin:0;padding:24px;background:#f6f7fb;font-family:system-ui,-apple-system,'Segoe UI',Roboto,Arial,sans-serif;color:#1b1f2a">
+<div style="max-width:560px;margin:0 auto;background:#fff;border:1px solid #dde1ea;border-radius:10px;padding:24px">
+${paragraphs.map((p) => `<p style="margin:0 0 16px">${p}</p>`).join('\n')}
+<p style="margin:24px 0"><a href="${escapeHtml(button.url)}" style="background:#2f5bea;color:#fff;padding:10px 18px;border-radius:6px;text-decoration:none;font-weight:600">${escapeHtml(button.label)}</a></p>
+<p style="margin:24px 0 0;font-size:12px;color:#5b6478">${escapeHtml(footer)}</p>
+</div></body></html>`;
+}
+
+const NOT_YOU =
+	'If you did not sign up for Parley, ignore this email: nothing happens, and we send nothing else to this address unless someone confirms it.';
+
+/** The link that proves an address belongs to the account's owner. */
+export function confirmEmailEmail(input: { recipientName: string; confirmUrl: string }) {
+	const name = escapeHtml(input.recipientName);
+	return {
+		subject: 'Confirm your email address for Parley',
+		html: accountEmailHtml(
+			[
+				`Hi ${name},`,
+				'Please confirm that this is your email address. Until you do, Parley sends you no emails about your messages.',
+				'The link works once, for 24 hours.'
+			],
+			{ url: input.confirmUrl, label: 'Confirm my email address' },
+			NOT_YOU
+		),
+		text: `Hi ${input.recipientName},\n\nPlease confirm that this is your email address. Until you do, Parley sends you no emails about your messages.\n\nConfirm it here (the link works once, for 24 hours):\n${input.confirmUrl}\n\n${NOT_YOU}\n`
+	};
+}
+
+/** Someone signed up with an address that already has an account (sign-up does not say so). */
+export function accountExistsEmail(input: { loginUrl: string }) {
+	return {
+		subject: 'You already have a Parley account',
+		html: accountEmailHtml(
+			[
+				'Hello,',
+				'Someone, probably you, just tried to create a Parley account with this email address. It already has an account, so no new one was linked to it.',
+				'To use your account, log in with this address and your password. If you do not remember the password, there is no reset by email yet: contact the Parley team.'
+			],
+			{ url: input.loginUrl, label: 'Log in to Parley' },
+			'If it was not you, ignore this email: your account has not changed.'
+		),
+		text: `Hello,\n\nSomeone, probably you, just tried to create a Parley account with this email address. It already has an account, so no new one was linked to it.\n\nTo use your account, log in with this address and your password:\n${input.loginUrl}\n\nIf you do not remember the password, there is no reset by email yet: contact the Parley team.\n\nIf it was not you, ignore this email: your account has not changed.\n`
+	};
+}

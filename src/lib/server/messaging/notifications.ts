@@ -135,7 +135,8 @@ async function processOneGroup(
 			name: users.displayName,
 			email: users.email,
 			enabled: users.emailNotifications,
-			suspended: sql<boolean>`${users.suspendedAt} is not null`
+			suspended: sql<boolean>`${users.suspendedAt} is not null`,
+			confirmed: sql<boolean>`${users.emailConfirmedAt} is not null`
 		})
 		.from(users)
 		.where(eq(users.id, pick.recipient_id));
@@ -171,6 +172,14 @@ async function processOneGroup(
 		await skip(
 			rows.map((r) => r.id),
 			'suspended'
+		);
+		return 'done';
+	}
+	// Nobody proved the address is theirs: anyone could have signed it up (issue #13, finding 4).
+	if (recipient && !recipient.confirmed) {
+		await skip(
+			rows.map((r) => r.id),
+			'email_unconfirmed'
 		);
 		return 'done';
 	}

@@ -30,7 +30,10 @@ export async function isOperator(db: Db, userId: string): Promise<boolean> {
 	return row?.role === 'operator';
 }
 
-/** Sets a user's role by email (npm run user:role); false when there is no such user. */
+/**
+ * Sets a user's role by email (npm run user:role); false when no account has confirmed the address
+ * (an unconfirmed one may be anybody's sign-up with somebody else's address).
+ */
 export async function setUserRole(
 	db: Db,
 	email: string,
@@ -39,7 +42,12 @@ export async function setUserRole(
 	const updated = await db
 		.update(users)
 		.set({ role })
-		.where(eq(sql`lower(${users.email})`, email.trim().toLowerCase()))
+		.where(
+			and(
+				eq(sql`lower(${users.email})`, email.trim().toLowerCase()),
+				isNotNull(users.emailConfirmedAt)
+			)
+		)
 		.returning({ id: users.id });
 	return updated.length > 0;
 }
