@@ -5,7 +5,9 @@ import { ConfigError, getConfig } from '$lib/server/config';
 import { runMessageNotificationsCron } from '$lib/server/cron';
 import { appDatabase, type Db } from '$lib/server/db';
 import { appLiveHub } from '$lib/server/live/hub';
+import { attachmentStorage } from '$lib/server/attachments/storage';
 import {
+	allowImageOrigin,
 	hstsHeader,
 	installServerResponseHeaders,
 	isPrivateResponse
@@ -102,6 +104,12 @@ export const handle: Handle = async ({ event, resolve }) => {
 
 	const response = await resolve(event);
 	response.headers.set('x-request-id', event.locals.requestId);
+	// kit.csp is fixed at build time; the bucket's origin is a runtime setting (S3_DOWNLOADS).
+	const bucketOrigin = attachmentStorage().downloadOrigin;
+	const csp = response.headers.get('content-security-policy');
+	if (bucketOrigin && csp && response.headers.get('content-type')?.startsWith('text/html')) {
+		response.headers.set('content-security-policy', allowImageOrigin(csp, bucketOrigin));
+	}
 	response.headers.set('x-content-type-options', 'nosniff');
 	response.headers.set('referrer-policy', 'strict-origin-when-cross-origin');
 	response.headers.set('x-frame-options', 'DENY');

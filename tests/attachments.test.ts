@@ -40,10 +40,11 @@ type World = Awaited<ReturnType<typeof makeWorld>>;
 
 const STORAGES: [string, () => Promise<TestStorage>][] = [
 	['local disk', localTestStorage],
-	['S3 (s3rver)', s3TestStorage]
+	['S3 (s3rver)', s3TestStorage],
+	['S3 (s3rver), S3_DOWNLOADS=redirect', () => s3TestStorage('redirect')]
 ];
 
-describe.each(STORAGES)('attachments on %s', (_name, open) => {
+describe.each(STORAGES)('attachments on %s', (name, open) => {
 	let store: TestStorage;
 	beforeAll(async () => {
 		store = await open();
@@ -83,18 +84,36 @@ describe.each(STORAGES)('attachments on %s', (_name, open) => {
 	}
 
 	/**
-	 * The bytes a download answers with. Both storages stream through the app with the same
-	 * headers: a redirect to the bucket would lose nosniff and the CSP, and the page's own CSP
-	 * (img-src 'self') would block the bucket's thumbnails.
+	 * The bytes a download answers with. Local disk and S3 in proxy mode stream through the app
+	 * with nosniff and a sandbox CSP; S3 in redirect mode answers a 302 to a presigned URL whose
+	 * signature fixes the type and disposition, and the bytes come from s3rver with them.
 	 */
 	async function download(user: SessionUser | null, id: string, variant?: string) {
 		const response = await getAttachment(t.db, downloadEvent(user, id, variant));
 		if (response.status === 200) {
+			expect(store.storage.downloadOrigin).toBeNull();
 			expect(response.headers.get('x-content-type-options')).toBe('nosniff');
 			expect(response.headers.get('content-security-policy')).toBe("default-src 'none'; sandbox");
 			expect(response.headers.get('content-disposition')).toMatch(/^(inline|attachment); /);
 		}
-		return { response, bytes: Buffer.from(await response.arrayBuffer()) };
+		if (response.status !== 302) {
+			expect(response.headers.get('location')).toBeNull();
+			return { response, bytes: Buffer.from(await response.arrayBuffer()) };
+		}
+		expect(store.storage.downloadOrigin).not.toBeNull();
+		expect(response.headers.get('cache-control')).toBe('private, no-store');
+		const location = new URL(response.headers.get('location')!);
+		expect(location.origin).toBe(store.storage.downloadOrigin);
+		expect(location.searchParams.get('X-Amz-Expires')).toBe('300');
+		const type = location.searchParams.get('response-content-type');
+		const disposition = location.searchParams.get('response-content-disposition');
+		expect(type).toMatch(/^(image|application|text)\//);
+		expect(disposition).toMatch(/^(inline|attachment); /);
+		const direct = await fetch(location);
+		expect(direct.status).toBe(200);
+		expect(direct.headers.get('content-type')).toBe(type);
+		expect(direct.headers.get('content-disposition')).toBe(disposition);
+		return { response: direct, bytes: Buffer.from(await direct.arrayBuffer()) };
 	}
 
 	async function countRows() {
@@ -453,14 +472,44 @@ describe.each(STORAGES)('attachments on %s', (_name, open) => {
 			for (const user of [world.requester, world.provider]) {
 				expect((await download(user, id)).response.status).toBe(200);
 			}
-			expect((await getAttachment(t.db, downloadEvent(world.stranger, id))).status).toBe(404);
-			expect((await getAttachment(t.db, downloadEvent(null, id))).status).toBe(401);
+			for (const [user, status] of [
+				[world.stranger, 404],
+				[null, 401]
+			] as const) {
+				const refused = await getAttachment(t.db, downloadEvent(user, id));
+				expect(refused.status).toBe(status);
+				expect(refused.headers.get('location')).toBeNull();
+			}
 		}
 		expect(
 			(await getAttachment(t.db, downloadEvent(world.requester, crypto.randomUUID()))).status
 		).toBe(404);
 		expect(await countRows()).toBe(2);
 	});
+
+	it.runIf(name.includes('redirect'))(
+		'redirect mode: a 5-minute link with the type and disposition the app would send',
+		async () => {
+			const world = await makeWorld(t.db);
+			const doc = await uploadOk(world.provider, world.contract.id, {
+				filename: 'Übergabe.txt',
+				content: 'Keys handed over.\n'
+			});
+			await sendWith(world.provider, world.contract.id, [doc.id]);
+			const response = await getAttachment(t.db, downloadEvent(world.requester, doc.id));
+			expect(response.status).toBe(302);
+			const location = new URL(response.headers.get('location')!);
+			expect(location.pathname).toBe(`/parley-test/${world.contract.id}/${doc.id}/original`);
+			expect(Object.fromEntries(location.searchParams)).toMatchObject({
+				'X-Amz-Expires': '300',
+				'response-content-type': 'text/plain; charset=utf-8',
+				'response-content-disposition': `attachment; filename="_bergabe.txt"; filename*=UTF-8''%C3%9Cbergabe.txt`
+			});
+			// s3rver answers with those headers (it does not check V4 signatures; real S3 servers do).
+			const { bytes } = await download(world.requester, doc.id);
+			expect(bytes.toString()).toBe('Keys handed over.\n');
+		}
+	);
 
 	it('deleting a message deletes its files; the cron run deletes uploads unattached for a day', async () => {
 		const world = await makeWorld(t.db);

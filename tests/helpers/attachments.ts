@@ -37,7 +37,10 @@ export async function localTestStorage(): Promise<TestStorage> {
 
 export const S3_BUCKET = 'parley-test';
 
-export async function s3TestStorage(): Promise<TestStorage> {
+/** `redirect`: downloads answer a 302 to a presigned URL on s3rver (S3_DOWNLOADS=redirect). */
+export async function s3TestStorage(
+	downloads: 'proxy' | 'redirect' = 'proxy'
+): Promise<TestStorage> {
 	const dir = await mkdtemp(path.join(tmpdir(), 'parley-s3rver-'));
 	const server = new S3rver({
 		address: '127.0.0.1',
@@ -53,7 +56,8 @@ export async function s3TestStorage(): Promise<TestStorage> {
 		endpoint: `http://127.0.0.1:${port}`,
 		accessKeyId: 'S3RVER',
 		secretAccessKey: 'S3RVER',
-		forcePathStyle: true
+		forcePathStyle: true,
+		downloads
 	});
 	return {
 		storage,

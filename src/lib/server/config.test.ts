@@ -124,6 +124,7 @@ describe('loadConfig', () => {
 			S3_ACCESS_KEY_ID: 'key',
 			S3_SECRET_ACCESS_KEY: 'secret',
 			S3_FORCE_PATH_STYLE: 'true',
+			S3_DOWNLOADS: 'Redirect',
 			CLAMAV_HOST: 'clamd.internal',
 			CLAMAV_PORT: '3311',
 			CLAMAV_TIMEOUT_MS: '5000'
@@ -186,7 +187,8 @@ describe('loadConfig', () => {
 					endpoint: 'http://127.0.0.1:9000',
 					accessKeyId: 'key',
 					secretAccessKey: 'secret',
-					forcePathStyle: true
+					forcePathStyle: true,
+					downloads: 'redirect'
 				},
 				clamav: { host: 'clamd.internal', port: 3311, timeoutMs: 5000 }
 			}
@@ -195,6 +197,17 @@ describe('loadConfig', () => {
 			socket: '/run/clamav/clamd.ctl',
 			timeoutMs: 30_000
 		});
+		const s3 = loadConfig({ S3_BUCKET: 'b' }).attachments.storage;
+		expect(s3.driver === 's3' && s3.downloads).toBe('proxy');
+		expect(problemsOf({ S3_DOWNLOADS: 'redirect' })).toEqual([
+			{
+				variable: 'S3_DOWNLOADS',
+				message: 'redirect needs S3 storage (set S3_BUCKET), or leave it unset for proxy'
+			}
+		]);
+		expect(problemsOf({ S3_BUCKET: 'b', S3_DOWNLOADS: 'presigned' })).toEqual([
+			{ variable: 'S3_DOWNLOADS', message: 'must be one of proxy, redirect (got "presigned")' }
+		]);
 		expect(problemsOf({ S3_BUCKET: 'b', S3_ACCESS_KEY_ID: 'key' })).toEqual([
 			{
 				variable: 'S3_SECRET_ACCESS_KEY',

@@ -135,6 +135,12 @@ export type AttachmentStorageSettings =
 			accessKeyId: string | null;
 			secretAccessKey: string | null;
 			forcePathStyle: boolean;
+			/**
+			 * `proxy`: downloads stream through the app with its headers (nosniff, CSP sandbox).
+			 * `redirect`: after the party check, a 302 to a presigned URL valid 5 minutes, so the
+			 * bucket serves the bytes (the pages' img-src then allows the bucket's origin).
+			 */
+			downloads: 'proxy' | 'redirect';
 	  };
 
 export interface AttachmentSettings {
@@ -342,6 +348,7 @@ const envSchema = z
 		S3_ACCESS_KEY_ID: text,
 		S3_SECRET_ACCESS_KEY: text,
 		S3_FORCE_PATH_STYLE: trueOrFalse(false),
+		S3_DOWNLOADS: oneOf(['proxy', 'redirect'] as const, 'proxy'),
 		CLAMAV_HOST: text,
 		CLAMAV_PORT: wholeNumber(3310, 1),
 		CLAMAV_SOCKET: text,
@@ -349,7 +356,10 @@ const envSchema = z
 	})
 	// Runs even when other variables failed, so one start-up reports every problem at once.
 	.superRefine(
-		({ NODE_ENV, APP_SECRET, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY }, ctx) => {
+		(
+			{ NODE_ENV, APP_SECRET, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY, S3_DOWNLOADS },
+			ctx
+		) => {
 			const problem = appSecretProblem(APP_SECRET, NODE_ENV === 'production');
 			if (problem) ctx.addIssue({ code: 'custom', path: ['APP_SECRET'], message: problem });
 			// A key without its secret (or the other way round) is a typo, not the SDK's default chain.
@@ -360,6 +370,14 @@ const envSchema = z
 					path: [missing],
 					message:
 						'set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY together (or neither, for the AWS default credentials)'
+				});
+			}
+			// Files on local disk have no bucket to redirect to: asking for it is a mistake.
+			if (S3_DOWNLOADS === 'redirect' && !S3_BUCKET) {
+				ctx.addIssue({
+					code: 'custom',
+					path: ['S3_DOWNLOADS'],
+					message: 'redirect needs S3 storage (set S3_BUCKET), or leave it unset for proxy'
 				});
 			}
 		},
@@ -483,7 +501,8 @@ const envSchema = z
 							endpoint: env.S3_ENDPOINT ?? null,
 							accessKeyId: env.S3_ACCESS_KEY_ID ?? null,
 							secretAccessKey: env.S3_SECRET_ACCESS_KEY ?? null,
-							forcePathStyle: env.S3_FORCE_PATH_STYLE
+							forcePathStyle: env.S3_FORCE_PATH_STYLE,
+							downloads: env.S3_DOWNLOADS
 						}
 					: { driver: 'local', dir: env.ATTACHMENTS_DIR ?? DEFAULT_ATTACHMENTS_DIR },
 				clamav: env.CLAMAV_SOCKET

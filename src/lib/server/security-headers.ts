@@ -38,3 +38,22 @@ export function installServerResponseHeaders(origin: string): void {
 		return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
 	} as typeof proto.writeHead;
 }
+
+/**
+ * The page CSP with `origin` added to its img-src (S3_DOWNLOADS=redirect: thumbnails and photos
+ * come from the bucket). A policy without img-src is returned as it is: adding one would change
+ * what its default-src allows.
+ */
+export function allowImageOrigin(csp: string, origin: string): string {
+	return csp
+		.split(';')
+		.map((directive) => {
+			const [name, ...sources] = directive.trim().split(/\s+/);
+			if (name?.toLowerCase() !== 'img-src' || sources.includes(origin)) return directive;
+			// 'none' cannot stand next to a source.
+			const kept = sources.filter((source) => source.toLowerCase() !== "'none'");
+			return ` ${[name, ...kept, origin].join(' ')}`;
+		})
+		.join(';')
+		.trim();
+}

@@ -23,9 +23,11 @@ export {
 	contentDisposition,
 	createStorage,
 	LocalStorage,
+	PRESIGNED_URL_SECONDS,
 	S3Storage,
 	useStorage,
-	type AttachmentStorage
+	type AttachmentStorage,
+	type DownloadHeaders
 } from './storage';
 export {
 	ALLOWED_DESCRIPTION,

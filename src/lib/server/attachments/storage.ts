@@ -9,13 +9,21 @@ import {
 	PutObjectCommand,
 	S3Client
 } from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { getConfig, type AttachmentStorageSettings } from '../config';
 
 // Where attachment bytes live. One interface, two implementations: a folder on local disk (the
 // embedded default, one instance) and any S3-compatible bucket (several instances). Keys are
 // `<contract>/<attachment>/<variant>`; the database row names the key, the storage holds bytes.
-// Downloads stream through the app from either, never by a redirect to the bucket: the bucket
-// cannot send nosniff or a CSP, and the pages' own CSP (img-src 'self') would block its images.
+// Downloads stream through the app from either by default. S3_DOWNLOADS=redirect lets the bucket
+// serve them instead (a presigned URL after the party check): it cannot send nosniff or a CSP, so
+// its type and disposition are fixed in the signature, and the pages' img-src allows its origin.
+
+/** What a download answers with, whichever server sends the bytes. */
+export interface DownloadHeaders {
+	contentType: string;
+	contentDisposition: string;
+}
 
 export interface AttachmentStorage {
 	readonly driver: 'local' | 's3';
@@ -25,7 +33,17 @@ export interface AttachmentStorage {
 	read(key: string): Promise<Readable | null>;
 	/** Deletes every key given (missing ones are no error). */
 	delete(keys: readonly string[]): Promise<void>;
+	/**
+	 * A URL the browser fetches the file from itself, valid `seconds`, with `headers` fixed in its
+	 * signature; null when downloads stream through the app (local disk, S3 in proxy mode).
+	 */
+	downloadUrl(key: string, headers: DownloadHeaders, seconds: number): Promise<string | null>;
+	/** The origin downloadUrl's links point at (for the pages' img-src), or null. */
+	readonly downloadOrigin: string | null;
 }
+
+/** The party check has passed: a presigned download link is valid this long. */
+export const PRESIGNED_URL_SECONDS = 300;
 
 export class LocalStorage implements AttachmentStorage {
 	readonly driver = 'local';
@@ -63,6 +81,12 @@ export class LocalStorage implements AttachmentStorage {
 			await rm(dir, { recursive: false, force: true }).catch(() => {});
 		}
 	}
+
+	readonly downloadOrigin = null;
+
+	async downloadUrl(): Promise<null> {
+		return null;
+	}
 }
 
 export interface S3Settings {
@@ -72,11 +96,13 @@ export interface S3Settings {
 	accessKeyId: string | null;
 	secretAccessKey: string | null;
 	forcePathStyle: boolean;
+	downloads: 'proxy' | 'redirect';
 }
 
 export class S3Storage implements AttachmentStorage {
 	readonly driver = 's3';
 	readonly client: S3Client;
+	readonly downloadOrigin: string | null;
 	constructor(readonly settings: S3Settings) {
 		this.client = new S3Client({
 			region: settings.region,
@@ -91,6 +117,36 @@ export class S3Storage implements AttachmentStorage {
 					? { accessKeyId: settings.accessKeyId, secretAccessKey: settings.secretAccessKey }
 					: undefined
 		});
+		// The bucket's origin as the SDK addresses it, by its own endpoint rules: virtual-hosted
+		// `bucket.host` when the name allows, path-style on the endpoint otherwise.
+		this.downloadOrigin =
+			settings.downloads === 'redirect'
+				? this.client.config.endpointProvider({
+						Bucket: settings.bucket,
+						Region: settings.region,
+						Endpoint: settings.endpoint ?? undefined,
+						ForcePathStyle: settings.forcePathStyle
+					}).url.origin
+				: null;
+	}
+
+	async downloadUrl(
+		key: string,
+		headers: DownloadHeaders,
+		seconds: number
+	): Promise<string | null> {
+		if (this.settings.downloads !== 'redirect') return null;
+		return getSignedUrl(
+			this.client,
+			new GetObjectCommand({
+				Bucket: this.settings.bucket,
+				Key: key,
+				ResponseContentType: headers.contentType,
+				ResponseContentDisposition: headers.contentDisposition,
+				ResponseCacheControl: `private, max-age=${seconds}`
+			}),
+			{ expiresIn: seconds }
+		);
 	}
 
 	async putFile(key: string, file: string, contentType: string): Promise<void> {

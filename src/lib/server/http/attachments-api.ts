@@ -8,6 +8,7 @@ import {
 	createAttachment,
 	findAttachmentForViewer,
 	isInlineType,
+	PRESIGNED_URL_SECONDS,
 	variantKey
 } from '../attachments';
 import { attachmentSettings } from '../config';
@@ -48,7 +49,7 @@ export const getAttachment = endpoint({
 	method: 'GET',
 	path: '/api/attachments/{id}',
 	summary:
-		'Download a file of the conversation (parties only), streamed through the app from either storage',
+		'Download a file of the conversation (parties only): streamed through the app, or with S3_DOWNLOADS=redirect a redirect to the bucket valid for 5 minutes',
 	scope: 'messages:read',
 	params: { id: attachmentId },
 	query: z.object({
@@ -58,7 +59,11 @@ export const getAttachment = endpoint({
 			.meta({ description: 'An image’s WebP thumbnail: 320 px (thumbnail) or 1280 px (preview).' })
 	}),
 	responses: {
-		200: { description: 'The file', contentType: 'application/octet-stream' }
+		200: { description: 'The file', contentType: 'application/octet-stream' },
+		302: {
+			description:
+				'S3 storage with S3_DOWNLOADS=redirect: a presigned URL of the file, valid 5 minutes, with the same type and disposition'
+		}
 	},
 	async handler({ db, user, params, query }) {
 		const found = await findAttachmentForViewer(db, user.id, params.id);
@@ -75,14 +80,26 @@ export const getAttachment = endpoint({
 				: `${found.filename.replace(/\.[^.]*$/, '')}-${variant}.webp`;
 		const disposition =
 			isInlineType(contentType) || variant !== 'original' ? 'inline' : 'attachment';
-		const stream = await attachmentStorage().read(key);
+		const file = {
+			contentType: contentType.startsWith('text/') ? `${contentType}; charset=utf-8` : contentType,
+			contentDisposition: contentDisposition(disposition, filename)
+		};
+		const storage = attachmentStorage();
+		// Redirect mode: the bucket sends the bytes, with the type and disposition signed into the
+		// link (it cannot send nosniff or a CSP: only sniffed, allow-listed types are ever stored).
+		const url = await storage.downloadUrl(key, file, PRESIGNED_URL_SECONDS);
+		if (url) {
+			return new Response(null, {
+				status: 302,
+				headers: { Location: url, 'Cache-Control': 'private, no-store' }
+			});
+		}
+		const stream = await storage.read(key);
 		if (!stream) throw notFound(NO_ATTACHMENT);
 		// The same answer from local disk and S3: nothing in it can run as a page of this origin.
 		const headers = new Headers({
-			'Content-Type': contentType.startsWith('text/')
-				? `${contentType}; charset=utf-8`
-				: contentType,
-			'Content-Disposition': contentDisposition(disposition, filename),
+			'Content-Type': file.contentType,
+			'Content-Disposition': file.contentDisposition,
 			'Cache-Control': 'private, max-age=300',
 			'X-Content-Type-Options': 'nosniff',
 			'Content-Security-Policy': "default-src 'none'; sandbox",
