@@ -303,6 +303,10 @@ function streamParts(
 			fields.set(name, list);
 		});
 		parser.on('file', (field, stream, info) => {
+			// A part that is skipped (only resumed) has no reader to hear its error: when the
+			// parser is destroyed mid-part, busboy destroys it with "Unexpected end of file",
+			// which would otherwise be an uncaught exception that stops the server.
+			stream.on('error', () => {});
 			// A file input with nothing chosen sends an empty part with no name.
 			if (field !== options.fileField || refusal || (info.filename ?? '') === '') {
 				stream.resume();
