@@ -456,6 +456,21 @@ describe.each(STORAGES)('attachments on %s', (name, open) => {
 		expect(empty.body.error.message).toBe('Write a message before sending.');
 	});
 
+	it('keeps the files in the order the sender chose, not the order their uploads finished', async () => {
+		const world = await makeWorld(t.db);
+		const file = (name: string) => ({ filename: name, content: `${name}\n` });
+		const first = await uploadOk(world.requester, world.contract.id, file('first.txt'));
+		const second = await uploadOk(world.requester, world.contract.id, file('second.txt'));
+		const third = await uploadOk(world.requester, world.contract.id, file('third.txt'));
+		// The composer lists them as chosen; the second upload happened to finish first.
+		const ids = [second.id, third.id, first.id];
+		const sent = await sendWith(world.requester, world.contract.id, ids, 'In this order');
+		expect(sent.status).toBe(201);
+		expect(sent.body.attachments.map((a: { id: string }) => a.id)).toEqual(ids);
+		const page = await listMessages(t.db, world.provider.id, world.contract.id, { limit: 1 });
+		expect(page!.messages[0]!.attachments.map((a) => a.id)).toEqual(ids);
+	});
+
 	it('authorization: parties upload and download, a stranger gets 404, signed out 401', async () => {
 		const world: World = await makeWorld(t.db);
 		const part = { filename: 'a.txt', content: 'hello\n' };

@@ -8,6 +8,7 @@ import {
 	jsonb,
 	pgTable,
 	primaryKey,
+	smallint,
 	text,
 	timestamp,
 	uniqueIndex,
@@ -810,6 +811,8 @@ export const attachments = pgTable(
 			.notNull()
 			.references(() => users.id, { onDelete: 'cascade' }),
 		messageId: uuid('message_id').references(() => messages.id, { onDelete: 'cascade' }),
+		/** Its place among the message's files, as the sender listed them (set with message_id). */
+		position: smallint('position'),
 		/** The sanitised name shown and sent in Content-Disposition. */
 		filename: text('filename').notNull(),
 		/** Sniffed from the content, never taken from the name or the declared type. */

@@ -1,4 +1,5 @@
--- The files of a message, oldest upload first, as the JSON array that views.ts maps to each
+-- The files of a message in the order its sender listed them (older rows without a position:
+-- oldest upload first), as the JSON array that views.ts maps to each
 -- Message's attachments (the Drizzle reads select the same through this function).
 CREATE OR REPLACE FUNCTION parley_message_attachments(p_message_id uuid) RETURNS json
 LANGUAGE plpgsql STABLE AS $$
@@ -12,7 +13,7 @@ BEGIN
 			'width', a.width,
 			'height', a.height,
 			'hasThumbnails', a.has_thumbnails
-		) ORDER BY a.created_at, a.id)
+		) ORDER BY a.position, a.created_at, a.id)
 		FROM attachments a WHERE a.message_id = p_message_id
 	), '[]'::json);
 END

@@ -118,7 +118,10 @@ BEGIN
 		p_caused_by, CASE WHEN v_mask THEN nullif(p_masked_body, p_body) END
 	);
 	IF v_attachments > 0 THEN
-		UPDATE attachments a SET message_id = v_message.id WHERE a.id = ANY (p_attachment_ids);
+		-- In the order the sender listed them, not the order their uploads finished.
+		UPDATE attachments a SET message_id = v_message.id,
+			position = array_position(p_attachment_ids, a.id)
+		WHERE a.id = ANY (p_attachment_ids);
 	END IF;
 	IF p_idempotency_key IS NOT NULL THEN
 		UPDATE message_idempotency_keys k SET message_id = v_message.id
