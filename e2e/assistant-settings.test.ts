@@ -1,5 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
-import { AuthPages, publishOffering } from './pages';
+import { startFakeResend } from '../tests/helpers/fake-resend';
+import { E2E_RESEND_PORT } from './env';
+import { AuthPages, confirmEmailAddress, publishOffering } from './pages';
 
 // The assistant's settings per offering (keyboard, no JavaScript, 1280 and 375 px), the language
 // setting, and the "Draft a reply" bar over a scrolled conversation.
@@ -62,8 +64,11 @@ test('an offering gets its own assistant, from the keyboard and without JavaScri
 	const page = await context.newPage();
 	const noJs = await browser.newContext({ javaScriptEnabled: false });
 	const plain = await noJs.newPage();
+	// Nora logs in with her password later: her address is confirmed first, from the email.
+	const resend = await startFakeResend(E2E_RESEND_PORT);
 	try {
 		await new AuthPages(page).signUp('Nora Provider', email, 'a long enough password');
+		await confirmEmailAddress(page, resend, email);
 		await publishOffering(page, `Kayak ${stamp}`);
 		await page.goto('/dashboard/settings');
 		const defaults = page.locator('section', { hasText: 'Assistant (for your rentals)' });
@@ -152,5 +157,6 @@ test('an offering gets its own assistant, from the keyboard and without JavaScri
 	} finally {
 		await noJs.close();
 		await context.close();
+		await resend.close();
 	}
 });

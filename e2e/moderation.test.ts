@@ -1,5 +1,13 @@
 import { expect, test, type Page } from '@playwright/test';
-import { AuthPages, ConversationPage, DEMO_RENTAL_ID, twoParties } from './pages';
+import { startFakeResend } from '../tests/helpers/fake-resend';
+import { E2E_RESEND_PORT } from './env';
+import {
+	AuthPages,
+	confirmEmailAddress,
+	ConversationPage,
+	DEMO_RENTAL_ID,
+	twoParties
+} from './pages';
 
 // Trust and safety: a report from the conversation page reaches an operator at /admin/reports,
 // who dismisses it or suspends the account; contact details are hidden until acceptance.
@@ -59,7 +67,12 @@ test('contact details are hidden until acceptance; a report leads to a suspensio
 	browser
 }) => {
 	test.setTimeout(150_000);
-	const { provider, renter, close } = await twoParties(browser, 'Pressure washer');
+	// Lena logs in with her password after the suspension is lifted: her address is confirmed
+	// first, from the email sign-up sent her.
+	const resend = await startFakeResend(E2E_RESEND_PORT);
+	const { provider, providerEmail, renter, close } = await twoParties(browser, 'Pressure washer');
+	await confirmEmailAddress(provider, resend, providerEmail);
+	await resend.close();
 	const renterChat = new ConversationPage(renter);
 	await renterChat.send('Is it free this weekend?');
 	await expect(renterChat.lastMessage()).not.toContainText('Sending');

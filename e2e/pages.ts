@@ -178,15 +178,12 @@ export async function twoParties(
 	options: { renterJs?: boolean } = {}
 ) {
 	const stamp = `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+	const providerEmail = `lena-${stamp}@example.com`;
 	const providerContext = await browser.newContext();
 	const renterContext = await browser.newContext({ javaScriptEnabled: options.renterJs ?? true });
 	const provider = await providerContext.newPage();
 	const renter = await renterContext.newPage();
-	await new AuthPages(provider).signUp(
-		'Lena Provider',
-		`lena-${stamp}@example.com`,
-		'a long enough password'
-	);
+	await new AuthPages(provider).signUp('Lena Provider', providerEmail, 'a long enough password');
 	const offering = `${name} ${stamp}`;
 	await publishOffering(provider, offering);
 	await new AuthPages(renter, options.renterJs ?? true).signUp(
@@ -204,6 +201,7 @@ export async function twoParties(
 	await rentAndOpenConversation(renter, offering, 'Lena Provider');
 	return {
 		provider,
+		providerEmail,
 		renter,
 		offeringId,
 		close: async () => {
