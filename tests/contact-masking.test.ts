@@ -132,21 +132,25 @@ describe('after acceptance', () => {
 		expect(await bodies(requester.id, contract.id)).toEqual([MASKED, `Accepted! Again: ${PHONE}`]);
 	});
 
-	it('parley_post_message asks for the masked text only while masking applies', async () => {
+	it('parley_post_message keeps the masked text only while masking applies, and never posts without it then', async () => {
 		const { requester, provider, contract } = await makeWorld(t.db);
 		const post = async (maskedBody: string | null) =>
-			rowsOf<{ needs_masking: boolean; message: unknown }>(
+			rowsOf<{ message: unknown }>(
 				await t.db.execute(
-					sql`select needs_masking, message from parley_post_message(${contract.id}::uuid, 'user', ${requester.id}::uuid, null, null, 'app', ${'hi'}, null, null, null, null::uuid[], 'until-accepted', ${maskedBody})`
+					sql`select message from parley_post_message(${contract.id}::uuid, 'user', ${requester.id}::uuid, null, null, 'app', ${WITH_PHONE}, null, null, null, null::uuid[], 'until-accepted', ${maskedBody}, null, null, null)`
 				)
 			)[0]!;
-		const asked = await post(null);
-		expect(asked).toMatchObject({ needs_masking: true, message: null });
+		await expect(post(null)).rejects.toThrow();
 		expect(await t.db.select().from(messages)).toHaveLength(0);
+		await post(MASKED);
 		await transitionContract(t.db, provider.id, contract.id, 'accept');
-		const posted = await post(null);
-		expect(posted.needs_masking).toBe(false);
-		expect(posted.message).not.toBeNull();
+		await post(MASKED);
+		const stored = await t.db
+			.select({ maskedBody: messages.maskedBody })
+			.from(messages)
+			.where(eq(messages.senderRole, 'user'))
+			.orderBy(messages.seq);
+		expect(stored.map((m) => m.maskedBody)).toEqual([MASKED, null]);
 	});
 });
 

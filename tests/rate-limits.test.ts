@@ -4,6 +4,7 @@ import { messages } from '../src/lib/server/db/schema';
 import { createContract } from '../src/lib/server/http/contracts-api';
 import { postMessage, postTyping } from '../src/lib/server/http/messaging-api';
 import * as limits from '../src/lib/server/limits';
+import { appendMessage, listInbox } from '../src/lib/server/messaging';
 import * as rateLimit from '../src/lib/server/rate-limit';
 import { useTestDatabase } from './helpers/db';
 import { apiEvent, makeWorld } from './helpers/fixtures';
@@ -56,15 +57,70 @@ describe('rate limits', () => {
 	});
 
 	it('has a daily message limit too', async () => {
-		const { requester } = await makeWorld(t.db);
-		const settings = { ...getConfig().limits, messagesPerDay: 3 };
-		for (let i = 0; i < 3; i++) await limits.enforceMessageLimits(t.db, requester.id, settings);
-		const err = await limits
-			.enforceMessageLimits(t.db, requester.id, settings)
-			.catch((e: unknown) => e);
+		const { requester, contract } = await makeWorld(t.db);
+		const daily = limits.messageLimits(requester.id, { ...getConfig().limits, messagesPerDay: 3 });
+		const send = (body: string) =>
+			appendMessage(t.db, { kind: 'user', userId: requester.id }, contract.id, {
+				body,
+				limits: daily
+			});
+		for (let i = 0; i < 3; i++) await send(`m${i}`);
+		const err = await send('one too many').catch((e: unknown) => e);
 		expect(err).toBeInstanceOf(rateLimit.RateLimitedError);
 		expect((err as Error).message).toMatch(/3 messages today/);
 		expect((err as rateLimit.RateLimitedError).retryAfterSeconds).toBeGreaterThan(23 * 3600);
+		expect(await t.db.$count(messages)).toBe(3);
+	});
+
+	it('counts sends in the same call as the send: 20 at once under a limit of 5 store exactly 5', async () => {
+		const { requester, contract, provider } = await makeWorld(t.db);
+		const five = limits.messageLimits(requester.id, {
+			...getConfig().limits,
+			messagesPerMinute: 5
+		});
+		const results = await Promise.allSettled(
+			Array.from({ length: 20 }, (_, i) =>
+				appendMessage(t.db, { kind: 'user', userId: requester.id }, contract.id, {
+					body: `parallel ${i}`,
+					limits: five
+				})
+			)
+		);
+		expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
+		for (const r of results) {
+			if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(rateLimit.RateLimitedError);
+		}
+		expect(await t.db.$count(messages)).toBe(5);
+		// The refused sends left no trace: the counter holds the 5 sent, the thread 5 unread.
+		const [counter] = await rateLimit.hitLimits(t.db, [five.limits[0]!]);
+		expect(counter!.hits).toBe(6);
+		const inbox = await listInbox(t.db, provider.id, { limit: 10 });
+		expect(inbox.threads[0]?.unreadCount).toBe(5);
+	});
+
+	it('counts no hit for a replayed send, nor for a stranger', async () => {
+		const { requester, contract, stranger } = await makeWorld(t.db);
+		const one = limits.messageLimits(requester.id, { ...getConfig().limits, messagesPerMinute: 1 });
+		const send = () =>
+			appendMessage(t.db, { kind: 'user', userId: requester.id }, contract.id, {
+				body: 'once',
+				idempotencyKey: 'k-1',
+				limits: one
+			});
+		const first = await send();
+		const retry = await send();
+		expect(retry).toMatchObject({ replayed: true, message: { id: first!.message.id } });
+		expect(
+			await appendMessage(t.db, { kind: 'user', userId: stranger.id }, contract.id, {
+				body: 'not mine',
+				limits: limits.messageLimits(stranger.id)
+			})
+		).toBeNull();
+		const [mine, theirs] = await rateLimit.hitLimits(t.db, [
+			one.limits[0]!,
+			limits.messageLimits(stranger.id).limits[0]!
+		]);
+		expect([mine!.hits, theirs!.hits]).toEqual([2, 1]);
 	});
 
 	it('limits typing events per user', async () => {

@@ -1,10 +1,11 @@
 import { getConfig, type RateLimitSettings } from './config';
 import type { Db } from './db';
-import { enforceLimits, waitText } from './rate-limit';
+import { enforceLimits, waitText, type LimitSet } from './rate-limit';
 
-// The product's rate limits, one function per action a person can repeat. Each costs one
-// statement (rate-limit.ts) and throws RateLimitedError: 429 with Retry-After on the API, the
-// message beside the form on pages. Limits are settings (config.ts, README).
+// The product's rate limits, one function per action a person can repeat. Each throws
+// RateLimitedError: 429 with Retry-After on the API, the message beside the form on pages.
+// Messages are counted inside their send (appendMessage's `limits`), the others by one statement
+// of their own (rate-limit.ts). Limits are settings (config.ts, README).
 
 const MINUTE = 60;
 const HOUR = 60 * MINUTE;
@@ -12,23 +13,21 @@ const DAY = 24 * HOUR;
 
 const limits = () => getConfig().limits;
 
-/** Before a user's message (their own, or an assistant's acting for them). */
-export function enforceMessageLimits(
-	db: Db,
-	userId: string,
-	settings: RateLimitSettings = limits()
-): Promise<void> {
-	return enforceLimits(
-		db,
-		[
+/**
+ * A user's message limits (their own messages, and an assistant's acting for them): for
+ * appendMessage, which counts them in the same call as the send.
+ */
+export function messageLimits(userId: string, settings: RateLimitSettings = limits()): LimitSet {
+	return {
+		limits: [
 			{ key: `messages:minute:${userId}`, max: settings.messagesPerMinute, windowSeconds: MINUTE },
 			{ key: `messages:day:${userId}`, max: settings.messagesPerDay, windowSeconds: DAY }
 		],
-		(wait) =>
+		refusal: (wait) =>
 			wait > MINUTE
 				? `You have sent ${settings.messagesPerDay} messages today, the most a day allows. You can send more ${waitText(wait)}.`
 				: `You are sending messages faster than ${settings.messagesPerMinute} a minute. Wait a moment: you can send again ${waitText(wait)}.`
-	);
+	};
 }
 
 export function enforceTypingLimit(
@@ -36,11 +35,10 @@ export function enforceTypingLimit(
 	userId: string,
 	settings: RateLimitSettings = limits()
 ): Promise<void> {
-	return enforceLimits(
-		db,
-		[{ key: `typing:${userId}`, max: settings.typingPerMinute, windowSeconds: MINUTE }],
-		(wait) => `Too many typing notices; try again ${waitText(wait)}.`
-	);
+	return enforceLimits(db, {
+		limits: [{ key: `typing:${userId}`, max: settings.typingPerMinute, windowSeconds: MINUTE }],
+		refusal: (wait) => `Too many typing notices; try again ${waitText(wait)}.`
+	});
 }
 
 export function enforceSignupLimit(
@@ -48,12 +46,11 @@ export function enforceSignupLimit(
 	ip: string,
 	settings: RateLimitSettings = limits()
 ): Promise<void> {
-	return enforceLimits(
-		db,
-		[{ key: `signups:${ip}`, max: settings.signupsPerIpPerHour, windowSeconds: HOUR }],
-		(wait) =>
+	return enforceLimits(db, {
+		limits: [{ key: `signups:${ip}`, max: settings.signupsPerIpPerHour, windowSeconds: HOUR }],
+		refusal: (wait) =>
 			`Too many accounts were created from your network. Please try again ${waitText(wait)}.`
-	);
+	});
 }
 
 /** Before a rental request; one that opens the conversation with a note also counts as one. */
@@ -63,9 +60,8 @@ export function enforceRentalLimits(
 	options: { opensConversation: boolean },
 	settings: RateLimitSettings = limits()
 ): Promise<void> {
-	return enforceLimits(
-		db,
-		[
+	return enforceLimits(db, {
+		limits: [
 			{ key: `rentals:day:${userId}`, max: settings.rentalsPerDay, windowSeconds: DAY },
 			...(options.opensConversation
 				? [
@@ -77,7 +73,7 @@ export function enforceRentalLimits(
 					]
 				: [])
 		],
-		(wait) =>
+		refusal: (wait) =>
 			`You have made ${settings.rentalsPerDay} rental requests today, the most a day allows. You can make more ${waitText(wait)}.`
-	);
+	});
 }

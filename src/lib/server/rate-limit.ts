@@ -1,5 +1,5 @@
 import { inArray, sql } from 'drizzle-orm';
-import { rowsOf, type Db } from './db';
+import { pgArray, rowsOf, type Db } from './db';
 import { rateLimitCounters } from './db/schema';
 import { DomainError } from './errors';
 
@@ -41,24 +41,37 @@ export function waitText(seconds: number): string {
 	return `in ${Math.ceil(seconds / 3600)} hours`;
 }
 
+/** Limits counted together, and what to tell the person when one is reached. */
+export interface LimitSet {
+	limits: readonly Limit[];
+	/** The refusal's message, given the seconds until the limit's window closes. */
+	refusal: (retryAfterSeconds: number) => string;
+}
+
+/** The error for a reached limit of `set`. */
+export function limitReached(set: LimitSet, key: string, retryAfterSeconds: number) {
+	return new RateLimitedError(set.refusal(retryAfterSeconds), retryAfterSeconds, key);
+}
+
+/** A limit set as the arrays parley_post_message takes (p_limit_keys, _max, _windows). */
+export function limitArrays(set: LimitSet): { keys: string[]; max: number[]; windows: number[] } {
+	return {
+		keys: set.limits.map((l) => l.key),
+		max: set.limits.map((l) => l.max),
+		windows: set.limits.map((l) => windowSeconds(l))
+	};
+}
+
+const windowSeconds = (l: Limit) => Math.max(1, Math.floor(l.windowSeconds));
+
 /** Counts one hit on every limit (distinct keys) in one statement; answers each limit's state. */
 export async function hitLimits(db: Db, limits: readonly Limit[]): Promise<LimitState[]> {
 	if (limits.length === 0) return [];
-	const values = sql.join(
-		limits.map(
-			(l) =>
-				sql`(${l.key}, 1, now() + make_interval(secs => ${Math.max(1, Math.floor(l.windowSeconds))}::int))`
-		),
-		sql`, `
-	);
+	const { keys, windows } = limitArrays({ limits, refusal: () => '' });
 	const rows = rowsOf<{ key: string; hits: number; remaining: number }>(
-		await db.execute(sql`
-			insert into rate_limit_counters as c (key, hits, window_ends_at) values ${values}
-			on conflict (key) do update set
-				hits = case when c.window_ends_at <= now() then 1 else c.hits + 1 end,
-				window_ends_at = case when c.window_ends_at <= now() then excluded.window_ends_at
-					else c.window_ends_at end
-			returning c.key, c.hits, extract(epoch from c.window_ends_at - now())::float8 as remaining`)
+		await db.execute(
+			sql`select key, hits, remaining from parley_hit_limits(${pgArray(keys)}::text[], ${pgArray(windows)}::integer[])`
+		)
 	);
 	const byKey = new Map(rows.map((r) => [r.key, r]));
 	return limits.map((l) => {
@@ -79,16 +92,30 @@ export function exceeded(states: readonly LimitState[]): LimitState[] {
 		.sort((a, b) => b.retryAfterSeconds - a.retryAfterSeconds);
 }
 
-/** Counts one hit on each limit and throws RateLimitedError(message) when any is over. */
-export async function enforceLimits(
-	db: Db,
-	limits: readonly Limit[],
-	message: (retryAfterSeconds: number) => string
-): Promise<void> {
-	const [over] = exceeded(await hitLimits(db, limits));
-	if (over) {
-		throw new RateLimitedError(message(over.retryAfterSeconds), over.retryAfterSeconds, over.key);
-	}
+/** Counts one hit on each limit of the set and throws its RateLimitedError when any is over. */
+export async function enforceLimits(db: Db, set: LimitSet): Promise<void> {
+	const [over] = exceeded(await hitLimits(db, set.limits));
+	if (over) throw limitReached(set, over.key, over.retryAfterSeconds);
+}
+
+/**
+ * Throws the set's RateLimitedError when a limit is reached already, counting nothing: for work
+ * worth skipping before the counted action (storing a form's files before its send).
+ */
+export async function refuseIfReached(db: Db, set: LimitSet): Promise<void> {
+	if (set.limits.length === 0) return;
+	const { keys, max } = limitArrays(set);
+	const [reached] = rowsOf<{ key: string; remaining: number }>(
+		await db.execute(sql`
+			select c.key, extract(epoch from c.window_ends_at - now())::float8 as remaining
+			from unnest(${pgArray(keys)}::text[], ${pgArray(max)}::integer[]) as l (key, max_hits)
+			join rate_limit_counters c on c.key = l.key
+			where c.window_ends_at > now() and c.hits >= l.max_hits
+			order by c.window_ends_at desc
+			limit 1`)
+	);
+	if (reached)
+		throw limitReached(set, reached.key, Math.max(1, Math.ceil(Number(reached.remaining))));
 }
 
 /** Takes one hit back (a login that succeeded is not a failure). */

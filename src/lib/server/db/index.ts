@@ -190,6 +190,17 @@ export function rowsOf<T>(result: unknown): T[] {
 	return ((result as { rows?: T[] }).rows ?? []) as T[];
 }
 
+/**
+ * A Postgres array literal, for a parameter cast to `text[]`, `integer[]` or `uuid[]` (Drizzle
+ * spreads a JS array into a list of parameters instead). Strings are quoted and escaped.
+ */
+export function pgArray(values: readonly (string | number)[]): string {
+	const items = values.map((v) =>
+		typeof v === 'number' ? String(v) : `"${v.replace(/["\\]/g, '\\$&')}"`
+	);
+	return `{${items.join(',')}}`;
+}
+
 export async function isDatabaseEmpty(db: Db): Promise<boolean> {
 	const rows = rowsOf<{ n: number }>(await db.execute(sql`select count(*)::int as n from users`));
 	return (rows[0]?.n ?? 0) === 0;

@@ -42,7 +42,7 @@ import {
 import { notFound } from './api';
 import { endpoint, type ApiEvent, type PathParam } from './endpoint';
 import { notifyTyping } from '../live/events';
-import { enforceMessageLimits, enforceTypingLimit } from '../limits';
+import { enforceTypingLimit, messageLimits } from '../limits';
 import { assistantLabel } from '../messaging/views';
 import type { LiveHub } from '../live/hub';
 
@@ -100,12 +100,12 @@ export const postMessage = endpoint({
 			if (!(await findContractForParty(db, user.id, params.id))) throw notFound(NO_CONTRACT);
 			throw err;
 		});
-		await enforceMessageLimits(db, user.id);
 		// An agent token writes as the assistant acting for the user, a personal token as the user.
 		const appended = await appendMessage(db, messageAuthor(user.id, token), params.id, {
 			body: text,
 			idempotencyKey: headers['Idempotency-Key'],
-			attachmentIds
+			attachmentIds,
+			limits: messageLimits(user.id)
 		});
 		if (!appended) throw notFound(NO_CONTRACT);
 		return json(appended.message, { status: appended.replayed ? 200 : 201 });

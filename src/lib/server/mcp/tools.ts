@@ -17,7 +17,7 @@ import { messageAuthor, type TokenAuth } from '../api-tokens';
 import { allowedActions, getContractForParty, type ContractView } from '../contracts';
 import type { Db } from '../db';
 import { DomainError } from '../errors';
-import { enforceMessageLimits } from '../limits';
+import { messageLimits } from '../limits';
 import { requireScope } from '../http/bearer';
 import {
 	appendMessage,
@@ -281,10 +281,10 @@ export function createParleyMcpServer(db: Db, auth: TokenAuth): McpServer {
 		},
 		({ contractId, body }, extra) =>
 			guard('messages:write', async () => {
-				await enforceMessageLimits(db, user.id);
 				const appended = await appendMessage(db, messageAuthor(user.id, token), contractId, {
 					body,
-					idempotencyKey: sendIdempotencyKey(token.id, extra.requestId, contractId, body)
+					idempotencyKey: sendIdempotencyKey(token.id, extra.requestId, contractId, body),
+					limits: messageLimits(user.id)
 				});
 				if (!appended) throw new ContractNotFound();
 				const { message, replayed } = appended;

@@ -1,8 +1,9 @@
 import { sql } from 'drizzle-orm';
 import type { MessageJson } from '$lib/schemas/messaging';
-import { rowsOf, type Db } from '../db';
+import { pgArray, rowsOf, type Db } from '../db';
 import { notifyLive } from '../live/events';
 import { getConfig } from '../config';
+import { limitArrays, limitReached, type LimitSet } from '../rate-limit';
 import { maskContactDetails, type ContactMaskingMode } from './contact-masking';
 import { AttachmentNotUsableError, rethrowDatabaseRefusal } from './errors';
 import { messageRowFromSql, toMessageJson, type MessageRow } from './views';
@@ -35,6 +36,12 @@ export interface AppendInput {
 	 * otherwise AttachmentNotUsableError and nothing is written. The body may then be empty.
 	 */
 	attachmentIds?: readonly string[];
+	/**
+	 * Rate limits the send counts against (limits.ts: messageLimits): a limit already reached, or
+	 * passed by this send, throws its RateLimitedError and nothing is written. Counted in the same
+	 * call as the send; a replayed send counts nothing.
+	 */
+	limits?: LimitSet;
 }
 
 export interface Appended {
@@ -48,7 +55,6 @@ interface PostedRow {
 	message: MessageRow | string | null;
 	replayed: boolean;
 	live_payload: string | null;
-	needs_masking: boolean;
 }
 
 /**
@@ -58,9 +64,10 @@ interface PostedRow {
  * live events, email notifications and the idempotency key) is one call of parley_post_message,
  * so the thread's lock is held for the database's own work only. Its NOTIFY follows: after the
  * commit, or, inside a caller's transaction, delivered by Postgres when that commits.
- * Contact details are hidden from the recipients at write time: when the contract's state asks
- * for it, parley_post_message writes nothing and answers needs_masking, and the text is masked
- * and posted again (so a send to an accepted rental never runs the masker).
+ * Contact details are hidden from the recipients at write time. Whether that applies depends on
+ * the contract's state, which only parley_post_message reads, so whenever masking is on the text
+ * is masked beforehand (tens of microseconds: cheaper than a second call) and the function keeps
+ * the masked text only when it applies.
  */
 export async function appendMessage(
 	db: Db,
@@ -75,18 +82,20 @@ export async function appendMessage(
 	const via = author.kind === 'email' ? 'email' : 'app';
 	const causedBy = author.kind === 'system' ? (author.causedBy ?? null) : null;
 	const masking = input.contactMasking ?? getConfig().messaging.contactMasking;
-	const post = async (maskedBody: string | null) => {
-		const [row] = rowsOf<PostedRow>(
-			await db
-				.execute(
-					sql`select message, replayed, live_payload, needs_masking from parley_post_message(${contractId}::uuid, ${role}, ${userId}::uuid, ${agentId}, ${actingFor}::uuid, ${via}, ${input.body}, ${input.idempotencyKey ?? null}, ${input.at?.toISOString() ?? null}::timestamptz, ${causedBy}::uuid, ${attachmentIdsArray(input.attachmentIds)}::uuid[], ${masking}, ${maskedBody})`
-				)
-				.catch((err) => rethrowDatabaseRefusal(err))
-		);
-		return row;
-	};
-	let row = await post(null);
-	if (row?.needs_masking) row = await post(maskContactDetails(input.body));
+	const maskedBody = masking === 'off' || role === 'system' ? null : maskContactDetails(input.body);
+	const limits = input.limits ? limitArrays(input.limits) : null;
+	const [row] = rowsOf<PostedRow>(
+		await db
+			.execute(
+				sql`select message, replayed, live_payload from parley_post_message(${contractId}::uuid, ${role}, ${userId}::uuid, ${agentId}, ${actingFor}::uuid, ${via}, ${input.body}, ${input.idempotencyKey ?? null}, ${input.at?.toISOString() ?? null}::timestamptz, ${causedBy}::uuid, ${attachmentIdsArray(input.attachmentIds)}::uuid[], ${masking}, ${maskedBody}, ${limits && pgArray(limits.keys)}::text[], ${limits && pgArray(limits.max)}::integer[], ${limits && pgArray(limits.windows)}::integer[])`
+			)
+			.catch((err) =>
+				rethrowDatabaseRefusal(err, {
+					PR429: ({ detail, hint }) =>
+						limitReached(input.limits!, detail ?? '', Math.max(1, Number(hint) || 60))
+				})
+			)
+	);
 	if (!row?.message) return null;
 	await notifyLive(db, row.live_payload);
 	const message = messageRowFromSql(row.message);

@@ -105,13 +105,20 @@ const SQLSTATE_ERRORS: Record<string, () => DomainError> = {
  */
 export function rethrowDatabaseRefusal(
 	err: unknown,
-	more: Record<string, () => DomainError> = {}
+	more: Record<string, (refusal: DatabaseRefusal) => DomainError> = {}
 ): never {
 	for (let e: unknown = err; e instanceof Error; e = e.cause) {
-		const code = (e as { code?: unknown }).code;
-		if (typeof code !== 'string') continue;
-		const make = more[code] ?? SQLSTATE_ERRORS[code];
-		if (make) throw make();
+		const refusal = e as unknown as DatabaseRefusal;
+		if (typeof refusal.code !== 'string') continue;
+		const make = more[refusal.code] ?? SQLSTATE_ERRORS[refusal.code];
+		if (make) throw make(refusal);
 	}
 	throw err;
+}
+
+/** What both drivers' errors carry of a RAISE: its SQLSTATE, DETAIL and HINT. */
+export interface DatabaseRefusal {
+	code: string;
+	detail?: string;
+	hint?: string;
 }

@@ -17,7 +17,8 @@ import type { UploadLimits } from '../attachments/upload';
 import { getConfig } from '../config';
 import type { Db } from '../db';
 import { DomainError } from '../errors';
-import { enforceMessageLimits } from '../limits';
+import { messageLimits } from '../limits';
+import { refuseIfReached } from '../rate-limit';
 import { appendMessage } from './append';
 import { findContractForParty } from './parties';
 
@@ -79,7 +80,9 @@ export async function sendFormMessage(
 		}
 		// A form without a usable key still sends; it just is not protected against a double post.
 		const key = idempotencyKeySchema.safeParse(first('idempotencyKey'));
-		await enforceMessageLimits(db, userId);
+		const rateLimits = messageLimits(userId);
+		// Counted by the send below; checked now so a sender at a limit stores no files.
+		if (hasFiles) await refuseIfReached(db, rateLimits);
 		for (const [i, file] of form.files.entries()) {
 			try {
 				await storeUpload(db, userId, contractId, file, limits.clamav ?? null, storage, fileIds[i]);
@@ -92,7 +95,8 @@ export async function sendFormMessage(
 		const appended = await appendMessage(db, { kind: 'user', userId }, contractId, {
 			body: parsed.data.body,
 			attachmentIds: parsed.data.attachmentIds,
-			idempotencyKey: key.success ? key.data : undefined
+			idempotencyKey: key.success ? key.data : undefined,
+			limits: rateLimits
 		});
 		if (!appended) {
 			await deleteUnsentUploads(db, userId, stored, storage);

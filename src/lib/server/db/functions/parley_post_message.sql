@@ -10,8 +10,14 @@
 -- wait for the first to commit, then find its message.
 -- Contact details are hidden from the recipients (CONTACT_MASKING, p_masking) in every mode but
 -- 'off' for 'always', and for 'until-accepted' while the contract is requested. The caller passes
--- the masked text (p_masked_body, equal to p_body when nothing is hidden) only once this function
--- has answered needs_masking, having written nothing: the masker runs only when it applies.
+-- the masked text (p_masked_body, equal to p_body when nothing is hidden) whenever masking is on,
+-- since only this lookup knows the contract's state: masking costs no second call.
+-- p_limit_* are the author's rate limits (keys, maximum hits, window seconds; see
+-- parley_hit_limits). A limit already reached refuses the post before anything is written; the
+-- post counts one hit on each at the end, so the counters' row locks are held only from there to
+-- the commit, and a hit past a limit rolls the post back. Both refusals raise SQLSTATE PR429 with
+-- the limit's key as DETAIL and the seconds until its window closes as HINT. A replayed post
+-- (idempotency key) counts nothing.
 -- p_attachment_ids are uploads the message takes (at most 10): each must have been uploaded by
 -- the author's party to this contract and not be taken by another message, or SQLSTATE PRATT is
 -- raised and nothing is written. They are part of the idempotency key's request.
@@ -30,9 +36,11 @@ CREATE OR REPLACE FUNCTION parley_post_message(
 	p_caused_by uuid,
 	p_attachment_ids uuid[],
 	p_masking text,
-	p_masked_body text
-) RETURNS TABLE (message json, thread_id uuid, replayed boolean, live_payload text,
-	needs_masking boolean)
+	p_masked_body text,
+	p_limit_keys text[],
+	p_limit_max integer[],
+	p_limit_windows integer[]
+) RETURNS TABLE (message json, thread_id uuid, replayed boolean, live_payload text)
 LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 DECLARE
@@ -48,6 +56,8 @@ DECLARE
 	v_mask boolean;
 	v_attachments integer := coalesce(cardinality(p_attachment_ids), 0);
 	v_usable integer;
+	v_limit_key text;
+	v_limit_wait integer;
 BEGIN
 	-- One lookup answers "may this author post here", "is there a thread yet" and "are contact
 	-- details hidden".
@@ -62,9 +72,7 @@ BEGIN
 	v_mask := p_sender_role <> 'system' AND (p_masking = 'always'
 		OR (p_masking = 'until-accepted' AND v_contract_status = 'requested'));
 	IF v_mask AND p_masked_body IS NULL THEN
-		-- The caller masks only when asked to: nothing is written, it calls again with the text.
-		RETURN QUERY SELECT NULL::json, NULL::uuid, false, NULL::text, true;
-		RETURN;
+		RAISE EXCEPTION 'contact masking applies but no masked text was given';
 	END IF;
 
 	IF p_idempotency_key IS NOT NULL THEN
@@ -89,9 +97,24 @@ BEGIN
 					USING ERRCODE = 'PR422';
 			END IF;
 			RETURN QUERY
-			SELECT parley_message_row(v_known_message, v_party), m.thread_id, true, NULL::text, false
+			SELECT parley_message_row(v_known_message, v_party), m.thread_id, true, NULL::text
 			FROM messages m WHERE m.id = v_known_message;
 			RETURN;
+		END IF;
+	END IF;
+
+	IF p_limit_keys IS NOT NULL THEN
+		-- A read, no lock: a sender over a limit costs one lookup per key, not a post rolled back.
+		SELECT c.key, ceil(extract(epoch from c.window_ends_at - now()))::integer
+		INTO v_limit_key, v_limit_wait
+		FROM unnest(p_limit_keys, p_limit_max) AS l (key, max_hits)
+		JOIN rate_limit_counters c ON c.key = l.key
+		WHERE c.window_ends_at > now() AND c.hits >= l.max_hits
+		ORDER BY c.window_ends_at DESC
+		LIMIT 1;
+		IF FOUND THEN
+			RAISE EXCEPTION 'rate limit % reached', v_limit_key
+				USING ERRCODE = 'PR429', DETAIL = v_limit_key, HINT = greatest(1, v_limit_wait)::text;
 		END IF;
 	END IF;
 
@@ -127,8 +150,22 @@ BEGIN
 		UPDATE message_idempotency_keys k SET message_id = v_message.id
 		WHERE k.scope = v_scope AND k.key = p_idempotency_key;
 	END IF;
+	IF p_limit_keys IS NOT NULL THEN
+		-- Last, so the counters' row locks are held for the commit only. Concurrent posts that all
+		-- passed the check above meet here: the one past the limit is rolled back.
+		SELECT h.key, ceil(h.remaining)::integer INTO v_limit_key, v_limit_wait
+		FROM parley_hit_limits(p_limit_keys, p_limit_windows) h
+		JOIN unnest(p_limit_keys, p_limit_max) AS l (key, max_hits) ON l.key = h.key
+		WHERE h.hits > l.max_hits
+		ORDER BY h.remaining DESC
+		LIMIT 1;
+		IF FOUND THEN
+			RAISE EXCEPTION 'rate limit % reached', v_limit_key
+				USING ERRCODE = 'PR429', DETAIL = v_limit_key, HINT = greatest(1, v_limit_wait)::text;
+		END IF;
+	END IF;
 	RETURN QUERY
 	SELECT parley_message_row(v_message.id, v_party), v_message.thread_id, false,
-		parley_live_payload(v_message.thread_id), false;
+		parley_live_payload(v_message.thread_id);
 END
 $$;
