@@ -150,9 +150,13 @@ BEGIN
 		UPDATE message_idempotency_keys k SET message_id = v_message.id
 		WHERE k.scope = v_scope AND k.key = p_idempotency_key;
 	END IF;
+	RETURN QUERY
+	SELECT parley_message_row(v_message.id, v_party), v_message.thread_id, false,
+		parley_live_payload(v_message.thread_id);
 	IF p_limit_keys IS NOT NULL THEN
-		-- Last, so the counters' row locks are held for the commit only. Concurrent posts that all
-		-- passed the check above meet here: the one past the limit is rolled back.
+		-- Last (RETURN QUERY has made the answer but not ended the call), so the counters' row
+		-- locks are held for the commit only. Concurrent posts that all passed the check above
+		-- meet here: the one past the limit is rolled back.
 		SELECT h.key, ceil(h.remaining)::integer INTO v_limit_key, v_limit_wait
 		FROM parley_hit_limits(p_limit_keys, p_limit_windows) h
 		JOIN unnest(p_limit_keys, p_limit_max) AS l (key, max_hits) ON l.key = h.key
@@ -164,8 +168,5 @@ BEGIN
 				USING ERRCODE = 'PR429', DETAIL = v_limit_key, HINT = greatest(1, v_limit_wait)::text;
 		END IF;
 	END IF;
-	RETURN QUERY
-	SELECT parley_message_row(v_message.id, v_party), v_message.thread_id, false,
-		parley_live_payload(v_message.thread_id);
 END
 $$;
