@@ -16,9 +16,13 @@ $$;
 -- window closes (src/lib/server/rate-limit.ts). The counts are rows of rate_limit_counters, one
 -- per key; a window opens with the key's first hit and lasts p_windows[i] seconds. One upsert, so
 -- concurrent hits take turns on the row and none slips under a limit. The keys must be distinct.
+-- PL/pgSQL rather than SQL so that the statement's plan is kept between calls.
 CREATE OR REPLACE FUNCTION parley_hit_limits(p_keys text[], p_windows integer[])
 RETURNS TABLE (key text, hits integer, remaining float8)
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+#variable_conflict use_column
+BEGIN
+	RETURN QUERY
 	INSERT INTO rate_limit_counters AS c (key, hits, window_ends_at)
 	SELECT l.key, 1, now() + make_interval(secs => greatest(1, l.window_seconds))
 	FROM unnest(p_keys, p_windows) AS l (key, window_seconds)
@@ -26,7 +30,39 @@ LANGUAGE sql AS $$
 		hits = CASE WHEN c.window_ends_at <= now() THEN 1 ELSE c.hits + 1 END,
 		window_ends_at = CASE WHEN c.window_ends_at <= now() THEN excluded.window_ends_at
 			ELSE c.window_ends_at END
-	RETURNING c.key, c.hits, extract(epoch from c.window_ends_at - now())::float8
+	RETURNING c.key, c.hits, extract(epoch from c.window_ends_at - now())::float8;
+END
+$$;
+--> statement-breakpoint
+DO $$
+DECLARE
+	r record;
+BEGIN
+	FOR r IN SELECT p.oid::regprocedure AS signature FROM pg_proc p
+		WHERE p.proname = 'parley_limit_reached' AND p.pronamespace = 'public'::regnamespace
+			AND p.prorettype <> 'trigger'::regtype
+	LOOP
+		EXECUTE 'DROP FUNCTION ' || r.signature;
+	END LOOP;
+END
+$$;
+--> statement-breakpoint
+-- The first of the rate limits p_keys (with their maximums p_max) whose window is open and
+-- already holds its maximum of hits, the one that reopens last; no row when another hit would
+-- be within every limit. A read: it counts nothing and locks nothing (see parley_hit_limits).
+CREATE OR REPLACE FUNCTION parley_limit_reached(p_keys text[], p_max integer[])
+RETURNS TABLE (key text, remaining float8)
+LANGUAGE plpgsql STABLE AS $$
+#variable_conflict use_column
+BEGIN
+	RETURN QUERY
+	SELECT c.key, extract(epoch from c.window_ends_at - now())::float8
+	FROM unnest(p_keys, p_max) AS l (key, max_hits)
+	JOIN rate_limit_counters c ON c.key = l.key
+	WHERE c.window_ends_at > now() AND c.hits >= l.max_hits
+	ORDER BY c.window_ends_at DESC
+	LIMIT 1;
+END
 $$;
 --> statement-breakpoint
 DO $$
@@ -57,7 +93,7 @@ $$;
 -- the masked text (p_masked_body, equal to p_body when nothing is hidden) whenever masking is on,
 -- since only this lookup knows the contract's state: masking costs no second call.
 -- p_limit_* are the author's rate limits (keys, maximum hits, window seconds; see
--- parley_hit_limits). A limit already reached refuses the post before anything is written; the
+-- parley_hit_limits). A limit already reached (parley_limit_reached) refuses the post before anything is written; the
 -- post counts one hit on each at the end, so the counters' row locks are held only from there to
 -- the commit, and a hit past a limit rolls the post back. Both refusals raise SQLSTATE PR429 with
 -- the limit's key as DETAIL and the seconds until its window closes as HINT. A replayed post
@@ -149,13 +185,8 @@ BEGIN
 
 	IF p_limit_keys IS NOT NULL THEN
 		-- A read, no lock: a sender over a limit costs one lookup per key, not a post rolled back.
-		SELECT c.key, ceil(extract(epoch from c.window_ends_at - now()))::integer
-		INTO v_limit_key, v_limit_wait
-		FROM unnest(p_limit_keys, p_limit_max) AS l (key, max_hits)
-		JOIN rate_limit_counters c ON c.key = l.key
-		WHERE c.window_ends_at > now() AND c.hits >= l.max_hits
-		ORDER BY c.window_ends_at DESC
-		LIMIT 1;
+		SELECT r.key, ceil(r.remaining)::integer INTO v_limit_key, v_limit_wait
+		FROM parley_limit_reached(p_limit_keys, p_limit_max) r;
 		IF FOUND THEN
 			RAISE EXCEPTION 'rate limit % reached', v_limit_key
 				USING ERRCODE = 'PR429', DETAIL = v_limit_key, HINT = greatest(1, v_limit_wait)::text;
@@ -194,9 +225,13 @@ BEGIN
 		UPDATE message_idempotency_keys k SET message_id = v_message.id
 		WHERE k.scope = v_scope AND k.key = p_idempotency_key;
 	END IF;
+	RETURN QUERY
+	SELECT parley_message_row(v_message.id, v_party), v_message.thread_id, false,
+		parley_live_payload(v_message.thread_id);
 	IF p_limit_keys IS NOT NULL THEN
-		-- Last, so the counters' row locks are held for the commit only. Concurrent posts that all
-		-- passed the check above meet here: the one past the limit is rolled back.
+		-- Last (RETURN QUERY has made the answer but not ended the call), so the counters' row
+		-- locks are held for the commit only. Concurrent posts that all passed the check above
+		-- meet here: the one past the limit is rolled back.
 		SELECT h.key, ceil(h.remaining)::integer INTO v_limit_key, v_limit_wait
 		FROM parley_hit_limits(p_limit_keys, p_limit_windows) h
 		JOIN unnest(p_limit_keys, p_limit_max) AS l (key, max_hits) ON l.key = h.key
@@ -208,8 +243,5 @@ BEGIN
 				USING ERRCODE = 'PR429', DETAIL = v_limit_key, HINT = greatest(1, v_limit_wait)::text;
 		END IF;
 	END IF;
-	RETURN QUERY
-	SELECT parley_message_row(v_message.id, v_party), v_message.thread_id, false,
-		parley_live_payload(v_message.thread_id);
 END
 $$;

@@ -53,24 +53,22 @@ export function limitReached(set: LimitSet, key: string, retryAfterSeconds: numb
 	return new RateLimitedError(set.refusal(retryAfterSeconds), retryAfterSeconds, key);
 }
 
-/** A limit set as the arrays parley_post_message takes (p_limit_keys, _max, _windows). */
-export function limitArrays(set: LimitSet): { keys: string[]; max: number[]; windows: number[] } {
+/** Limits as the arrays the SQL functions take: keys, maximums, window seconds. */
+export function limitArrays(limits: readonly Limit[]) {
 	return {
-		keys: set.limits.map((l) => l.key),
-		max: set.limits.map((l) => l.max),
-		windows: set.limits.map((l) => windowSeconds(l))
+		keys: pgArray(limits.map((l) => l.key)),
+		max: pgArray(limits.map((l) => l.max)),
+		windows: pgArray(limits.map((l) => Math.max(1, Math.floor(l.windowSeconds))))
 	};
 }
-
-const windowSeconds = (l: Limit) => Math.max(1, Math.floor(l.windowSeconds));
 
 /** Counts one hit on every limit (distinct keys) in one statement; answers each limit's state. */
 export async function hitLimits(db: Db, limits: readonly Limit[]): Promise<LimitState[]> {
 	if (limits.length === 0) return [];
-	const { keys, windows } = limitArrays({ limits, refusal: () => '' });
+	const { keys, windows } = limitArrays(limits);
 	const rows = rowsOf<{ key: string; hits: number; remaining: number }>(
 		await db.execute(
-			sql`select key, hits, remaining from parley_hit_limits(${pgArray(keys)}::text[], ${pgArray(windows)}::integer[])`
+			sql`select key, hits, remaining from parley_hit_limits(${keys}::text[], ${windows}::integer[])`
 		)
 	);
 	const byKey = new Map(rows.map((r) => [r.key, r]));
@@ -104,18 +102,15 @@ export async function enforceLimits(db: Db, set: LimitSet): Promise<void> {
  */
 export async function refuseIfReached(db: Db, set: LimitSet): Promise<void> {
 	if (set.limits.length === 0) return;
-	const { keys, max } = limitArrays(set);
+	const { keys, max } = limitArrays(set.limits);
 	const [reached] = rowsOf<{ key: string; remaining: number }>(
-		await db.execute(sql`
-			select c.key, extract(epoch from c.window_ends_at - now())::float8 as remaining
-			from unnest(${pgArray(keys)}::text[], ${pgArray(max)}::integer[]) as l (key, max_hits)
-			join rate_limit_counters c on c.key = l.key
-			where c.window_ends_at > now() and c.hits >= l.max_hits
-			order by c.window_ends_at desc
-			limit 1`)
+		await db.execute(
+			sql`select key, remaining from parley_limit_reached(${keys}::text[], ${max}::integer[])`
+		)
 	);
-	if (reached)
+	if (reached) {
 		throw limitReached(set, reached.key, Math.max(1, Math.ceil(Number(reached.remaining))));
+	}
 }
 
 /** Takes one hit back (a login that succeeded is not a failure). */

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { MessageJson } from '$lib/schemas/messaging';
-import { pgArray, rowsOf, type Db } from '../db';
+import { rowsOf, type Db } from '../db';
 import { notifyLive } from '../live/events';
 import { getConfig } from '../config';
 import { limitArrays, limitReached, type LimitSet } from '../rate-limit';
@@ -83,11 +83,11 @@ export async function appendMessage(
 	const causedBy = author.kind === 'system' ? (author.causedBy ?? null) : null;
 	const masking = input.contactMasking ?? getConfig().messaging.contactMasking;
 	const maskedBody = masking === 'off' || role === 'system' ? null : maskContactDetails(input.body);
-	const limits = input.limits ? limitArrays(input.limits) : null;
+	const limits = input.limits ? limitArrays(input.limits.limits) : null;
 	const [row] = rowsOf<PostedRow>(
 		await db
 			.execute(
-				sql`select message, replayed, live_payload from parley_post_message(${contractId}::uuid, ${role}, ${userId}::uuid, ${agentId}, ${actingFor}::uuid, ${via}, ${input.body}, ${input.idempotencyKey ?? null}, ${input.at?.toISOString() ?? null}::timestamptz, ${causedBy}::uuid, ${attachmentIdsArray(input.attachmentIds)}::uuid[], ${masking}, ${maskedBody}, ${limits && pgArray(limits.keys)}::text[], ${limits && pgArray(limits.max)}::integer[], ${limits && pgArray(limits.windows)}::integer[])`
+				sql`select message, replayed, live_payload from parley_post_message(${contractId}::uuid, ${role}, ${userId}::uuid, ${agentId}, ${actingFor}::uuid, ${via}, ${input.body}, ${input.idempotencyKey ?? null}, ${input.at?.toISOString() ?? null}::timestamptz, ${causedBy}::uuid, ${attachmentIdsArray(input.attachmentIds)}::uuid[], ${masking}, ${maskedBody}, ${limits?.keys ?? null}::text[], ${limits?.max ?? null}::integer[], ${limits?.windows ?? null}::integer[])`
 			)
 			.catch((err) =>
 				rethrowDatabaseRefusal(err, {

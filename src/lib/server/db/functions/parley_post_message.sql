@@ -13,7 +13,7 @@
 -- the masked text (p_masked_body, equal to p_body when nothing is hidden) whenever masking is on,
 -- since only this lookup knows the contract's state: masking costs no second call.
 -- p_limit_* are the author's rate limits (keys, maximum hits, window seconds; see
--- parley_hit_limits). A limit already reached refuses the post before anything is written; the
+-- parley_hit_limits). A limit already reached (parley_limit_reached) refuses the post before anything is written; the
 -- post counts one hit on each at the end, so the counters' row locks are held only from there to
 -- the commit, and a hit past a limit rolls the post back. Both refusals raise SQLSTATE PR429 with
 -- the limit's key as DETAIL and the seconds until its window closes as HINT. A replayed post
@@ -105,13 +105,8 @@ BEGIN
 
 	IF p_limit_keys IS NOT NULL THEN
 		-- A read, no lock: a sender over a limit costs one lookup per key, not a post rolled back.
-		SELECT c.key, ceil(extract(epoch from c.window_ends_at - now()))::integer
-		INTO v_limit_key, v_limit_wait
-		FROM unnest(p_limit_keys, p_limit_max) AS l (key, max_hits)
-		JOIN rate_limit_counters c ON c.key = l.key
-		WHERE c.window_ends_at > now() AND c.hits >= l.max_hits
-		ORDER BY c.window_ends_at DESC
-		LIMIT 1;
+		SELECT r.key, ceil(r.remaining)::integer INTO v_limit_key, v_limit_wait
+		FROM parley_limit_reached(p_limit_keys, p_limit_max) r;
 		IF FOUND THEN
 			RAISE EXCEPTION 'rate limit % reached', v_limit_key
 				USING ERRCODE = 'PR429', DETAIL = v_limit_key, HINT = greatest(1, v_limit_wait)::text;
