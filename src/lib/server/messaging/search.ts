@@ -3,7 +3,6 @@ import { sql, type SQL } from 'drizzle-orm';
 import type { MessageJson } from '$lib/schemas/messaging';
 import type { SearchHit, SearchResults } from '$lib/schemas/search';
 import { rowsOf, type Db } from '../db';
-import { isoTime } from '../db/iso-time';
 import { preparedPerDb } from '../db/prepared';
 import { foldedText, SEARCH_CONFIG } from '../db/search-text';
 import {
@@ -74,8 +73,6 @@ interface CompiledQuery {
 	index: string;
 	/** Whether `index` holds a prefix: GIN gathers every word that starts with it. */
 	partial: boolean;
-	/** The database's clock, rounded up to the millisecond: a new search starts here. */
-	now: string;
 }
 
 /**
@@ -90,12 +87,10 @@ async function compileQuery(db: Db, q: string, parsed: ParsedSearch): Promise<Co
 		rest: string;
 		rest_tree: string;
 		typed: string;
-		now: string;
 	}>(
 		await db.execute(sql`
 			select whole::text as whole, querytree(whole) as whole_tree,
-				rest::text as rest, querytree(rest) as rest_tree, typed::text as typed,
-				${isoTime(sql`(date_trunc('milliseconds', clock_timestamp()) + interval '1 millisecond')`)} as now
+				rest::text as rest, querytree(rest) as rest_tree, typed::text as typed
 			from websearch_to_tsquery(${CONFIG}, ${q}) whole,
 				websearch_to_tsquery(${CONFIG}, ${parsed.rest}) rest,
 				websearch_to_tsquery(${CONFIG}, ${parsed.prefix ?? ''}) typed`)
@@ -104,7 +99,7 @@ async function compileQuery(db: Db, q: string, parsed: ParsedSearch): Promise<Co
 	if (!row || !positive(row.whole_tree)) throw new EmptySearchError();
 	// A word with no lexemes of its own ("a.") stays the word it is.
 	const typed = parsed.prefix ? lexemeCount(row.typed) : 0;
-	const exact = { full: row.whole, index: row.whole, partial: false, now: row.now };
+	const exact = { full: row.whole, index: row.whole, partial: false };
 	if (!parsed.prefix || typed === 0) return exact;
 	// Every word starting with "co" is a large part of the index: in "door co", "door" finds the
 	// candidates and the prefix only filters them; alone ("co", "gate or co") it is the word "co".
@@ -113,9 +108,7 @@ async function compileQuery(db: Db, q: string, parsed: ParsedSearch): Promise<Co
 	const restFinds = positive(row.rest_tree) && !parsed.prefixIsAlternative;
 	if (short && !restFinds) return exact;
 	const full = withTypedPrefix(row.whole, typed);
-	return short
-		? { full, index: row.rest, partial: false, now: row.now }
-		: { full, index: full, partial: true, now: row.now };
+	return short ? { full, index: row.rest, partial: false } : { full, index: full, partial: true };
 }
 
 /**
@@ -126,46 +119,12 @@ async function compileQuery(db: Db, q: string, parsed: ParsedSearch): Promise<Co
  */
 const PREFIX_WORK_MEM = '32MB';
 
-// ---- rings of time ------------------------------------------------------------------------------
-
-/**
- * Relevance is computed over at least this many of the newest matches. Ranking reads every row it
- * ranks, and a common word is in thousands of a busy user's messages (10,600 of the busy
- * provider's at 1M messages in the bench). So the newest window (7, 30, 90 or 365 days, or all
- * time) that holds this many matches is ranked first, and older messages follow a ring of time at
- * a time, each ranked on its own. A query with fewer matches is ranked over all of them.
- */
-export const RANKED_MATCHES = 200;
-const RING_DAYS = [7, 30, 90, 365];
-const DAY_MS = 86_400_000;
-/** The window that is all time. */
-const ALL_TIME = RING_DAYS.length;
-
-interface Ring {
-	/** Inclusive; null: the beginning of time. */
-	from: string | null;
-	/** Inclusive for the newest ring (the search's start), exclusive for the others. */
-	to: string;
-	newest: boolean;
-}
-
-/** Ring `ring` of window `window`, counted from `start` (ring 0 is the window itself). */
-function ringOf(start: string, window: number, ring: number): Ring | null {
-	const edge = (i: number) =>
-		i >= ALL_TIME ? null : new Date(Date.parse(start) - RING_DAYS[i]! * DAY_MS).toISOString();
-	if (window < 0 || ring < 0 || window + ring > ALL_TIME) return null;
-	if (ring === 0) return { from: edge(window), to: start, newest: true };
-	return { from: edge(window + ring), to: edge(window + ring - 1)!, newest: false };
-}
-
 // ---- cursors ------------------------------------------------------------------------------------
 
-/** Where a page ends: the search's start and window, the ring, and the last row in it. */
-interface Position {
-	start: string;
-	window: number;
-	ring: number;
-	last: { rank?: string; at: string; id: string } | null;
+interface Cursor {
+	rank?: string;
+	at: string;
+	id: string;
 }
 
 /** Binds a cursor to the query and filters it was made for: another query's cursor is refused. */
@@ -183,55 +142,28 @@ function queryKey(options: SearchOptions): string {
 	return createHash('sha256').update(key).digest('base64url').slice(0, 12);
 }
 
-function encodeCursor(position: Position, key: string): string {
-	const { start, window, ring, last } = position;
-	return Buffer.from(
-		JSON.stringify([
-			key,
-			start,
-			window,
-			ring,
-			last?.rank ?? null,
-			last?.at ?? null,
-			last?.id ?? null
-		])
-	).toString('base64url');
+function encodeCursor(cursor: Cursor, key: string): string {
+	return Buffer.from(JSON.stringify([key, cursor.rank ?? null, cursor.at, cursor.id])).toString(
+		'base64url'
+	);
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ISO_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const REAL = /^-?\d+(\.\d+)?(e[+-]?\d+)?$/i;
 
-/** A time as toISOString writes it, and a real one: no 2024-02-30 (which would fail later). */
-function isIsoInstant(value: string): boolean {
-	if (!ISO_TIMESTAMP.test(value)) return false;
-	const time = Date.parse(value);
-	return !Number.isNaN(time) && new Date(time).toISOString() === value;
-}
-
-function decodeCursor(raw: string, key: string, ranked: boolean): Position {
+function decodeCursor(raw: string, key: string, ranked: boolean): Cursor {
 	try {
 		const value: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
-		if (!Array.isArray(value) || value.length !== 7 || value[0] !== key) throw new Error();
-		const [, start, window, ring, rank, at, id] = value as unknown[];
-		const last =
-			at === null && id === null && rank === null
-				? null
-				: isPostgresTimestampText(at) &&
-					  typeof id === 'string' &&
-					  UUID.test(id) &&
-					  (ranked ? typeof rank === 'string' && REAL.test(rank) : rank === null)
-					? { rank: (rank as string | null) ?? undefined, at, id }
-					: undefined;
 		if (
-			typeof start === 'string' &&
-			isIsoInstant(start) &&
-			Number.isInteger(window) &&
-			Number.isInteger(ring) &&
-			last !== undefined &&
-			ringOf(start, window as number, ring as number)
+			Array.isArray(value) &&
+			value.length === 4 &&
+			value[0] === key &&
+			(ranked ? typeof value[1] === 'string' && REAL.test(value[1]) : value[1] === null) &&
+			isPostgresTimestampText(value[2]) &&
+			typeof value[3] === 'string' &&
+			UUID.test(value[3])
 		) {
-			return { start, window: window as number, ring: ring as number, last };
+			return { rank: value[1] ?? undefined, at: value[2], id: value[3] };
 		}
 	} catch {
 		// not base64url JSON: refused below like any other bad cursor
@@ -246,27 +178,18 @@ interface HitRow {
 	thread_id: string;
 	rank: string;
 	cursor_at: string;
-	total: number | string;
 	message: MessageRow | string;
 	headline: string;
 }
 
-interface Hit extends HitRow {
-	ring: number;
-}
-
-/**
- * The page of matches that follows `position` (the first page without one), one more than asked
- * to tell whether there is more, each with the ring it came from; and the window it is in.
- */
 async function findMessages(
 	db: Db,
 	viewerId: string,
 	query: CompiledQuery,
 	options: SearchOptions,
 	threadId: string | null,
-	position: Position | null
-): Promise<{ hits: Hit[]; start: string; window: number }> {
+	cursor: Cursor | null
+): Promise<HitRow[]> {
 	const ranked = options.sort !== 'recent';
 	const where: SQL[] = [
 		sql`m.party_ids @> array[${viewerId}::uuid]`,
@@ -300,6 +223,11 @@ async function findMessages(
 				? `${of}.rank desc, ${of}.created_at desc, ${of}.id desc`
 				: `${of}.created_at desc, ${of}.id desc`
 		);
+	const after = !cursor
+		? sql``
+		: ranked
+			? sql`where (rank, created_at, id) < (${cursor.rank}::real, ${cursor.at}::timestamptz, ${cursor.id}::uuid)`
+			: sql`where (created_at, id) < (${cursor.at}::timestamptz, ${cursor.id}::uuid)`;
 
 	const body = bodyForViewer(
 		{
@@ -310,90 +238,25 @@ async function findMessages(
 		},
 		sql`${viewerId}::uuid`
 	);
-	const inRing = async (
-		run: Db,
-		ring: Ring,
-		last: Position['last'],
-		count: number
-	): Promise<HitRow[]> => {
-		const time = [
-			ring.from ? sql`m.created_at >= ${ring.from}::timestamptz` : undefined,
-			ring.newest
-				? sql`m.created_at <= ${ring.to}::timestamptz`
-				: sql`m.created_at < ${ring.to}::timestamptz`
-		].filter((c): c is SQL => !!c);
-		const after = !last
-			? sql``
-			: ranked
-				? sql`where (rank, created_at, id) < (${last.rank}::real, ${last.at}::timestamptz, ${last.id}::uuid)`
-				: sql`where (created_at, id) < (${last.at}::timestamptz, ${last.id}::uuid)`;
-		return rowsOf<HitRow>(
-			await run.execute(sql`
-				with hits as (
-					select m.id, m.thread_id, m.created_at, ${rank} as rank
-					from messages m
-					where ${sql.join([...where, ...time], sql` and `)}
-				), page as (
-					select *, count(*) over () as total
-					from hits ${after} order by ${order('hits')} limit ${count}
-				)
-				select page.id, page.thread_id, page.rank::text as rank,
-					page.created_at::text as cursor_at, page.total,
-					parley_message_row(page.id, ${viewerId}::uuid) as message,
-					ts_headline(${CONFIG}, replace(${body}, '<', ${HEADLINE_MARKS.hiddenLt}), ${query.full}::tsquery,
-						case when length(${body}) <= ${WHOLE_SNIPPET_LENGTH} then ${HEADLINE_WHOLE}
-							else ${HEADLINE_PARTS} end) as headline
-				from page join messages m on m.id = page.id
-				order by ${order('page')}`)
-		);
-	};
-
-	/** How many matches there are up to `start`, counting no further than `limit`. */
-	const countUpTo = async (run: Db, start: string, limit: number) => {
-		const [row] = rowsOf<{ n: number | string }>(
-			await run.execute(sql`
-				select count(*) as n from (
-					select 1 from messages m
-					where ${sql.join([...where, sql`m.created_at <= ${start}::timestamptz`], sql` and `)}
-					limit ${limit}
-				) matches`)
-		);
-		return Number(row?.n ?? 0);
-	};
-
-	const wanted = options.limit + 1;
-	const search = async (run: Db) => {
-		const start = position?.start ?? query.now;
-		let window = position?.window ?? 0;
-		let ring = position?.ring ?? 0;
-		let rows: HitRow[];
-		if (position) {
-			rows = await inRing(run, ringOf(start, window, ring)!, position.last, wanted);
-		} else if (!ranked) {
-			// Recency needs no window: ring after ring is newest first anyway.
-			rows = await inRing(run, ringOf(start, window, 0)!, null, wanted);
-		} else {
-			// The first page finds its window: all time when there are fewer than RANKED_MATCHES
-			// in all (counting reads at most that many rows), else the newest that holds as many.
-			if ((await countUpTo(run, start, RANKED_MATCHES)) < RANKED_MATCHES) window = ALL_TIME;
-			rows = await inRing(run, ringOf(start, window, 0)!, null, wanted);
-			while (Number(rows[0]?.total ?? 0) < RANKED_MATCHES && window < ALL_TIME) {
-				rows = await inRing(run, ringOf(start, ++window, 0)!, null, wanted);
-			}
-		}
-		const hits: Hit[] = rows.map((row) => ({ ...row, ring }));
-		while (hits.length < wanted) {
-			const next = ringOf(start, window, ++ring);
-			if (!next) break;
-			const more = await inRing(run, next, null, wanted - hits.length);
-			hits.push(...more.map((row) => ({ ...row, ring })));
-		}
-		return { hits, start, window };
-	};
-	if (!query.partial) return search(db);
+	const statement = sql`
+			with hits as (
+				select m.id, m.thread_id, m.created_at, ${rank} as rank
+				from messages m
+				where ${sql.join(where, sql` and `)}
+			), page as (
+				select * from hits ${after} order by ${order('hits')} limit ${options.limit + 1}
+			)
+			select page.id, page.thread_id, page.rank::text as rank, page.created_at::text as cursor_at,
+				parley_message_row(page.id, ${viewerId}::uuid) as message,
+				ts_headline(${CONFIG}, replace(${body}, '<', ${HEADLINE_MARKS.hiddenLt}), ${query.full}::tsquery,
+					case when length(${body}) <= ${WHOLE_SNIPPET_LENGTH} then ${HEADLINE_WHOLE}
+						else ${HEADLINE_PARTS} end) as headline
+			from page join messages m on m.id = page.id
+			order by ${order('page')}`;
+	if (!query.partial) return rowsOf<HitRow>(await db.execute(statement));
 	return db.transaction(async (tx) => {
 		await tx.execute(sql.raw(`set local work_mem = '${PREFIX_WORK_MEM}'`));
-		return search(tx);
+		return rowsOf<HitRow>(await tx.execute(statement));
 	});
 }
 
@@ -491,12 +354,12 @@ export async function searchMessages(
 	if (!parsed.hasPositiveTerm) throw new EmptySearchError();
 	const key = queryKey(options);
 	const ranked = options.sort !== 'recent';
-	const position = options.cursor ? decodeCursor(options.cursor, key, ranked) : null;
+	const cursor = options.cursor ? decodeCursor(options.cursor, key, ranked) : null;
 
 	const query = await compileQuery(db, options.q, parsed);
-	const [{ hits, start, window }, namedThreads] = await Promise.all([
-		findMessages(db, viewerId, query, options, threadId, position),
-		position || threadId ? Promise.resolve([]) : findThreadsByName(db, viewerId, parsed)
+	const [hits, namedThreads] = await Promise.all([
+		findMessages(db, viewerId, query, options, threadId, cursor),
+		cursor || threadId ? Promise.resolve([]) : findThreadsByName(db, viewerId, parsed)
 	]);
 	const threadIds = [
 		...new Set([...namedThreads, ...hits.slice(0, options.limit).map((h) => h.thread_id)])
@@ -533,12 +396,7 @@ export async function searchMessages(
 		nextCursor:
 			hits.length > options.limit && last
 				? encodeCursor(
-						{
-							start,
-							window,
-							ring: last.ring,
-							last: { rank: ranked ? last.rank : undefined, at: last.cursor_at, id: last.id }
-						},
+						{ rank: ranked ? last.rank : undefined, at: last.cursor_at, id: last.id },
 						key
 					)
 				: null
