@@ -93,11 +93,11 @@ $$;
 -- the masked text (p_masked_body, equal to p_body when nothing is hidden) whenever masking is on,
 -- since only this lookup knows the contract's state: masking costs no second call.
 -- p_limit_* are the author's rate limits (keys, maximum hits, window seconds; see
--- parley_hit_limits). A limit already reached (parley_limit_reached) refuses the post before anything is written; the
--- post counts one hit on each at the end, so the counters' row locks are held only from there to
--- the commit, and a hit past a limit rolls the post back. Both refusals raise SQLSTATE PR429 with
--- the limit's key as DETAIL and the seconds until its window closes as HINT. A replayed post
--- (idempotency key) counts nothing.
+-- parley_hit_limits). A limit already reached (parley_limit_reached) refuses the post before
+-- anything is written; the post counts one hit on each at the end, so the counters' row locks are
+-- held only from there to the commit, and a hit past a limit rolls the post back. Both refusals
+-- raise SQLSTATE PR429 with the limit's key as DETAIL and the seconds until its window closes as
+-- HINT. A replayed post (idempotency key) counts nothing.
 -- p_attachment_ids are uploads the message takes (at most 10): each must have been uploaded by
 -- the author's party to this contract and not be taken by another message, or SQLSTATE PRATT is
 -- raised and nothing is written. They are part of the idempotency key's request.
