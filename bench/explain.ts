@@ -127,6 +127,7 @@ async function inRolledBackSavepoint<T>(
 }
 
 const CALLS_APP_FUNCTION = /\bparley_\w+\(/;
+const SETTING = /^\s*set\s+local\s/i;
 // The queries Postgres runs for each foreign-key check: one per row, and all alike.
 const FOREIGN_KEY_CHECK = /Query Text: SELECT 1 FROM ONLY /;
 
@@ -231,7 +232,10 @@ export async function explainOperations(
 		try {
 			await client.begin(async (tx) => {
 				for (const statement of statements) {
-					results.push(await explainStatement(tx, statement, notices));
+					// A setting the operation makes for its next statements (search's work_mem for a
+					// prefix) is made here too, not explained: they are replayed under it, as they ran.
+					if (SETTING.test(statement.query)) await tx.unsafe(statement.query);
+					else results.push(await explainStatement(tx, statement, notices));
 				}
 				throw new Rollback();
 			});
