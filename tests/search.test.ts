@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { searchResultsSchema, type SearchResults } from '../src/lib/schemas/search';
 import { rentOffering } from '../src/lib/server/contracts';
 import { rowsOf, type Db } from '../src/lib/server/db';
-import { attachments, messageEdits, messages } from '../src/lib/server/db/schema';
+import { attachments, messageEdits, messages, users } from '../src/lib/server/db/schema';
 import { getSearch } from '../src/lib/server/http/search-api';
 import {
 	appendMessage,
@@ -76,6 +76,42 @@ describe('search: who sees what', () => {
 		]);
 		expect(await search(t.db, requester.id, 'door', { contractId: strangers.id })).toBeNull();
 		expect(await search(t.db, stranger.id, 'door', { contractId: contract.id })).toBeNull();
+	});
+
+	it('keeps apart two people whose ids end alike (the index keys words by the end of an id)', async () => {
+		const { provider, requester, contract } = await makeWorld(t.db);
+		const [twin] = await t.db
+			.insert(users)
+			.values({
+				id: `00000000-0000-4000-8000-${requester.id.slice(-12)}`,
+				email: `twin-${Date.now()}@example.test`,
+				displayName: 'Twin',
+				passwordHash: 'not a hash',
+				emailConfirmedAt: new Date()
+			})
+			.returning();
+		const twins = await contractBetween(t.db, provider.id, twin!.id, 'Ladder');
+		await send(t.db, requester.id, contract.id, 'The door code is 4711');
+		await send(t.db, twin!.id, twins.id, 'The twin door code is 1234');
+		await send(t.db, provider.id, twins.id, 'Twin, your door code works?');
+
+		for (const q of ['door', '"door code"', 'door co', 'twin or door', 'door -twin']) {
+			for (const hit of (await search(t.db, requester.id, q))!.messages) {
+				expect(hit.message.contractId, q).toBe(contract.id);
+			}
+			for (const hit of (await search(t.db, twin!.id, q))!.messages) {
+				expect(hit.message.contractId, q).toBe(twins.id);
+			}
+		}
+		expect(await bodies(requester.id, 'door')).toEqual(['The door code is 4711']);
+		// The twin's messages are newer: a page of one would be theirs if the index's find reached it.
+		const one = await search(t.db, requester.id, 'door', { limit: 1 });
+		expect(one!.messages.map((m) => m.message.body)).toEqual(['The door code is 4711']);
+		expect(one!.nextCursor).toBeNull();
+		expect((await bodies(twin!.id, 'door')).sort()).toEqual([
+			'The twin door code is 1234',
+			'Twin, your door code works?'
+		]);
 	});
 
 	it('stamps every new message with its contract’s parties, in the insert itself', async () => {

@@ -17,7 +17,7 @@ import {
 import { CONTRACT_STATUSES, type ContractStatus } from '../../types';
 import type { ApiScope } from '../../schemas/api-tokens';
 import { ASSISTANT_MODES } from '../../assistant-rules';
-import { foldedText, SEARCH_CONFIG, tsvector } from './search-text';
+import { foldedText, scopedWords, SEARCH_CONFIG, tsvector } from './search-text';
 
 export const USER_ROLES = ['user', 'operator'] as const;
 
@@ -324,7 +324,7 @@ export const messages = pgTable(
 		// How a person's message arrived: typed in the app, or a reply to a notification email.
 		via: text('via', { enum: MESSAGE_VIA }).notNull().default('app'),
 		// The contract's two parties, set on insert by the parley_message_parties trigger, so that
-		// search is one index scan over "my messages" (see messages_search_idx).
+		// search is one index scan over "my messages" (see messages_scoped_words_idx).
 		partyIds: uuid('party_ids').array().notNull(),
 		// Kept by Postgres in the same statement as every send, edit and delete; a deleted
 		// message's empty body indexes nothing.
@@ -336,9 +336,9 @@ export const messages = pgTable(
 	},
 	(t) => [
 		uniqueIndex('messages_thread_seq_key').on(t.threadId, t.seq),
-		// Words of the messages of one person's conversations, in one GIN scan: the party's
-		// entry and the words' entries are intersected inside the index.
-		index('messages_search_idx').using('gin', t.partyIds, t.search),
+		// Words of the messages of one person's conversations: each word once per party, so that
+		// a word's posting list in the index is that person's matches (search-scope.ts).
+		index('messages_scoped_words_idx').using('gin', scopedWords(t.partyIds, t.search)),
 		// Search ranks the newest matches first: ANDed with the word index, a time window bounds
 		// how many matching rows a common word makes it read.
 		index('messages_created_at_idx').on(t.createdAt),

@@ -11,6 +11,14 @@ import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
  */
 export const SEARCH_CONFIG = 'parley_search';
 
+/**
+ * A message's words as its parties find them in the index, `<party key>_<word>` (migration 0031,
+ * src/lib/server/messaging/search-scope.ts).
+ */
+export function scopedWords(partyIds: SQLWrapper, words: SQLWrapper): SQL {
+	return sql`search_scoped_words(${partyIds}, ${words})`;
+}
+
 export const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
 /**

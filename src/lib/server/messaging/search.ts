@@ -4,7 +4,7 @@ import type { MessageJson } from '$lib/schemas/messaging';
 import type { SearchHit, SearchResults } from '$lib/schemas/search';
 import { rowsOf, type Db } from '../db';
 import { preparedPerDb } from '../db/prepared';
-import { foldedText, SEARCH_CONFIG } from '../db/search-text';
+import { foldedText, scopedWords, SEARCH_CONFIG } from '../db/search-text';
 import {
 	contracts,
 	messageThreadParticipants as participants,
@@ -14,6 +14,7 @@ import {
 import { EmptySearchError, InvalidCursorError } from './errors';
 import { isPostgresTimestampText } from './timestamp-text';
 import { findContractForParty } from './parties';
+import { partyKey, scopedIndexQuery } from './search-scope';
 import {
 	containsPattern,
 	HEADLINE_MARKS,
@@ -36,9 +37,9 @@ import {
 } from './views';
 
 // Full-text search over the conversations a user is a party to. Every message carries its
-// contract's parties (party_ids) and its words (search, a generated tsvector), both in one GIN
-// index, so "these words in my messages" is one index scan whose cost follows the matches, not
-// the number of threads or messages the user has. Ranking reads only the matching rows;
+// contract's parties (party_ids) and its words (search, a generated tsvector); the GIN index holds
+// each word once per party (search-scope.ts), so "these words in my messages" is one index scan
+// whose cost follows the viewer's matches, not the number of threads or messages anyone has. Ranking reads only the matching rows;
 // highlighting (ts_headline, which parses the text again) runs on the page that is returned.
 
 export interface SearchOptions {
@@ -71,8 +72,6 @@ interface CompiledQuery {
 	full: string;
 	/** What the index scan looks up: `full`, or without a short prefix that would be costly. */
 	index: string;
-	/** Whether `index` holds a prefix: GIN gathers every word that starts with it. */
-	partial: boolean;
 }
 
 /**
@@ -99,25 +98,17 @@ async function compileQuery(db: Db, q: string, parsed: ParsedSearch): Promise<Co
 	if (!row || !positive(row.whole_tree)) throw new EmptySearchError();
 	// A word with no lexemes of its own ("a.") stays the word it is.
 	const typed = parsed.prefix ? lexemeCount(row.typed) : 0;
-	const exact = { full: row.whole, index: row.whole, partial: false };
+	const exact = { full: row.whole, index: row.whole };
 	if (!parsed.prefix || typed === 0) return exact;
-	// Every word starting with "co" is a large part of the index: in "door co", "door" finds the
+	// Every word starting with "co" is a large part of a person's words: in "door co", "door" finds the
 	// candidates and the prefix only filters them; alone ("co", "gate or co") it is the word "co".
 	// A longer prefix is looked up in the index with the rest.
 	const short = prefixLength(parsed.prefix) < INDEXED_PREFIX_LENGTH;
 	const restFinds = positive(row.rest_tree) && !parsed.prefixIsAlternative;
 	if (short && !restFinds) return exact;
 	const full = withTypedPrefix(row.whole, typed);
-	return short ? { full, index: row.rest, partial: false } : { full, index: full, partial: true };
+	return { full, index: short ? row.rest : full };
 }
-
-/**
- * GIN gathers a prefix's matches into a bitmap of at most work_mem; past that it keeps whole
- * pages, and every message of the user on such a page becomes a candidate to check again: for a
- * word in 10% of 1M messages, 52,000 candidates and 650 ms instead of 10,600 and 160 ms. The
- * bitmap needs about 50 bytes per table page that holds a match.
- */
-const PREFIX_WORK_MEM = '32MB';
 
 // ---- cursors ------------------------------------------------------------------------------------
 
@@ -191,13 +182,15 @@ async function findMessages(
 	cursor: Cursor | null
 ): Promise<HitRow[]> {
 	const ranked = options.sort !== 'recent';
+	const indexQuery = scopedIndexQuery(query.index, partyKey(viewerId));
+	if (!indexQuery) throw new EmptySearchError();
 	const where: SQL[] = [
+		sql`${scopedWords(sql`m.party_ids`, sql`m.search`)} @@ ${indexQuery}::tsquery`,
 		sql`m.party_ids @> array[${viewerId}::uuid]`,
-		sql`m.search @@ ${query.index}::tsquery`,
+		// IS TRUE keeps this a filter on the rows the index found, not a second index lookup.
+		sql`(m.search @@ ${query.full}::tsquery) is true`,
 		sql`m.deleted_at is null`
 	];
-	// IS TRUE keeps this a filter on the rows the index found, not a second index lookup.
-	if (query.index !== query.full) where.push(sql`(m.search @@ ${query.full}::tsquery) is true`);
 	// Hidden contact details are no match for the recipient: what they search is what they read.
 	where.push(sql`(m.masked_body is null or m.sender_id = ${viewerId}::uuid
 		or m.acting_for_id = ${viewerId}::uuid or to_tsvector(${CONFIG}, m.masked_body) @@ ${query.full}::tsquery)`);
@@ -253,11 +246,7 @@ async function findMessages(
 						else ${HEADLINE_PARTS} end) as headline
 			from page join messages m on m.id = page.id
 			order by ${order('page')}`;
-	if (!query.partial) return rowsOf<HitRow>(await db.execute(statement));
-	return db.transaction(async (tx) => {
-		await tx.execute(sql.raw(`set local work_mem = '${PREFIX_WORK_MEM}'`));
-		return rowsOf<HitRow>(await tx.execute(statement));
-	});
+	return rowsOf<HitRow>(await db.execute(statement));
 }
 
 // ---- conversations by name and title ------------------------------------------------------------

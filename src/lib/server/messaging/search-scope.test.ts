@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { parseTsquery, partyKey, scopedIndexQuery } from './search-scope';
+
+const KEY = '80c1eb730b6e';
+
+describe('partyKey', () => {
+	it('is the last twelve hex digits of the id, in lower case', () => {
+		expect(partyKey('3929C430-0F3D-41D5-898B-80C1EB730B6E')).toBe(KEY);
+	});
+});
+
+describe('scopedIndexQuery', () => {
+	// The inputs are tsqueries as Postgres prints them (websearch_to_tsquery(...)::text).
+	it.each([
+		["'door'", `'${KEY}_door'`],
+		["'door' & 'co':*", `('${KEY}_door' & '${KEY}_co':*)`],
+		// A phrase's words must all be there; their positions are checked on the message.
+		["'door' <-> 'code'", `('${KEY}_door' & '${KEY}_code')`],
+		["'a' <2> 'b'", `('${KEY}_a' & '${KEY}_b')`],
+		// A word left out narrows nothing down in the index.
+		["'door' & !'back'", `'${KEY}_door'`],
+		["'a' & !( 'x' <-> 'y' ) | 'z' & !'w'", `('${KEY}_a' | '${KEY}_z')`],
+		["( 'a' | 'b' ) & 'c'", `(('${KEY}_a' | '${KEY}_b') & '${KEY}_c')`],
+		// & binds tighter than |: a | (b & c).
+		["'a' | 'b' & 'c'", `('${KEY}_a' | ('${KEY}_b' & '${KEY}_c'))`],
+		// Quotes and backslashes stay escaped as Postgres wrote them; weights are not indexed.
+		["'it''s' & 'a\\\\b':AB", `('${KEY}_it''s' & '${KEY}_a\\\\b')`],
+		["'a':*AB", `'${KEY}_a':*`]
+	])('%s', (tsquery, expected) => {
+		expect(scopedIndexQuery(tsquery, KEY)).toBe(expected);
+	});
+
+	it('is null when nothing positive is left', () => {
+		// "a or -b" matches messages without b: no word of the query narrows the index down.
+		expect(scopedIndexQuery("'a' | !'b'", KEY)).toBeNull();
+		expect(scopedIndexQuery("!'b'", KEY)).toBeNull();
+	});
+
+	it('refuses text that is not a printed tsquery', () => {
+		expect(() => parseTsquery("'a' &")).toThrow(/Unreadable/);
+		expect(() => parseTsquery("'a' 'b'")).toThrow(/Unreadable/);
+		expect(() => parseTsquery("( 'a'")).toThrow(/Unreadable/);
+		expect(() => parseTsquery('a')).toThrow(/Unreadable/);
+	});
+});

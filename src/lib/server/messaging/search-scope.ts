@@ -1,0 +1,114 @@
+// A person's words in the search index. The index holds every word of a message twice, once
+// for each party of its contract, as `<party key>_<word>` (search_scoped_words, migration
+// 0031). So "this word in my messages" is one posting list of its own: its length follows my
+// matches, not the messages of everyone that hold the word, nor all of my messages.
+//
+// The index is looked up with a tsquery whose lexemes carry the viewer's key. It only has to find
+// a superset of the matches: the query filters the rows it returns with the real tsquery on the
+// message's own words, and keeps only messages the viewer is a party to (two people whose keys
+// collided would find each other's rows in the index and nothing more).
+
+/** The party key of a user: the last 12 hex digits of the id, the random ones in a UUID. */
+export function partyKey(userId: string): string {
+	return userId.toLowerCase().slice(-12);
+}
+
+type Node =
+	| { kind: 'lexeme'; text: string }
+	| { kind: 'not'; arg: Node }
+	| { kind: 'and' | 'or' | 'phrase'; left: Node; right: Node };
+
+/**
+ * The viewer's index query for a tsquery (as Postgres prints it): every lexeme with the key in
+ * front, a phrase as its words ANDed (positions are checked on the message), a negated part
+ * left out (it cannot narrow an index lookup down). Null when nothing positive is left ("a or
+ * -b"): such a query is no index lookup (querytree() is 'T') and is refused before it gets here.
+ */
+export function scopedIndexQuery(tsquery: string, key: string): string | null {
+	return necessary(parseTsquery(tsquery), key);
+}
+
+/** A query that every match of `node` also matches; null for "anything". */
+function necessary(node: Node, key: string): string | null {
+	switch (node.kind) {
+		case 'lexeme': {
+			// The index has no weights; a prefix stays a prefix.
+			const [, word, flags] = /^('.*')(?::([*A-D]+))?$/.exec(node.text)!;
+			return `'${key}_${word!.slice(1)}${flags?.includes('*') ? ':*' : ''}`;
+		}
+		case 'not':
+			return null;
+		case 'and':
+		case 'phrase': {
+			const left = necessary(node.left, key);
+			const right = necessary(node.right, key);
+			return left && right ? `(${left} & ${right})` : (left ?? right);
+		}
+		case 'or': {
+			const left = necessary(node.left, key);
+			const right = necessary(node.right, key);
+			return left && right ? `(${left} | ${right})` : null;
+		}
+	}
+}
+
+// ---- tsquery text -------------------------------------------------------------------------------
+
+// Postgres prints a tsquery with its lexemes quoted ('' and \\ inside), a lexeme's flags after a
+// colon (':*' for a prefix, weights), the operators !, <->, <N>, &, | (binding in that order,
+// tightest first) and parentheses.
+const TOKEN = /\s*('(?:[^'\\]|''|\\.)*'(?::[*A-D]+)?|!|<\d+>|<->|&|\||\(|\))/y;
+
+function tokens(text: string): string[] {
+	const out: string[] = [];
+	let end = 0;
+	TOKEN.lastIndex = 0;
+	for (let match = TOKEN.exec(text); match; match = TOKEN.exec(text)) {
+		out.push(match[1]!);
+		end = TOKEN.lastIndex;
+	}
+	if (text.slice(end).trim() !== '') throw new Error(`Unreadable tsquery: ${text}`);
+	return out;
+}
+
+const BINARY: Record<string, { kind: 'and' | 'or' | 'phrase'; precedence: number }> = {
+	'|': { kind: 'or', precedence: 1 },
+	'&': { kind: 'and', precedence: 2 }
+};
+
+function binary(token: string | undefined) {
+	if (token === undefined) return null;
+	if (token.startsWith('<')) return { kind: 'phrase' as const, precedence: 3 };
+	return BINARY[token] ?? null;
+}
+
+export function parseTsquery(text: string): Node {
+	const list = tokens(text);
+	let at = 0;
+	const unexpected = (): never => {
+		throw new Error(`Unreadable tsquery: ${text}`);
+	};
+	function operand(): Node {
+		const token = list[at++] ?? unexpected();
+		if (token === '!') return { kind: 'not', arg: operand() };
+		if (token === '(') {
+			const inner = expression(1);
+			if (list[at++] !== ')') unexpected();
+			return inner;
+		}
+		if (!token.startsWith("'")) unexpected();
+		return { kind: 'lexeme', text: token };
+	}
+	function expression(minPrecedence: number): Node {
+		let left = operand();
+		for (let op = binary(list[at]); op && op.precedence >= minPrecedence; op = binary(list[at])) {
+			at++;
+			const right = expression(op.precedence + 1);
+			left = { kind: op.kind, left, right };
+		}
+		return left;
+	}
+	const tree = expression(1);
+	if (at !== list.length) unexpected();
+	return tree;
+}
