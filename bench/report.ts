@@ -1,6 +1,6 @@
 // The Markdown report: figures are medians over the runs; ratios are computed from the medians.
 
-import type { Dataset } from './dataset';
+import { SEARCH_WORDS, type Dataset } from './dataset';
 import { planTotals, type ExplainedOperation } from './explain';
 import type { HttpRunSummary } from './load';
 import type { CpuShare } from './cpu';
@@ -287,6 +287,21 @@ export function buildReport(input: ReportInput): string {
 		datasetRow('small', datasets.small),
 		''
 	);
+	const matches = [datasets.large, datasets.small].map((ds) => ds.searchMatches);
+	if (matches[0] && matches[1]) {
+		const words = Object.keys(matches[0]) as (keyof typeof SEARCH_WORDS)[];
+		out.push(
+			"The busy provider's messages that each search row matches: a page of results costs the " +
+				'same at any size, a set where a word matches nothing answers an empty page.',
+			'',
+			`| Set | ${words.map((w) => (w === 'phrase' ? `"${SEARCH_WORDS[w]}"` : SEARCH_WORDS[w])).join(' | ')} |`,
+			`| --- | ${words.map(() => '---:').join(' | ')} |`,
+			...(['large', 'small'] as const).map(
+				(label, i) => `| ${label} | ${words.map((w) => count(matches[i]![w])).join(' | ')} |`
+			),
+			''
+		);
+	}
 
 	out.push(`## Endpoints at ${bigN} messages${input.baseline ? ', working tree' : ''}`, '');
 	out.push(
