@@ -1,8 +1,8 @@
 -- The words of a message as each of its two parties finds them (src/lib/server/messaging/
 -- search-scope.ts): `<party key>_<word>` for every word and party. The search index is built on
 -- it (next migration), so "this word in my messages" is one posting list whose length follows
--- the viewer's matches. A party key is the last 12 hex digits of the user's
--- id (its random part); keys that collide only add candidates the search filters out.
+-- the viewer's matches. A party key is the last 12 hex digits of the user's id (its random
+-- part); keys that collide only add candidates the search filters out.
 --
 -- Written by hand, not in src/lib/server/db/functions: an index depends on this function, so it
 -- is never dropped and created again like those. A change is a new function and a new index.

@@ -39,8 +39,9 @@ import {
 // Full-text search over the conversations a user is a party to. Every message carries its
 // contract's parties (party_ids) and its words (search, a generated tsvector); the GIN index holds
 // each word once per party (search-scope.ts), so "these words in my messages" is one index scan
-// whose cost follows the viewer's matches, not the number of threads or messages anyone has. Ranking reads only the matching rows;
-// highlighting (ts_headline, which parses the text again) runs on the page that is returned.
+// whose cost follows the viewer's matches, not the number of threads or messages anyone has.
+// Ranking reads only the matching rows; highlighting (ts_headline, which parses the text again)
+// runs on the page that is returned.
 
 export interface SearchOptions {
 	q: string;
@@ -100,8 +101,9 @@ async function compileQuery(db: Db, q: string, parsed: ParsedSearch): Promise<Co
 	const typed = parsed.prefix ? lexemeCount(row.typed) : 0;
 	const exact = { full: row.whole, index: row.whole };
 	if (!parsed.prefix || typed === 0) return exact;
-	// Every word starting with "co" is a large part of a person's words: in "door co", "door" finds the
-	// candidates and the prefix only filters them; alone ("co", "gate or co") it is the word "co".
+	// Every word starting with "co" is a large part of a person's words: in "door co", "door" finds
+	// the candidates and the prefix only filters them; alone ("co", "gate or co") it is the word
+	// "co".
 	// A longer prefix is looked up in the index with the rest.
 	const short = prefixLength(parsed.prefix) < INDEXED_PREFIX_LENGTH;
 	const restFinds = positive(row.rest_tree) && !parsed.prefixIsAlternative;
