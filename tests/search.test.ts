@@ -14,6 +14,7 @@ import {
 	listMessages,
 	listMessagesAfter,
 	listMessagesAround,
+	markThreadRead,
 	searchMessages,
 	type SearchOptions
 } from '../src/lib/server/messaging';
@@ -360,6 +361,31 @@ describe('search: results', () => {
 		expect(hit!.message).toMatchObject({ isOwn: false, isRead: false, senderId: requester.id });
 		expect(hit!.thread).toMatchObject({ contractId: contract.id, unreadCount: 1 });
 		expect(hit!.thread.counterpart.id).toBe(requester.id);
+	});
+
+	it('shows each message as the conversation does, with the other party’s receipt', async () => {
+		const { provider, requester, contract } = await makeWorld(t.db);
+		const other = {
+			contract: await contractBetween(t.db, provider.id, (await makeUser(t.db, 'Olga')).id, 'Tent')
+		};
+		await send(t.db, requester.id, contract.id, 'is the ladder here?');
+		await send(t.db, provider.id, contract.id, 'the ladder is in the shed');
+		await send(t.db, provider.id, other.contract.id, 'no ladder in this one');
+		await markThreadRead(t.db, requester.id, contract.id);
+
+		const results = await search(t.db, provider.id, 'ladder');
+		const inConversation = [
+			...(await listMessages(t.db, provider.id, contract.id, { limit: 10 }))!.messages,
+			...(await listMessages(t.db, provider.id, other.contract.id, { limit: 10 }))!.messages
+		];
+		expect(results!.messages).toHaveLength(3);
+		for (const { message } of results!.messages) {
+			expect(message).toEqual(inConversation.find((m) => m.id === message.id));
+		}
+		const seenAt = (body: string) =>
+			results!.messages.find((hit) => hit.message.body === body)!.message.readByCounterpartAt;
+		expect(seenAt('the ladder is in the shed')).not.toBeNull();
+		expect(seenAt('no ladder in this one')).toBeNull();
 	});
 
 	it('pages by relevance, then recency, and by recency alone, without skipping or repeating', async () => {
