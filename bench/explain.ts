@@ -30,7 +30,10 @@ export interface ExplainedStatement extends Statement {
 	genericDiffers: boolean;
 	planningMs: number | null;
 	executionMs: number | null;
-	/** Sequential scans of tables that grow with the data, as "Seq Scan on messages (rows=…)". */
+	/**
+	 * Sequential scans of tables that grow with the data, as "Seq Scan on messages (rows=…)", and
+	 * parallel scans of any table ("Parallel Bitmap Heap Scan on messages").
+	 */
 	scans: string[];
 	/**
 	 * For a call of one of the app's PL/pgSQL functions (drizzle/0004): the plan of every
@@ -199,6 +202,8 @@ async function explainStatement(
 		for (const match of text.matchAll(/Seq Scan on (\w+)[^\n]*?rows=(\d+)[^\n]*?loops/g)) {
 			if (LARGE_TABLES.includes(match[1]!)) scans.add(`Seq Scan on ${match[1]} (rows=${match[2]})`);
 		}
+		// A Gather starts workers (milliseconds) for what should be a short indexed read.
+		for (const match of text.matchAll(/Parallel [\w ]+? on (\w+)/g)) scans.add(match[0]);
 	}
 	const genericDiffers =
 		genericPlan !== null &&

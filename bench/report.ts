@@ -500,7 +500,7 @@ export function buildReport(input: ReportInput): string {
 		op.statements.flatMap((st) => st.scans.map((scan) => `${op.name}: ${scan}`))
 	);
 	out.push(
-		`- Sequential scans of growing tables in those plans: ${scans.length ? scans.join('; ') : 'none'}`,
+		`- Sequential scans of growing tables, and parallel scans, in those plans: ${scans.length ? scans.join('; ') : 'none'}`,
 		''
 	);
 
