@@ -339,9 +339,6 @@ export const messages = pgTable(
 		// Words of the messages of one person's conversations: each word once per party, so that
 		// a word's posting list in the index is that person's matches (search-scope.ts).
 		index('messages_scoped_words_idx').using('gin', scopedWords(t.partyIds, t.search)),
-		// Search ranks the newest matches first: ANDed with the word index, a time window bounds
-		// how many matching rows a common word makes it read.
-		index('messages_created_at_idx').on(t.createdAt),
 		index('messages_sender_thread_seq_idx').on(t.senderId, t.threadId, t.seq),
 		check('messages_sender_role_check', sql`${t.senderRole} in ('user', 'assistant', 'system')`),
 		check('messages_via_check', sql`${t.via} in ('app', 'email')`),
