@@ -365,18 +365,17 @@ describe('search: results', () => {
 
 	it('shows each message as the conversation does, with the other party’s receipt', async () => {
 		const { provider, requester, contract } = await makeWorld(t.db);
-		const other = {
-			contract: await contractBetween(t.db, provider.id, (await makeUser(t.db, 'Olga')).id, 'Tent')
-		};
+		const olga = await makeUser(t.db, 'Olga');
+		const tent = await contractBetween(t.db, provider.id, olga.id, 'Tent');
 		await send(t.db, requester.id, contract.id, 'is the ladder here?');
 		await send(t.db, provider.id, contract.id, 'the ladder is in the shed');
-		await send(t.db, provider.id, other.contract.id, 'no ladder in this one');
+		await send(t.db, provider.id, tent.id, 'no ladder in this one');
 		await markThreadRead(t.db, requester.id, contract.id);
 
 		const results = await search(t.db, provider.id, 'ladder');
 		const inConversation = [
 			...(await listMessages(t.db, provider.id, contract.id, { limit: 10 }))!.messages,
-			...(await listMessages(t.db, provider.id, other.contract.id, { limit: 10 }))!.messages
+			...(await listMessages(t.db, provider.id, tent.id, { limit: 10 }))!.messages
 		];
 		expect(results!.messages).toHaveLength(3);
 		for (const { message } of results!.messages) {
