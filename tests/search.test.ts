@@ -14,6 +14,8 @@ import {
 	listMessages,
 	listMessagesAfter,
 	listMessagesAround,
+	NAME_CANDIDATES,
+	THREAD_MATCHES,
 	markThreadRead,
 	searchMessages,
 	type SearchOptions
@@ -455,6 +457,32 @@ describe('search: results', () => {
 		expect((await search(t.db, rita.id, 'bob'))!.threads).toEqual([]);
 		// The same search finds the message that names Rita, below.
 		expect((await search(t.db, provider.id, 'rita'))!.messages).toHaveLength(1);
+	});
+
+	it('finds conversations by a word in most of their titles, the newest first', async () => {
+		const provider = await makeUser(t.db, 'Paul Provider');
+		const renter = await makeUser(t.db, 'Rita Renter');
+		// More candidates than the trigram path sorts: the search walks the threads newest first.
+		const rentals: string[] = [];
+		for (let i = 0; i < NAME_CANDIDATES + 3; i++) {
+			const contract = await contractBetween(t.db, provider.id, renter.id, `Rental bike ${i}`);
+			await send(t.db, renter.id, contract.id, `hello ${i}`);
+			rentals.push(contract.id);
+		}
+		const other = (await contractBetween(t.db, provider.id, renter.id, 'Kayak')).id;
+		await send(t.db, renter.id, other, 'hello kayak');
+		const ids = async (q: string) =>
+			(await search(t.db, provider.id, q))!.threads.map((th) => th.contractId);
+		const newest = rentals.slice(-THREAD_MATCHES).reverse();
+		expect(await ids('rental')).toEqual(newest);
+		expect(await ids('rental bike')).toEqual(newest);
+		expect(await ids('rental -kayak')).toEqual(newest);
+		expect(await ids('bike rent')).toEqual(newest);
+		// Every thread names Rita: the newest of them, the kayak among them.
+		const everyone = [other, ...rentals.slice(-THREAD_MATCHES + 1).reverse()];
+		expect(await ids('rita')).toEqual(everyone);
+		expect(await ids('rent')).toEqual(everyone);
+		expect(await ids('kayak')).toEqual([other]);
 	});
 });
 

@@ -260,9 +260,17 @@ const anyOf = (value: SQL, terms: string[]) =>
 	)})`;
 
 /**
+ * Above this many candidates for its narrowest term, a name search walks the viewer's threads
+ * newest first instead: a word in most of their titles ("rental") is then found in the first few
+ * threads, where gathering and sorting every candidate grows with all of them.
+ */
+export const NAME_CANDIDATES = 100;
+
+/**
  * Threads whose contract title or counterpart's name contain every term (parts of words too,
  * accents and case aside), most recent first. The trigram indexes find the candidates for the
- * narrowest term; the viewer's own contracts bound the rest.
+ * narrowest term, at most NAME_CANDIDATES + 1 of the viewer's contracts; when there are more,
+ * the viewer's threads are read newest first (participants_inbox_idx) until THREAD_MATCHES match.
  */
 async function findThreadsByName(
 	db: Db,
@@ -279,29 +287,51 @@ async function findThreadsByName(
 	if (parsed.excluded.length > 0) {
 		conditions.push(sql`not (${anyOf(title, parsed.excluded)} or ${anyOf(name, parsed.excluded)})`);
 	}
-	const rows = rowsOf<{ id: string }>(
+	const matching = sql.join(conditions, sql` and `);
+	const cap = NAME_CANDIDATES + 1;
+	const [found] = rowsOf<{ candidates: number | string; ids: string }>(
 		await db.execute(sql`
 			with named as (
 				select ${users.id} as id from ${users}
 				where ${anyOf(foldedText(users.displayName), narrowest)}
 			), matched as (
-				select ${contracts.id} as id from ${contracts}
+				(select ${contracts.id} as id from ${contracts}
 				where (${contracts.providerId} = ${viewerId}::uuid or ${contracts.requesterId} = ${viewerId}::uuid)
 					and ${anyOf(foldedText(contracts.title), narrowest)}
+				limit ${cap})
 				union
-				select c.id from named n
+				(select c.id from named n
 				join contracts c on c.requester_id = n.id and c.provider_id = ${viewerId}::uuid
+				limit ${cap})
 				union
-				select c.id from named n
+				(select c.id from named n
 				join contracts c on c.provider_id = n.id and c.requester_id = ${viewerId}::uuid
+				limit ${cap})
+			), candidates as (
+				select id from matched limit ${cap}
 			)
-			select t.id from matched
-			join contracts c on c.id = matched.id
-			join message_threads t on t.contract_id = c.id
-			join message_thread_participants p on p.thread_id = t.id and p.user_id = ${viewerId}::uuid
+			select (select count(*) from candidates) as candidates, array_to_string(array(
+				select t.id from candidates
+				join contracts c on c.id = candidates.id
+				join message_threads t on t.contract_id = c.id
+				join message_thread_participants p on p.thread_id = t.id and p.user_id = ${viewerId}::uuid
+				join users cu on cu.id = case when c.provider_id = ${viewerId}::uuid then c.requester_id else c.provider_id end
+				where ${matching}
+				order by p.last_message_at desc, p.thread_id desc
+				limit ${THREAD_MATCHES}
+			), ',') as ids`)
+	);
+	if (!found) return [];
+	if (Number(found.candidates) <= NAME_CANDIDATES) return found.ids ? found.ids.split(',') : [];
+	const rows = rowsOf<{ id: string }>(
+		await db.execute(sql`
+			select p.thread_id as id from message_thread_participants p
+			join message_threads t on t.id = p.thread_id
+			join contracts c on c.id = t.contract_id
 			join users cu on cu.id = case when c.provider_id = ${viewerId}::uuid then c.requester_id else c.provider_id end
-			where ${sql.join(conditions, sql` and `)}
-			order by p.last_message_at desc, t.id desc
+			where p.user_id = ${viewerId}::uuid and ${matching}
+			-- Spelled like participants_inbox_idx (desc nulls last), so Postgres walks it.
+			order by p.last_message_at desc nulls last, p.thread_id desc nulls last
 			limit ${THREAD_MATCHES}`)
 	);
 	return rows.map((r) => r.id);
