@@ -434,6 +434,54 @@ describe('search: results', () => {
 		).rejects.toBeInstanceOf(InvalidCursorError);
 	});
 
+	it('ranks one word a few weeks at a time, in the order of ranking all its matches', async () => {
+		const { provider, requester, contract } = await makeWorld(t.db);
+		const ago = (days: number, minutes = 0) =>
+			new Date(Date.now() - days * 86_400_000 - minutes * 60_000);
+		// Spread over the rings (this week, then 1, 2-3, 4-7, ... 32-63 weeks back) and beyond.
+		const bodies = ['invoice', 'the invoice, invoice again', 'invoices', 'invoiced?', 'nothing'];
+		for (const days of [0, 3, 9, 20, 45, 100, 250, 430, 800]) {
+			for (const [i, body] of bodies.entries()) {
+				// Two at the same moment at times: the id breaks the tie.
+				const at = ago(days, i % 2);
+				await send(t.db, requester.id, contract.id, `${body} ${days}`, { at });
+			}
+		}
+		const all = async (q: string, limit: number) => {
+			const seen: string[] = [];
+			let cursor: string | undefined;
+			do {
+				const page = await searchMessages(t.db, provider.id, { q, cursor, limit });
+				seen.push(...page!.messages.map((m) => m.message.id));
+				cursor = page!.nextCursor ?? undefined;
+			} while (cursor);
+			return seen;
+		};
+		const ranked = async (match: string, words: string) =>
+			rowsOf<{ id: string }>(
+				await t.db.execute(sql`
+					select id from messages
+					where thread_id = (select id from message_threads where contract_id = ${contract.id})
+						and search @@ ${match}::tsquery
+					order by greatest(ts_rank_cd(search, ${words}::tsquery), 0.1) desc, created_at desc, id desc`)
+			).map((r) => r.id);
+
+		// The word being typed: twice first, then once or as the start of a longer word, newest first.
+		const typed = await ranked(`'invoice':*`, `'invoice'`);
+		expect(typed).toHaveLength(9 * 4);
+		for (const limit of [1, 4, 7, 50])
+			expect(await all('invoice', limit), `${limit}`).toEqual(typed);
+		// A whole word: twice, then once.
+		const whole = await ranked(`'invoice'`, `'invoice'`);
+		expect(whole).toHaveLength(9 * 2);
+		for (const limit of [3, 50]) expect(await all('"invoice"', limit), `${limit}`).toEqual(whole);
+		// The first page: the newest message that says it twice, then the newest that says it once.
+		const [first] = (await search(t.db, provider.id, 'invoice', { limit: 2 }))!.messages.map(
+			(m) => m.message.body
+		);
+		expect(first).toBe('the invoice, invoice again 0');
+	});
+
 	it('lists conversations whose counterpart or title match, above the messages', async () => {
 		const provider = await makeUser(t.db, 'Paul Provider');
 		const rita = await makeUser(t.db, 'Rita Rénter');

@@ -17,7 +17,7 @@ import {
 import { CONTRACT_STATUSES, type ContractStatus } from '../../types';
 import type { ApiScope } from '../../schemas/api-tokens';
 import { ASSISTANT_MODES } from '../../assistant-rules';
-import { foldedText, scopedWords, SEARCH_CONFIG, tsvector } from './search-text';
+import { foldedText, scopedTerms, SEARCH_CONFIG, tsvector } from './search-text';
 
 export const USER_ROLES = ['user', 'operator'] as const;
 
@@ -324,7 +324,7 @@ export const messages = pgTable(
 		// How a person's message arrived: typed in the app, or a reply to a notification email.
 		via: text('via', { enum: MESSAGE_VIA }).notNull().default('app'),
 		// The contract's two parties, set on insert by the parley_message_parties trigger, so that
-		// search is one index scan over "my messages" (see messages_scoped_words_idx).
+		// search is one index scan over "my messages" (see messages_scoped_terms_idx).
 		partyIds: uuid('party_ids').array().notNull(),
 		// Kept by Postgres in the same statement as every send, edit and delete; a deleted
 		// message's empty body indexes nothing.
@@ -337,8 +337,9 @@ export const messages = pgTable(
 	(t) => [
 		uniqueIndex('messages_thread_seq_key').on(t.threadId, t.seq),
 		// Words of the messages of one person's conversations: each word once per party, so that
-		// a word's posting list in the index is that person's matches (search-scope.ts).
-		index('messages_scoped_words_idx').using('gin', scopedWords(t.partyIds, t.search)),
+		// a word's posting list in the index is that person's matches, and the weeks they were
+		// written in, so that the newest of them are found without the rest (search-scope.ts).
+		index('messages_scoped_terms_idx').using('gin', scopedTerms(t.partyIds, t.search, t.createdAt)),
 		index('messages_sender_thread_seq_idx').on(t.senderId, t.threadId, t.seq),
 		check('messages_sender_role_check', sql`${t.senderRole} in ('user', 'assistant', 'system')`),
 		check('messages_via_check', sql`${t.via} in ('app', 'email')`),

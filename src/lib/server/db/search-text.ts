@@ -12,11 +12,13 @@ import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 export const SEARCH_CONFIG = 'parley_search';
 
 /**
- * A message's words as its parties find them in the index, `<party key>_<word>` (migration 0031,
- * src/lib/server/messaging/search-scope.ts).
+ * A message's terms as its parties find them in the index (migration 0034,
+ * src/lib/server/messaging/search-scope.ts): `<party key>_<word>` for each word,
+ * `<party key>#2_<word>` for a word it holds twice or more, `<party key>@<week>` for when it was
+ * written.
  */
-export function scopedWords(partyIds: SQLWrapper, words: SQLWrapper): SQL {
-	return sql`search_scoped_words(${partyIds}, ${words})`;
+export function scopedTerms(partyIds: SQLWrapper, words: SQLWrapper, at: SQLWrapper): SQL {
+	return sql`search_scoped_terms(${partyIds}, ${words}, ${at})`;
 }
 
 export const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });

@@ -1,7 +1,9 @@
 // A person's words in the search index. The index holds every word of a message twice, once
-// for each party of its contract, as `<party key>_<word>` (search_scoped_words, migration
-// 0031). So "this word in my messages" is one posting list of its own: its length follows my
-// matches, not the messages of everyone that hold the word, nor all of my messages.
+// for each party of its contract, as `<party key>_<word>` (search_scoped_terms, migration
+// 0034). So "this word in my messages" is one posting list of its own: its length follows my
+// matches, not the messages of everyone that hold the word, nor all of my messages. Beside them,
+// per party: `<party key>#2_<word>` for a word a message holds twice or more, and
+// `<party key>@<week>` for the week it was written (oneWordTerms below).
 //
 // The index is looked up with a tsquery whose lexemes carry the viewer's key. It only has to find
 // a superset of the matches: the query filters the rows it returns with the real tsquery on the
@@ -50,6 +52,26 @@ function necessary(node: Node, key: string): string | null {
 			return left && right ? `(${left} | ${right})` : null;
 		}
 	}
+}
+
+/** The week a time falls in, as the index counts them: whole weeks since 1970-01-01. */
+export const WEEK_SECONDS = 604_800;
+
+/**
+ * The index terms that find one word's matches best first, when the query is that one word
+ * (ts_rank_cd then counts its occurrences: 0.1 for once, 0.2 for twice, ...): `repeated` finds
+ * the messages that hold it twice or more, `once` all of them; null for any other query (several
+ * words, a prefix, a phrase, a negation).
+ */
+export function oneWordTerms(
+	tsquery: string,
+	key: string
+): { repeated: string; once: string; weekPrefix: string } | null {
+	const node = parseTsquery(tsquery);
+	if (node.kind !== 'lexeme') return null;
+	const [, word, flags] = /^'(.*)'(?::([*A-D]+))?$/.exec(node.text)!;
+	if (flags) return null;
+	return { repeated: `'${key}#2_${word}'`, once: `'${key}_${word}'`, weekPrefix: `${key}@` };
 }
 
 // ---- tsquery text -------------------------------------------------------------------------------

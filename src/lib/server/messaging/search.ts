@@ -4,7 +4,7 @@ import type { MessageJson } from '$lib/schemas/messaging';
 import type { SearchHit, SearchResults } from '$lib/schemas/search';
 import { rowsOf, type Db } from '../db';
 import { preparedPerDb } from '../db/prepared';
-import { foldedText, scopedWords, SEARCH_CONFIG } from '../db/search-text';
+import { foldedText, scopedTerms, SEARCH_CONFIG } from '../db/search-text';
 import {
 	contracts,
 	messageThreadParticipants as participants,
@@ -14,7 +14,7 @@ import {
 import { EmptySearchError, InvalidCursorError } from './errors';
 import { isPostgresTimestampText } from './timestamp-text';
 import { findContractForParty } from './parties';
-import { partyKey, scopedIndexQuery } from './search-scope';
+import { oneWordTerms, partyKey, scopedIndexQuery, WEEK_SECONDS } from './search-scope';
 import {
 	containsPattern,
 	HEADLINE_MARKS,
@@ -73,6 +73,8 @@ interface CompiledQuery {
 	full: string;
 	/** What the index scan looks up: `full`, or without a short prefix that would be costly. */
 	index: string;
+	/** The query as whole words, the one being typed too (websearch_to_tsquery of the text). */
+	words: string;
 }
 
 /**
@@ -99,7 +101,7 @@ async function compileQuery(db: Db, q: string, parsed: ParsedSearch): Promise<Co
 	if (!row || !positive(row.whole_tree)) throw new EmptySearchError();
 	// A word with no lexemes of its own ("a.") stays the word it is.
 	const typed = parsed.prefix ? lexemeCount(row.typed) : 0;
-	const exact = { full: row.whole, index: row.whole };
+	const exact = { full: row.whole, index: row.whole, words: row.whole };
 	if (!parsed.prefix || typed === 0) return exact;
 	// Every word starting with "co" is a large part of a person's words: in "door co", "door" finds
 	// the candidates and the prefix only filters them; alone ("co", "gate or co") it is the word
@@ -109,7 +111,7 @@ async function compileQuery(db: Db, q: string, parsed: ParsedSearch): Promise<Co
 	const restFinds = positive(row.rest_tree) && !parsed.prefixIsAlternative;
 	if (short && !restFinds) return exact;
 	const full = withTypedPrefix(row.whole, typed);
-	return { full, index: short ? row.rest : full };
+	return { full, index: short ? row.rest : full, words: row.whole };
 }
 
 // ---- cursors ------------------------------------------------------------------------------------
@@ -175,6 +177,33 @@ interface HitRow {
 	headline: string;
 }
 
+/**
+ * One word's matches in the order of the ranking without reading all of them. ts_rank_cd counts
+ * the word's occurrences, 0.1 each; a longer word that starts with the word being typed counts as
+ * one. So the messages that hold the word twice or more come first (their own index terms, few;
+ * ranked), then all the others, equal, newest first: a few weeks at a time (the index's week
+ * terms, rings of weeks back from the week the search starts in) until the page is full.
+ */
+const RINGS: [newest: number, oldest: number][] = [
+	// The week after too: the database's clock and the app's may differ.
+	[-1, 0],
+	[1, 1],
+	[2, 3],
+	[4, 7],
+	[8, 15]
+];
+/** Everything older than the rings is one last lookup of the word, filtered by time. */
+const OLDEST_RING_WEEK = RINGS.at(-1)![1];
+/** ts_rank_cd of one occurrence of one word (weight D): the rank of all but the first tier. */
+const ONE_OCCURRENCE = 0.1;
+
+interface HitsQuery {
+	/** The hits CTE's body: id, thread_id, created_at, rank. */
+	hits: SQL;
+	/** Whether `hits` already holds only rows after the cursor, at most a page and one. */
+	paged: boolean;
+}
+
 async function findMessages(
 	db: Db,
 	viewerId: string,
@@ -184,10 +213,11 @@ async function findMessages(
 	cursor: Cursor | null
 ): Promise<HitRow[]> {
 	const ranked = options.sort !== 'recent';
-	const indexQuery = scopedIndexQuery(query.index, partyKey(viewerId));
+	const key = partyKey(viewerId);
+	const indexQuery = scopedIndexQuery(query.index, key);
 	if (!indexQuery) throw new EmptySearchError();
+	const scoped = scopedTerms(sql`m.party_ids`, sql`m.search`, sql`m.created_at`);
 	const where: SQL[] = [
-		sql`${scopedWords(sql`m.party_ids`, sql`m.search`)} @@ ${indexQuery}::tsquery`,
 		sql`m.party_ids @> array[${viewerId}::uuid]`,
 		// IS TRUE keeps this a filter on the rows the index found, not a second index lookup.
 		sql`(m.search @@ ${query.full}::tsquery) is true`,
@@ -210,19 +240,43 @@ async function findMessages(
 	}
 	if (options.after) where.push(sql`m.created_at >= ${options.after.toISOString()}::timestamptz`);
 	if (options.before) where.push(sql`m.created_at < ${options.before.toISOString()}::timestamptz`);
+	const filters = sql.join(where, sql` and `);
+	const wanted = options.limit + 1;
 
-	const rank = ranked ? sql`ts_rank_cd(m.search, ${query.full}::tsquery)` : sql`0::real`;
+	const oneWord = ranked ? oneWordTerms(query.words, key) : null;
+	const typedWord = query.full !== query.words;
+	const { hits, paged }: HitsQuery = oneWord
+		? {
+				hits: oneWordHits(
+					scoped,
+					filters,
+					oneWord,
+					typedWord ? indexQuery : null,
+					query,
+					cursor,
+					wanted
+				),
+				paged: true
+			}
+		: {
+				hits: sql`select m.id, m.thread_id, m.created_at,
+						${ranked ? sql`ts_rank_cd(m.search, ${query.full}::tsquery)` : sql`0::real`} as rank
+					from messages m where ${scoped} @@ ${indexQuery}::tsquery and ${filters}`,
+				paged: false
+			};
+
 	const order = (of: string) =>
 		sql.raw(
 			ranked
 				? `${of}.rank desc, ${of}.created_at desc, ${of}.id desc`
 				: `${of}.created_at desc, ${of}.id desc`
 		);
-	const after = !cursor
-		? sql``
-		: ranked
-			? sql`where (rank, created_at, id) < (${cursor.rank}::real, ${cursor.at}::timestamptz, ${cursor.id}::uuid)`
-			: sql`where (created_at, id) < (${cursor.at}::timestamptz, ${cursor.id}::uuid)`;
+	const after =
+		!cursor || paged
+			? sql``
+			: ranked
+				? sql`where (rank, created_at, id) < (${cursor.rank}::real, ${cursor.at}::timestamptz, ${cursor.id}::uuid)`
+				: sql`where (created_at, id) < (${cursor.at}::timestamptz, ${cursor.id}::uuid)`;
 
 	const body = bodyForViewer(
 		{
@@ -234,12 +288,8 @@ async function findMessages(
 		sql`${viewerId}::uuid`
 	);
 	const statement = sql`
-			with hits as (
-				select m.id, m.thread_id, m.created_at, ${rank} as rank
-				from messages m
-				where ${sql.join(where, sql` and `)}
-			), page as (
-				select * from hits ${after} order by ${order('hits')} limit ${options.limit + 1}
+			with hits as (${hits}), page as (
+				select * from hits ${after} order by ${order('hits')} limit ${wanted}
 			)
 			select page.id, page.thread_id, page.rank::text as rank, page.created_at::text as cursor_at,
 				parley_message_row(page.id, ${viewerId}::uuid) as message,
@@ -249,6 +299,65 @@ async function findMessages(
 			from page join messages m on m.id = page.id
 			order by ${order('page')}`;
 	return rowsOf<HitRow>(await db.execute(statement));
+}
+
+/**
+ * The hits of a one-word query after the cursor: all that hold the word twice or more, and at most
+ * `wanted` of the others.
+ */
+function oneWordHits(
+	scoped: SQL,
+	filters: SQL,
+	terms: NonNullable<ReturnType<typeof oneWordTerms>>,
+	typedIndexQuery: string | null,
+	query: CompiledQuery,
+	cursor: Cursor | null,
+	wanted: number
+): SQL {
+	const rank = sql`greatest(ts_rank_cd(m.search, ${query.words}::tsquery), ${ONE_OCCURRENCE}::real)`;
+	const afterCursor = cursor
+		? sql`(${rank}, m.created_at, m.id) < (${cursor.rank}::real, ${cursor.at}::timestamptz, ${cursor.id}::uuid)`
+		: sql`true`;
+	// The rings look up the word, or every word that starts with the one being typed.
+	const ringTerms = typedIndexQuery ?? terms.once;
+	const rings = [
+		...RINGS.map(([newest, oldest], n) => sql`(${n}::int, ${newest}::int, ${oldest}::int)`),
+		sql`(${RINGS.length}::int, null::int, null::int)`
+	];
+	// Past the first tier, the rings start at the cursor's week: the newer ones are behind it.
+	const start = cursor
+		? sql`case when ${cursor.rank}::real <= ${ONE_OCCURRENCE}::real then ${cursor.at}::timestamptz else now() end`
+		: sql`now()`;
+	return sql`
+		(select m.id, m.thread_id, m.created_at, ${rank} as rank
+		from messages m
+		where ${scoped} @@ ${terms.repeated}::tsquery and ${filters} and ${afterCursor})
+		union all
+		(select hit.* from (
+			select r.n,
+				case when r.newest is null then ${ringTerms}::tsquery
+					else (${ringTerms} || ' & (' || (
+						select string_agg(quote_literal(${terms.weekPrefix} || w), ' | ')
+						from generate_series(s.week - r.oldest, s.week - r.newest) w
+					) || ')')::tsquery end as terms,
+				case when r.newest is null
+					then to_timestamp((s.week - ${OLDEST_RING_WEEK}) * ${WEEK_SECONDS}) end as before
+			from (values ${sql.join(rings, sql`, `)}) as r(n, newest, oldest),
+				(select floor(extract(epoch from ${start}) / ${WEEK_SECONDS})::bigint as week) s
+			order by r.n
+		) ring
+		cross join lateral (
+			select m.id, m.thread_id, m.created_at, ${rank} as rank
+			from messages m
+			where ${scoped} @@ ring.terms
+				and (ring.before is null or m.created_at < ring.before)
+				and ${filters} and ${afterCursor}
+				-- The first tier is the query above.
+				and ts_rank_cd(m.search, ${query.words}::tsquery) < ${ONE_OCCURRENCE * 1.5}::real
+			order by m.created_at desc, m.id desc
+			limit ${wanted}
+		) hit
+		limit ${wanted})`;
 }
 
 // ---- conversations by name and title ------------------------------------------------------------
