@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseTsquery, partyKey, scopedIndexQuery } from './search-scope';
+import { oneWordTerms, parseTsquery, partyKey, scopedIndexQuery } from './search-scope';
 
 const KEY = '80c1eb730b6e';
 
@@ -42,4 +42,23 @@ describe('scopedIndexQuery', () => {
 		expect(() => parseTsquery("( 'a'")).toThrow(/Unreadable/);
 		expect(() => parseTsquery('a')).toThrow(/Unreadable/);
 	});
+});
+
+describe('oneWordTerms', () => {
+	it('finds one word, and the messages that hold it twice, by their own terms', () => {
+		expect(oneWordTerms("'invoice'", KEY)).toEqual({
+			repeated: `'${KEY}#2_invoice'`,
+			once: `'${KEY}_invoice'`,
+			weekPrefix: `${KEY}@`
+		});
+		// Escaped as Postgres wrote it.
+		expect(oneWordTerms("'it''s'", KEY)?.once).toBe(`'${KEY}_it''s'`);
+	});
+
+	it.each(["'invoice':*", "'invoice':A", "'door' & 'code'", "'door' <-> 'code'", "!'door'"])(
+		'is null for anything but one word: %s',
+		(tsquery) => {
+			expect(oneWordTerms(tsquery, KEY)).toBeNull();
+		}
+	);
 });
