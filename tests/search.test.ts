@@ -438,7 +438,7 @@ describe('search: results', () => {
 		const { provider, requester, contract } = await makeWorld(t.db);
 		const ago = (days: number, minutes = 0) =>
 			new Date(Date.now() - days * 86_400_000 - minutes * 60_000);
-		// Spread over the rings (this week, then 1, 2-3, 4-7, ... 32-63 weeks back) and beyond.
+		// Spread over the rings (this week, then 1, 2-3, 4-7 and 8-15 weeks back) and beyond.
 		const bodies = ['invoice', 'the invoice, invoice again', 'invoices', 'invoiced?', 'nothing'];
 		for (const days of [0, 3, 9, 20, 45, 100, 250, 430, 800]) {
 			for (const [i, body] of bodies.entries()) {
