@@ -387,6 +387,18 @@ describe('search: results', () => {
 			results!.messages.find((hit) => hit.message.body === body)!.message.readByCounterpartAt;
 		expect(seenAt('the ladder is in the shed')).not.toBeNull();
 		expect(seenAt('no ladder in this one')).toBeNull();
+
+		// The other side's receipt is the provider's when the requester searches.
+		const theirs = (await listMessages(t.db, requester.id, contract.id, { limit: 10 }))!.messages;
+		const after = await search(t.db, requester.id, 'ladder');
+		expect(after!.messages).toHaveLength(2);
+		for (const { message } of after!.messages) {
+			expect(message).toEqual(theirs.find((m) => m.id === message.id));
+		}
+		expect(
+			after!.messages.find((hit) => hit.message.body === 'is the ladder here?')!.message
+				.readByCounterpartAt
+		).not.toBeNull();
 	});
 
 	it('pages by relevance, then recency, and by recency alone, without skipping or repeating', async () => {
