@@ -210,27 +210,61 @@ function collapseWhitespace(text: string): string {
 	return text.replace(/\s+/g, ' ').trim();
 }
 
-/** One fragment: its marks become ranges, its whitespace runs single spaces, trimmed. */
+/** Whether a UTF-16 code unit is whitespace, as the regular expression class \s has it. */
+function isWhitespace(code: number): boolean {
+	return (
+		(code >= 9 && code <= 13) ||
+		code === 32 ||
+		code === 0xa0 ||
+		code === 0x1680 ||
+		(code >= 0x2000 && code <= 0x200a) ||
+		code === 0x2028 ||
+		code === 0x2029 ||
+		code === 0x202f ||
+		code === 0x205f ||
+		code === 0x3000 ||
+		code === 0xfeff
+	);
+}
+
+const START = HEADLINE_MARKS.start.charCodeAt(0);
+const STOP = HEADLINE_MARKS.stop.charCodeAt(0);
+
+/**
+ * One fragment: its marks become ranges, its whitespace runs single spaces, trimmed. One pass over
+ * the code units that copies runs of text whole (a page of twenty snippets is on every search).
+ */
 function readFragment(marked: string): Highlights {
 	let text = '';
 	const ranges: Highlights['ranges'] = [];
 	let openAt: number | null = null;
 	let pendingSpace = false;
-	for (const ch of marked) {
-		if (ch === HEADLINE_MARKS.start) {
+	// Where the run of text being read began in `marked`, or -1 between runs.
+	let runStart = -1;
+	const endRun = (at: number) => {
+		if (runStart >= 0) text += marked.slice(runStart, at);
+		runStart = -1;
+	};
+	for (let i = 0; i < marked.length; i++) {
+		const code = marked.charCodeAt(i);
+		if (code === START) {
+			endRun(i);
 			if (pendingSpace && text) text += ' ';
 			pendingSpace = false;
 			openAt = text.length;
-		} else if (ch === HEADLINE_MARKS.stop) {
+		} else if (code === STOP) {
+			endRun(i);
 			if (openAt !== null && text.length > openAt) ranges.push({ start: openAt, end: text.length });
 			openAt = null;
-		} else if (/\s/.test(ch)) {
+		} else if (isWhitespace(code)) {
+			endRun(i);
 			pendingSpace = true;
-		} else {
+		} else if (runStart < 0) {
 			if (pendingSpace && text) text += ' ';
 			pendingSpace = false;
-			text += ch;
+			runStart = i;
 		}
 	}
+	endRun(marked.length);
 	return { text, ranges };
 }
