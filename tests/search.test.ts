@@ -20,6 +20,7 @@ import {
 	searchMessages,
 	type SearchOptions
 } from '../src/lib/server/messaging';
+import { partyKey } from '../src/lib/server/messaging/search-scope';
 import { createOffering } from '../src/lib/server/offerings';
 import { useTestDatabase } from './helpers/db';
 import { apiEvent, makeUser, makeWorld } from './helpers/fixtures';
@@ -142,6 +143,36 @@ describe('search: who sees what', () => {
 			'Rental accepted.',
 			'Rental accepted? I hope so'
 		]);
+		// Under their own keys in the index (`<key>!`): every kind of lookup finds them when asked,
+		// and only then.
+		await appendMessage(t.db, { kind: 'system' }, contract.id, {
+			body: 'Dates changed, changed again.'
+		});
+		await send(t.db, provider.id, contract.id, 'The dates changed');
+		for (const [q, system] of [
+			['changed', 'Dates changed, changed again.'],
+			['"rental accepted"', 'Rental accepted.'],
+			['rental acc', 'Rental accepted.'],
+			['accepted -hope', 'Rental accepted.']
+		] as const) {
+			const people = await bodies(provider.id, q);
+			expect(people).not.toContain(system);
+			expect(await bodies(provider.id, q, { includeSystem: true })).toEqual(
+				expect.arrayContaining([system, ...people])
+			);
+			expect(await bodies(provider.id, q, { includeSystem: true, sort: 'recent' })).toContain(
+				system
+			);
+		}
+		const [terms] = rowsOf<{ user: boolean; system: boolean }>(
+			await t.db.execute(sql`
+				select bool_or(search_scoped_terms(party_ids, search, created_at, sender_role)
+						@@ ${`'${partyKey(provider.id)}_rental'`}::tsquery) filter (where sender_role = 'user') as user,
+					bool_or(search_scoped_terms(party_ids, search, created_at, sender_role)
+						@@ ${`'${partyKey(provider.id)}!_rental'`}::tsquery) filter (where sender_role = 'system') as system
+				from messages where thread_id = (select id from message_threads where contract_id = ${contract.id}::uuid)`)
+		);
+		expect(terms).toEqual({ user: true, system: true });
 	});
 
 	it('filters by sender and by date', async () => {

@@ -339,7 +339,10 @@ export const messages = pgTable(
 		// Words of the messages of one person's conversations: each word once per party, so that
 		// a word's posting list in the index is that person's matches, and the weeks they were
 		// written in, so that the newest of them are found without the rest (search-scope.ts).
-		index('messages_scoped_terms_idx').using('gin', scopedTerms(t.partyIds, t.search, t.createdAt)),
+		index('messages_scoped_terms_idx').using(
+			'gin',
+			scopedTerms(t.partyIds, t.search, t.createdAt, t.senderRole)
+		),
 		index('messages_sender_thread_seq_idx').on(t.senderId, t.threadId, t.seq),
 		check('messages_sender_role_check', sql`${t.senderRole} in ('user', 'assistant', 'system')`),
 		check('messages_via_check', sql`${t.via} in ('app', 'email')`),

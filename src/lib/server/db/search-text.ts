@@ -12,13 +12,18 @@ import { sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 export const SEARCH_CONFIG = 'parley_search';
 
 /**
- * A message's terms as its parties find them in the index (migration 0034,
+ * A message's terms as its parties find them in the index (migrations 0034 and 0037,
  * src/lib/server/messaging/search-scope.ts): `<party key>_<word>` for each word,
  * `<party key>#2_<word>` for a word it holds twice or more, `<party key>@<week>` for when it was
- * written.
+ * written; a system message's key is followed by `!`.
  */
-export function scopedTerms(partyIds: SQLWrapper, words: SQLWrapper, at: SQLWrapper): SQL {
-	return sql`search_scoped_terms(${partyIds}, ${words}, ${at})`;
+export function scopedTerms(
+	partyIds: SQLWrapper,
+	words: SQLWrapper,
+	at: SQLWrapper,
+	senderRole: SQLWrapper
+): SQL {
+	return sql`search_scoped_terms(${partyIds}, ${words}, ${at}, ${senderRole})`;
 }
 
 export const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });

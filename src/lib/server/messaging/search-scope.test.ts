@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { oneWordTerms, parseTsquery, partyKey, scopedIndexQuery } from './search-scope';
+import { oneWordTerms, parseTsquery, partyKey, scopedIndexQuery, searchKeys } from './search-scope';
 
 const KEY = '80c1eb730b6e';
 
 describe('partyKey', () => {
 	it('is the last twelve hex digits of the id, in lower case', () => {
 		expect(partyKey('3929C430-0F3D-41D5-898B-80C1EB730B6E')).toBe(KEY);
+	});
+
+	it('is followed by ! for system messages, looked up only when they are asked for', () => {
+		const id = '3929c430-0f3d-41d5-898b-80c1eb730b6e';
+		expect(searchKeys(id, false)).toEqual([KEY]);
+		expect(searchKeys(id, true)).toEqual([KEY, `${KEY}!`]);
 	});
 });
 
@@ -27,13 +33,20 @@ describe('scopedIndexQuery', () => {
 		["'it''s' & 'a\\\\b':AB", `('${KEY}_it''s' & '${KEY}_a\\\\b')`],
 		["'a':*AB", `'${KEY}_a':*`]
 	])('%s', (tsquery, expected) => {
-		expect(scopedIndexQuery(tsquery, KEY)).toBe(expected);
+		expect(scopedIndexQuery(tsquery, [KEY])).toBe(expected);
 	});
 
 	it('is null when nothing positive is left', () => {
 		// "a or -b" matches messages without b: no word of the query narrows the index down.
-		expect(scopedIndexQuery("'a' | !'b'", KEY)).toBeNull();
-		expect(scopedIndexQuery("!'b'", KEY)).toBeNull();
+		expect(scopedIndexQuery("'a' | !'b'", [KEY])).toBeNull();
+		expect(scopedIndexQuery("!'b'", [KEY])).toBeNull();
+	});
+
+	it('looks every word up under each key when there are two', () => {
+		// A message's terms all carry one key: either a user's message or a system one.
+		expect(scopedIndexQuery("'door' & 'co':*", [KEY, `${KEY}!`])).toBe(
+			`(('${KEY}_door' | '${KEY}!_door') & ('${KEY}_co':* | '${KEY}!_co':*))`
+		);
 	});
 
 	it('refuses text that is not a printed tsquery', () => {
@@ -46,19 +59,24 @@ describe('scopedIndexQuery', () => {
 
 describe('oneWordTerms', () => {
 	it('finds one word, and the messages that hold it twice, by their own terms', () => {
-		expect(oneWordTerms("'invoice'", KEY)).toEqual({
+		expect(oneWordTerms("'invoice'", [KEY])).toEqual({
 			repeated: `'${KEY}#2_invoice'`,
 			once: `'${KEY}_invoice'`,
-			weekPrefix: `${KEY}@`
+			weekPrefixes: [`${KEY}@`]
 		});
 		// Escaped as Postgres wrote it.
-		expect(oneWordTerms("'it''s'", KEY)?.once).toBe(`'${KEY}_it''s'`);
+		expect(oneWordTerms("'it''s'", [KEY])?.once).toBe(`'${KEY}_it''s'`);
+		expect(oneWordTerms("'invoice'", [KEY, `${KEY}!`])).toEqual({
+			repeated: `('${KEY}#2_invoice' | '${KEY}!#2_invoice')`,
+			once: `('${KEY}_invoice' | '${KEY}!_invoice')`,
+			weekPrefixes: [`${KEY}@`, `${KEY}!@`]
+		});
 	});
 
 	it.each(["'invoice':*", "'invoice':A", "'door' & 'code'", "'door' <-> 'code'", "!'door'"])(
 		'is null for anything but one word: %s',
 		(tsquery) => {
-			expect(oneWordTerms(tsquery, KEY)).toBeNull();
+			expect(oneWordTerms(tsquery, [KEY])).toBeNull();
 		}
 	);
 });

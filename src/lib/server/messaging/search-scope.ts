@@ -3,7 +3,11 @@
 // 0034). So "this word in my messages" is one posting list of its own: its length follows my
 // matches, not the messages of everyone that hold the word, nor all of my messages. Beside them,
 // per party: `<party key>#2_<word>` for a word a message holds twice or more, and
-// `<party key>@<week>` for the week it was written (oneWordTerms below).
+// `<party key>@<week>` for the week it was written (oneWordTerms below). A system message's terms
+// carry `<party key>!` instead (migration 0037): a search that leaves system messages out never
+// reads them, one that asks for them looks up both keys. Every term of a message carries the same
+// key, so looking each word up under either key finds exactly the messages that hold all of them
+// under one.
 //
 // The index is looked up with a tsquery whose lexemes carry the viewer's key. It only has to find
 // a superset of the matches: the query filters the rows it returns with the real tsquery on the
@@ -13,6 +17,17 @@
 /** The party key of a user: the last 12 hex digits of the id, the random ones in a UUID. */
 export function partyKey(userId: string): string {
 	return userId.toLowerCase().slice(-12);
+}
+
+/** The keys a search looks its words up under: the viewer's, and with system messages theirs. */
+export function searchKeys(userId: string, includeSystem: boolean): string[] {
+	const key = partyKey(userId);
+	return includeSystem ? [key, `${key}!`] : [key];
+}
+
+/** One term under each key, as a tsquery: `'<key>_word'`, or `('<key>_word' | '<key>!_word')`. */
+function underEach(keys: string[], term: (key: string) => string): string {
+	return keys.length === 1 ? term(keys[0]!) : `(${keys.map(term).join(' | ')})`;
 }
 
 type Node =
@@ -26,29 +41,30 @@ type Node =
  * left out (it cannot narrow an index lookup down). Null when nothing positive is left ("a or
  * -b"): such a query is no index lookup (querytree() is 'T') and is refused before it gets here.
  */
-export function scopedIndexQuery(tsquery: string, key: string): string | null {
-	return necessary(parseTsquery(tsquery), key);
+export function scopedIndexQuery(tsquery: string, keys: string[]): string | null {
+	return necessary(parseTsquery(tsquery), keys);
 }
 
 /** A query that every match of `node` also matches; null for "anything". */
-function necessary(node: Node, key: string): string | null {
+function necessary(node: Node, keys: string[]): string | null {
 	switch (node.kind) {
 		case 'lexeme': {
 			// The index has no weights; a prefix stays a prefix.
 			const [, word, flags] = /^('.*')(?::([*A-D]+))?$/.exec(node.text)!;
-			return `'${key}_${word!.slice(1)}${flags?.includes('*') ? ':*' : ''}`;
+			const prefix = flags?.includes('*') ? ':*' : '';
+			return underEach(keys, (key) => `'${key}_${word!.slice(1)}${prefix}`);
 		}
 		case 'not':
 			return null;
 		case 'and':
 		case 'phrase': {
-			const left = necessary(node.left, key);
-			const right = necessary(node.right, key);
+			const left = necessary(node.left, keys);
+			const right = necessary(node.right, keys);
 			return left && right ? `(${left} & ${right})` : (left ?? right);
 		}
 		case 'or': {
-			const left = necessary(node.left, key);
-			const right = necessary(node.right, key);
+			const left = necessary(node.left, keys);
+			const right = necessary(node.right, keys);
 			return left && right ? `(${left} | ${right})` : null;
 		}
 	}
@@ -65,13 +81,17 @@ export const WEEK_SECONDS = 604_800;
  */
 export function oneWordTerms(
 	tsquery: string,
-	key: string
-): { repeated: string; once: string; weekPrefix: string } | null {
+	keys: string[]
+): { repeated: string; once: string; weekPrefixes: string[] } | null {
 	const node = parseTsquery(tsquery);
 	if (node.kind !== 'lexeme') return null;
 	const [, word, flags] = /^'(.*)'(?::([*A-D]+))?$/.exec(node.text)!;
 	if (flags) return null;
-	return { repeated: `'${key}#2_${word}'`, once: `'${key}_${word}'`, weekPrefix: `${key}@` };
+	return {
+		repeated: underEach(keys, (key) => `'${key}#2_${word}'`),
+		once: underEach(keys, (key) => `'${key}_${word}'`),
+		weekPrefixes: keys.map((key) => `${key}@`)
+	};
 }
 
 // ---- tsquery text -------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ import {
 import { EmptySearchError, InvalidCursorError } from './errors';
 import { isPostgresTimestampText } from './timestamp-text';
 import { findContractForParty } from './parties';
-import { oneWordTerms, partyKey, scopedIndexQuery, WEEK_SECONDS } from './search-scope';
+import { oneWordTerms, scopedIndexQuery, searchKeys, WEEK_SECONDS } from './search-scope';
 import {
 	containsPattern,
 	HEADLINE_MARKS,
@@ -213,10 +213,16 @@ async function findMessages(
 	cursor: Cursor | null
 ): Promise<HitRow[]> {
 	const ranked = options.sort !== 'recent';
-	const key = partyKey(viewerId);
-	const indexQuery = scopedIndexQuery(query.index, key);
+	// System messages are under keys of their own: looked up only when asked for.
+	const keys = searchKeys(viewerId, !!options.includeSystem);
+	const indexQuery = scopedIndexQuery(query.index, keys);
 	if (!indexQuery) throw new EmptySearchError();
-	const scoped = scopedTerms(sql`m.party_ids`, sql`m.search`, sql`m.created_at`);
+	const scoped = scopedTerms(
+		sql`m.party_ids`,
+		sql`m.search`,
+		sql`m.created_at`,
+		sql`m.sender_role`
+	);
 	const where: SQL[] = [
 		sql`m.party_ids @> array[${viewerId}::uuid]`,
 		// IS TRUE keeps this a filter on the rows the index found, not a second index lookup.
@@ -243,7 +249,7 @@ async function findMessages(
 	const filters = sql.join(where, sql` and `);
 	const wanted = options.limit + 1;
 
-	const oneWord = ranked ? oneWordTerms(query.words, key) : null;
+	const oneWord = ranked ? oneWordTerms(query.words, keys) : null;
 	const typedWord = query.full !== query.words;
 	const { hits, paged }: HitsQuery = oneWord
 		? {
@@ -337,8 +343,12 @@ function oneWordHits(
 			select r.n,
 				case when r.newest is null then ${ringTerms}::tsquery
 					else (${ringTerms} || ' & (' || (
-						select string_agg(quote_literal(${terms.weekPrefix} || w), ' | ')
-						from generate_series(s.week - r.oldest, s.week - r.newest) w
+						select string_agg(quote_literal(p || w), ' | ')
+						from generate_series(s.week - r.oldest, s.week - r.newest) w,
+							unnest(array[${sql.join(
+								terms.weekPrefixes.map((prefix) => sql`${prefix}::text`),
+								sql`, `
+							)}]) p
 					) || ')')::tsquery end as terms,
 				case when r.newest is null
 					then to_timestamp((s.week - ${OLDEST_RING_WEEK}) * ${WEEK_SECONDS}) end as before
