@@ -15,6 +15,7 @@ import {
 	listMessagesAfter,
 	listMessagesAround,
 	NAME_CANDIDATES,
+	NAME_WINDOW,
 	THREAD_MATCHES,
 	markThreadRead,
 	searchMessages,
@@ -556,7 +557,8 @@ describe('search: results', () => {
 		// More candidates than the trigram path sorts: the search walks the threads newest first.
 		const rentals: string[] = [];
 		for (let i = 0; i < NAME_CANDIDATES + 3; i++) {
-			const contract = await contractBetween(t.db, provider.id, renter.id, `Rental bike ${i}`);
+			const title = `Rental bike ${i}${i % 20 === 0 ? ' red' : ''}`;
+			const contract = await contractBetween(t.db, provider.id, renter.id, title);
 			await send(t.db, renter.id, contract.id, `hello ${i}`);
 			rentals.push(contract.id);
 		}
@@ -574,6 +576,24 @@ describe('search: results', () => {
 		expect(await ids('rita')).toEqual(everyone);
 		expect(await ids('rent')).toEqual(everyone);
 		expect(await ids('kayak')).toEqual([other]);
+
+		// The newest threads are read first: a word in enough of them is found there; one that is
+		// not (the rentals, now behind NAME_WINDOW canoes) is still found in the others.
+		const canoes: string[] = [];
+		for (let i = 0; i < NAME_WINDOW; i++) {
+			const title = `Canoe ${i}${i % 7 === 0 ? ' red' : ''}`;
+			const contract = await contractBetween(t.db, provider.id, renter.id, title);
+			await send(t.db, renter.id, contract.id, `paddle ${i}`);
+			canoes.push(contract.id);
+		}
+		const newestCanoes = canoes.slice(-THREAD_MATCHES).reverse();
+		expect(await ids('canoe')).toEqual(newestCanoes);
+		expect(await ids('rita')).toEqual(newestCanoes);
+		expect(await ids('rental')).toEqual(newest);
+		expect(await ids('kayak')).toEqual([other]);
+		// Fewer than five among the newest: the others are looked for too, newest first.
+		const red = [canoes[14], canoes[7], canoes[0], rentals[100], rentals[80]];
+		expect(await ids('red')).toEqual(red);
 	});
 });
 

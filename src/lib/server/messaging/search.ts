@@ -396,10 +396,19 @@ const anyOf = (value: SQL, terms: string[], opaque: boolean) =>
 export const NAME_CANDIDATES = 100;
 
 /**
+ * A name search first reads this many of the viewer's newest threads: a term in most of their
+ * titles or names ("rental", or "bench" for the bench's 10,000 "Bench User"s) finds its matches
+ * there, where the trigram indexes would find every title or person on the site that holds it.
+ */
+export const NAME_WINDOW = 20;
+
+/**
  * Threads whose contract title or counterpart's name contain every term (parts of words too,
- * accents and case aside), most recent first. The trigram indexes find the candidates for the
- * narrowest term, at most NAME_CANDIDATES + 1 of the viewer's contracts; when there are more,
- * the viewer's threads are read newest first (participants_inbox_idx) until THREAD_MATCHES match.
+ * accents and case aside), most recent first. The viewer's NAME_WINDOW newest threads are read
+ * first; when fewer than THREAD_MATCHES of them match, the trigram indexes find the candidates
+ * for the narrowest term, at most NAME_CANDIDATES + 1 of the viewer's contracts; when there are
+ * more, all the viewer's threads are read newest first (participants_inbox_idx) until
+ * THREAD_MATCHES match.
  */
 async function findThreadsByName(
 	db: Db,
@@ -408,9 +417,9 @@ async function findThreadsByName(
 ): Promise<string[]> {
 	const narrowest = narrowestClause(parsed.clauses);
 	if (!narrowest) return [];
-	const title = foldedText(sql`c.title`);
-	const name = foldedText(sql`cu.display_name`);
-	const matching = (opaque: boolean) => {
+	const foldedTitle = foldedText(sql`c.title`);
+	const foldedName = foldedText(sql`cu.display_name`);
+	const matching = (opaque: boolean, title = foldedTitle, name = foldedName) => {
 		const conditions = parsed.clauses.map(
 			(clause) => sql`(${anyOf(title, clause, opaque)} or ${anyOf(name, clause, opaque)})`
 		);
@@ -422,9 +431,31 @@ async function findThreadsByName(
 		return sql.join(conditions, sql` and `);
 	};
 	const cap = NAME_CANDIDATES + 1;
-	const [found] = rowsOf<{ candidates: number | string; ids: string }>(
+	// The counts and lists below past `recent` are initplans, which Postgres runs only when the
+	// CASE that holds them reaches them: not when the newest threads have enough matches.
+	const [found] = rowsOf<{
+		recent: string;
+		candidates: number | string | null;
+		ids: string | null;
+	}>(
 		await db.execute(sql`
-			with named as (
+			with recent as (
+				select w.thread_id as id from (
+					select p.thread_id, p.last_message_at from message_thread_participants p
+					where p.user_id = ${viewerId}::uuid
+					-- Spelled like participants_inbox_idx (desc nulls last), so Postgres walks it.
+					order by p.last_message_at desc nulls last, p.thread_id desc nulls last
+					limit ${NAME_WINDOW}
+				) w
+				join message_threads t on t.id = w.thread_id
+				join contracts c on c.id = t.contract_id
+				join users cu on cu.id = case when c.provider_id = ${viewerId}::uuid then c.requester_id else c.provider_id end
+				-- Folded once a thread, not once a term (OFFSET 0 keeps Postgres from inlining it).
+				cross join lateral (select ${foldedTitle} as title, ${foldedName} as name offset 0) f
+				where ${matching(true, sql`f.title`, sql`f.name`)}
+				order by w.last_message_at desc nulls last, w.thread_id desc nulls last
+				limit ${THREAD_MATCHES}
+			), named as (
 				select ${users.id} as id from ${users}
 				where ${anyOf(foldedText(users.displayName), narrowest, true)}
 			), matched as (
@@ -443,7 +474,10 @@ async function findThreadsByName(
 			), candidates as (
 				select id from matched limit ${cap}
 			)
-			select (select count(*) from candidates) as candidates, array_to_string(array(
+			select array_to_string(array(select id from recent), ',') as recent,
+				case when (select count(*) from recent) < ${THREAD_MATCHES}
+					then (select count(*) from candidates) end as candidates,
+				case when (select count(*) from recent) < ${THREAD_MATCHES} then array_to_string(array(
 				select t.id from candidates
 				join contracts c on c.id = candidates.id
 				join message_threads t on t.contract_id = c.id
@@ -452,9 +486,11 @@ async function findThreadsByName(
 				where ${matching(true)}
 				order by p.last_message_at desc, p.thread_id desc
 				limit ${THREAD_MATCHES}
-			), ',') as ids`)
+			), ',') end as ids`)
 	);
 	if (!found) return [];
+	const recent = found.recent ? found.recent.split(',') : [];
+	if (recent.length === THREAD_MATCHES) return recent;
 	if (Number(found.candidates) <= NAME_CANDIDATES) return found.ids ? found.ids.split(',') : [];
 	const rows = rowsOf<{ id: string }>(
 		await db.execute(sql`
