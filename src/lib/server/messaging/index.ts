@@ -32,7 +32,13 @@ export {
 	type MessageWindow
 } from './threads';
 export { listInbox } from './inbox';
-export { NAME_CANDIDATES, NAME_WINDOW, searchMessages, THREAD_MATCHES, type SearchOptions } from './search';
+export {
+	NAME_CANDIDATES,
+	NAME_WINDOW,
+	searchMessages,
+	THREAD_MATCHES,
+	type SearchOptions
+} from './search';
 export { counterpartOf, findContractForParty, isPartyOf, type ContractParties } from './parties';
 export { getProviderResponseMetrics } from './metrics';
 export { processDueNotifications, type NotifyCounts } from './notifications';
