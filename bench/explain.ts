@@ -231,7 +231,9 @@ export async function explainOperations(
 		const notices: string[] = [];
 		const client = postgres(url, {
 			max: 1,
-			onnotice: (notice) => notices.push(String(notice.message))
+			onnotice: (notice) => notices.push(String(notice.message)),
+			// As the app's connections run (DATABASE_JIT=off).
+			connection: { jit: 'off' }
 		});
 		const results: ExplainedStatement[] = [];
 		try {

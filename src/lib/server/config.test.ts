@@ -74,6 +74,7 @@ describe('loadConfig', () => {
 			DATABASE_URL: 'postgres://app:pw@db.internal:5432/parley',
 			DATABASE_POOL_SIZE: '25',
 			DATABASE_PREPARE: 'FALSE',
+			DATABASE_JIT: 'server',
 			MIGRATIONS_DIR: 'sql',
 			APP_SECRET: SECRET,
 			CRON_SECRET: ' cron-token ',
@@ -136,6 +137,7 @@ describe('loadConfig', () => {
 				url: 'postgres://app:pw@db.internal:5432/parley',
 				maxConnections: 25,
 				prepare: false,
+				jit: 'server',
 				migrationsDir: 'sql'
 			},
 			notifications: { delaySeconds: 0, cooldownSeconds: 60 },
@@ -233,6 +235,14 @@ describe('loadConfig', () => {
 		}
 	});
 
+	it('turns the JIT compiler off on Postgres unless told to leave it to the server', () => {
+		const url = 'postgres://localhost/parley';
+		expect(loadConfig({ DATABASE_URL: url }).database).toMatchObject({ jit: 'off' });
+		expect(loadConfig({ DATABASE_URL: url, DATABASE_JIT: 'server' }).database).toMatchObject({
+			jit: 'server'
+		});
+	});
+
 	it('returns a frozen configuration', () => {
 		const config = loadConfig({});
 		expect(Object.isFrozen(config)).toBe(true);
@@ -252,6 +262,7 @@ describe('loadConfig', () => {
 		['EMAIL_SEND_TIMEOUT_MS', '50', 'must be a whole number >= 100 (got "50")'],
 		['MESSAGE_EDIT_WINDOW_SECONDS', '15m', 'must be a whole number >= 0 (got "15m")'],
 		['DATABASE_PREPARE', 'maybe', 'must be true or false (got "maybe")'],
+		['DATABASE_JIT', 'on', 'must be one of off, server (got "on")'],
 		[
 			'CONTACT_MASKING',
 			'sometimes',

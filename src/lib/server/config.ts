@@ -11,7 +11,14 @@ export interface DatabaseSettingsBase {
 /** DATABASE_URL picks Postgres; without it the embedded PGlite keeps its data in a folder. */
 export type DatabaseSettings = DatabaseSettingsBase &
 	(
-		| { driver: 'postgres'; url: string; maxConnections: number; prepare: boolean }
+		| {
+				driver: 'postgres';
+				url: string;
+				maxConnections: number;
+				prepare: boolean;
+				/** `off`: the connections turn the JIT compiler off; `server`: the server's setting. */
+				jit: 'off' | 'server';
+		  }
 		| { driver: 'pglite'; dataDir: string }
 	);
 
@@ -297,6 +304,7 @@ const envSchema = z
 		DATABASE_URL: databaseUrl,
 		DATABASE_POOL_SIZE: wholeNumber(10, 1),
 		DATABASE_PREPARE: trueOrFalse(true),
+		DATABASE_JIT: oneOf(['off', 'server'] as const, 'off'),
 		PGLITE_DATA_DIR: text,
 		MIGRATIONS_DIR: text,
 		APP_SECRET: text,
@@ -427,6 +435,7 @@ const envSchema = z
 						url: env.DATABASE_URL,
 						maxConnections: env.DATABASE_POOL_SIZE,
 						prepare: env.DATABASE_PREPARE,
+						jit: env.DATABASE_JIT,
 						migrationsDir
 					}
 				: {

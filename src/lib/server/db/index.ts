@@ -17,7 +17,14 @@ import * as schema from './schema';
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 
 export type DatabaseConfig =
-	| { driver: 'postgres'; url: string; maxConnections?: number; prepare?: boolean }
+	| {
+			driver: 'postgres';
+			url: string;
+			maxConnections?: number;
+			prepare?: boolean;
+			/** Default `off`: every connection starts with jit=off (see openDatabase). */
+			jit?: 'off' | 'server';
+	  }
 	| { driver: 'pglite'; dataDir?: string; client?: PGlite };
 
 export interface Database {
@@ -59,7 +66,8 @@ export function configFromEnv(env?: Env): DatabaseConfig {
 				url: settings.url,
 				maxConnections: settings.maxConnections,
 				// Off behind a pooler that cannot keep prepared statements (PgBouncer in transaction mode).
-				prepare: settings.prepare
+				prepare: settings.prepare,
+				jit: settings.jit
 			}
 		: { driver: 'pglite', dataDir: settings.dataDir };
 }
@@ -78,7 +86,13 @@ export function openDatabase(config: DatabaseConfig): Database {
 			onnotice: () => {},
 			// No array columns of custom types here: skip the type lookup every new connection makes
 			// (it also fails loudly when a connection is cut while it runs).
-			fetch_types: false
+			fetch_types: false,
+			// Postgres compiles a statement whose estimated cost passes jit_above_cost: worth it for
+			// long analytical queries, never for these. The search's one-word statement is estimated
+			// past it for a busy provider at 1M messages (its index terms are built at run time), and
+			// its first executions on each connection took 20-35 ms compiled against about 1.3.
+			// A startup parameter, so it holds for every connection of the pool.
+			connection: config.jit === 'server' ? {} : { jit: 'off' }
 		});
 		const db = drizzlePostgres({
 			client: withPrepare(client, config.prepare ?? true),

@@ -1,0 +1,35 @@
+import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import { describe, expect, it } from 'vitest';
+import { openDatabase, rowsOf, type Db } from '../src/lib/server/db';
+import { onPostgres, useTestDatabase } from './helpers/db';
+
+const t = useTestDatabase();
+
+async function jit(db: Db): Promise<string | undefined> {
+	return rowsOf<{ jit: string }>(await db.execute(sql`select current_setting('jit') as jit`))[0]
+		?.jit;
+}
+
+describe.skipIf(!onPostgres())('Postgres connections', () => {
+	it('run without the JIT compiler, for every connection of the pool', async () => {
+		// Two at once: the second runs on a second connection of the pool.
+		const [a, b] = await Promise.all([jit(t.db), jit(t.db)]);
+		expect([a, b]).toEqual(['off', 'off']);
+	});
+
+	it('leave JIT to the server when asked to', async () => {
+		const url = (t.database as { url?: string }).url!;
+		// What a connection that sets nothing gets: the server's (or the role's) setting.
+		const plain = postgres(url, { max: 1, onnotice: () => {} });
+		const [server] = await plain<{ jit: string }[]>`select current_setting('jit') as jit`;
+		await plain.end();
+		expect(server!.jit).toBe('on');
+		const database = openDatabase({ driver: 'postgres', url, maxConnections: 1, jit: 'server' });
+		try {
+			expect(await jit(database.db)).toBe(server!.jit);
+		} finally {
+			await database.close();
+		}
+	});
+});
