@@ -6,16 +6,19 @@ import { onPostgres, useTestDatabase } from './helpers/db';
 
 const t = useTestDatabase();
 
-async function jit(db: Db): Promise<string | undefined> {
-	return rowsOf<{ jit: string }>(await db.execute(sql`select current_setting('jit') as jit`))[0]
-		?.jit;
+async function session(db: Db): Promise<{ jit: string; pid: number }> {
+	const [row] = rowsOf<{ jit: string; pid: number }>(
+		await db.execute(sql`select current_setting('jit') as jit, pg_backend_pid() as pid`)
+	);
+	return row!;
 }
 
 describe.skipIf(!onPostgres())('Postgres connections', () => {
 	it('run without the JIT compiler, for every connection of the pool', async () => {
-		// Two at once: the second runs on a second connection of the pool.
-		const [a, b] = await Promise.all([jit(t.db), jit(t.db)]);
-		expect([a, b]).toEqual(['off', 'off']);
+		// Two at once on a new pool: the second opens a second connection.
+		const [a, b] = await Promise.all([session(t.db), session(t.db)]);
+		expect(a.pid).not.toBe(b.pid);
+		expect([a.jit, b.jit]).toEqual(['off', 'off']);
 	});
 
 	it('leave JIT to the server when asked to', async () => {
@@ -27,7 +30,7 @@ describe.skipIf(!onPostgres())('Postgres connections', () => {
 		expect(server!.jit).toBe('on');
 		const database = openDatabase({ driver: 'postgres', url, maxConnections: 1, jit: 'server' });
 		try {
-			expect(await jit(database.db)).toBe(server!.jit);
+			expect((await session(database.db)).jit).toBe(server!.jit);
 		} finally {
 			await database.close();
 		}
