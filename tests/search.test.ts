@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { searchResultsSchema, type SearchResults } from '../src/lib/schemas/search';
 import { rentOffering } from '../src/lib/server/contracts';
 import { rowsOf, type Db } from '../src/lib/server/db';
-import { attachments, messageEdits, messages, users } from '../src/lib/server/db/schema';
+import {
+	attachments,
+	messageEdits,
+	messages,
+	messageThreads,
+	users
+} from '../src/lib/server/db/schema';
 import { getSearch } from '../src/lib/server/http/search-api';
 import {
 	appendMessage,
@@ -16,6 +22,7 @@ import {
 	listMessagesAround,
 	NAME_CANDIDATES,
 	NAME_WINDOW,
+	READ_THREAD_MESSAGES,
 	THREAD_MATCHES,
 	markThreadRead,
 	searchMessages,
@@ -478,12 +485,20 @@ describe('search: results', () => {
 		).rejects.toBeInstanceOf(InvalidCursorError);
 	});
 
-	it('ranks one word a few weeks at a time, in the order of ranking all its matches', async () => {
+	it('ranks one word a few weeks at a time, in the order of ranking all its matches, also in one conversation', async () => {
 		const { provider, requester, contract } = await makeWorld(t.db);
 		const ago = (days: number, minutes = 0) =>
 			new Date(Date.now() - days * 86_400_000 - minutes * 60_000);
 		// Spread over the rings (this week, then 1, 2-3, 4-7 and 8-15 weeks back) and beyond.
-		const bodies = ['invoice', 'the invoice, invoice again', 'invoices', 'invoiced?', 'nothing'];
+		// Longer words that start with it count once, however many.
+		const bodies = [
+			'invoice',
+			'the invoice, invoice again',
+			'invoices',
+			'invoiced?',
+			'invoices, invoiced',
+			'nothing'
+		];
 		for (const days of [0, 3, 9, 20, 45, 100, 250, 430, 800]) {
 			for (const [i, body] of bodies.entries()) {
 				// Two at the same moment at times: the id breaks the tie.
@@ -491,11 +506,12 @@ describe('search: results', () => {
 				await send(t.db, requester.id, contract.id, `${body} ${days}`, { at });
 			}
 		}
-		const all = async (q: string, limit: number) => {
+		// In one conversation the search ranks the thread's matches at once: the same order.
+		const all = async (q: string, limit: number, contractId?: string) => {
 			const seen: string[] = [];
 			let cursor: string | undefined;
 			do {
-				const page = await searchMessages(t.db, provider.id, { q, cursor, limit });
+				const page = await searchMessages(t.db, provider.id, { q, cursor, limit, contractId });
 				seen.push(...page!.messages.map((m) => m.message.id));
 				cursor = page!.nextCursor ?? undefined;
 			} while (cursor);
@@ -512,13 +528,26 @@ describe('search: results', () => {
 
 		// The word being typed: twice first, then once or as the start of a longer word, newest first.
 		const typed = await ranked(`'invoice':*`, `'invoice'`);
-		expect(typed).toHaveLength(9 * 4);
-		for (const limit of [1, 4, 7, 50])
-			expect(await all('invoice', limit), `${limit}`).toEqual(typed);
+		expect(typed).toHaveLength(9 * 5);
 		// A whole word: twice, then once.
 		const whole = await ranked(`'invoice'`, `'invoice'`);
 		expect(whole).toHaveLength(9 * 2);
-		for (const limit of [3, 50]) expect(await all('"invoice"', limit), `${limit}`).toEqual(whole);
+		// Everywhere, in a conversation read whole, and in one that counts as long (the index).
+		for (const scope of ['all', 'conversation', 'long conversation']) {
+			const contractId = scope === 'all' ? undefined : contract.id;
+			if (scope === 'long conversation') {
+				await t.db
+					.update(messageThreads)
+					.set({ messageCount: READ_THREAD_MESSAGES + 1 })
+					.where(eq(messageThreads.contractId, contract.id));
+			}
+			for (const limit of [1, 4, 7, 50])
+				expect(await all('invoice', limit, contractId), `${limit} ${scope}`).toEqual(typed);
+			for (const limit of [3, 50])
+				expect(await all('"invoice"', limit, contractId), `${limit} ${scope}`).toEqual(whole);
+			const without = await search(t.db, provider.id, '-again invoice', { contractId });
+			expect(without!.messages, scope).toHaveLength(9 * 4);
+		}
 		// The first page: the newest message that says it twice, then the newest that says it once.
 		const [first] = (await search(t.db, provider.id, 'invoice', { limit: 2 }))!.messages.map(
 			(m) => m.message.body

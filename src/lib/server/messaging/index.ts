@@ -35,6 +35,7 @@ export { listInbox } from './inbox';
 export {
 	NAME_CANDIDATES,
 	NAME_WINDOW,
+	READ_THREAD_MESSAGES,
 	searchMessages,
 	THREAD_MATCHES,
 	type SearchOptions
