@@ -506,7 +506,7 @@ describe('search: results', () => {
 				await send(t.db, requester.id, contract.id, `${body} ${days}`, { at });
 			}
 		}
-		// In one conversation the search ranks the thread's matches at once: the same order.
+		// Also inside one conversation: read whole, or through the index when it is long.
 		const all = async (q: string, limit: number, contractId?: string) => {
 			const seen: string[] = [];
 			let cursor: string | undefined;
