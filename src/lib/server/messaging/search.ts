@@ -173,8 +173,9 @@ interface HitRow {
 	thread_id: string;
 	rank: string;
 	cursor_at: string;
-	message: MessageRow | string;
-	headline: string;
+	/** Null for the row past the page, which only says whether there is a next one. */
+	message: MessageRow | string | null;
+	headline: string | null;
 }
 
 /**
@@ -300,16 +301,26 @@ async function findMessages(
 		},
 		sql`${viewerId}::uuid`
 	);
+	// The page's rows in one call of parley_message_rows (one plan for all of them, where a call
+	// per hit ran its plan once each: 1.5-1.9 -> 0.6-0.9 ms for a page of 20 at 1M messages), and
+	// only for the page: the row past it only tells whether there is a next page. Being PL/pgSQL,
+	// the call also keeps the statement serial: without it the one-word plans went parallel
+	// (a Gather: 16-24 ms for the rare word at 1M, against 5-7 serial).
 	const statement = sql`
 			with hits as (${hits}), page as (
 				select * from hits ${after} order by ${order('hits')} limit ${wanted}
+			), rows as (
+				select * from parley_message_rows(
+					array(select id from page order by ${order('page')} limit ${options.limit}),
+					${viewerId}::uuid)
 			)
 			select page.id, page.thread_id, page.rank::text as rank, page.created_at::text as cursor_at,
-				parley_message_row(page.id, ${viewerId}::uuid) as message,
-				ts_headline(${CONFIG}, replace(${body}, '<', ${HEADLINE_MARKS.hiddenLt}), ${query.full}::tsquery,
+				rows.message,
+				case when rows.id is not null then ts_headline(${CONFIG}, replace(${body}, '<', ${HEADLINE_MARKS.hiddenLt}), ${query.full}::tsquery,
 					case when length(${body}) <= ${WHOLE_SNIPPET_LENGTH} then ${HEADLINE_WHOLE}
-						else ${HEADLINE_PARTS} end) as headline
+						else ${HEADLINE_PARTS} end) end as headline
 			from page join messages m on m.id = page.id
+			left join rows on rows.id = page.id
 			order by ${order('page')}`;
 	return rowsOf<HitRow>(await db.execute(statement));
 }
@@ -586,7 +597,7 @@ export async function searchMessages(
 	const messages: SearchHit[] = [];
 	for (const hit of page) {
 		const thread = threads.get(hit.thread_id);
-		if (!thread) continue;
+		if (!thread || !hit.message || hit.headline === null) continue;
 		const row: MessageRow = typeof hit.message === 'string' ? JSON.parse(hit.message) : hit.message;
 		const message: MessageJson = toMessageJson(row, {
 			viewerId,

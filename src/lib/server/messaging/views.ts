@@ -17,7 +17,7 @@ import {
 
 // One mapper per JSON shape. Every read, every write's answer and every live event builds its
 // Message and Thread here, from rows that the Drizzle queries below select (or, for the write
-// functions, from parley_message_row, which builds the same MessageRow in SQL).
+// functions, from parley_message_rows, which builds the same MessageRow in SQL).
 
 // ---- Message ---------------------------------------------------------------------------------
 
@@ -89,7 +89,7 @@ function attachmentRows(value: MessageRow['attachments']): AttachmentRow[] {
 	return typeof value === 'string' ? (JSON.parse(value) as AttachmentRow[]) : value;
 }
 
-/** parley_message_row's JSON, which the drivers hand over parsed or, without a type lookup, as text. */
+/** parley_message_rows' JSON, which the drivers hand over parsed or, without a type lookup, as text. */
 export function messageRowFromSql(value: MessageRow | string): MessageRow {
 	return typeof value === 'string' ? (JSON.parse(value) as MessageRow) : value;
 }
@@ -111,7 +111,7 @@ const actingFor = alias(users, 'acting_for');
 /**
  * A message's text as `viewer` reads it: the text with contact details hidden (masked_body, set
  * at write time) unless the viewer wrote it or an assistant wrote it for them. The one rule for
- * every read; parley_message_row spells the same in SQL.
+ * every read; parley_message_rows spells the same in SQL.
  */
 export function bodyForViewer(
 	message: { body: unknown; maskedBody: unknown; senderId: unknown; actingForId: unknown },
