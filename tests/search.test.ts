@@ -282,8 +282,12 @@ describe('search: query syntax', () => {
 		expect(await bodies(viewer, 'door cod')).toEqual(['the door code is 4711']);
 		// A single letter is a word, not every word that starts with it.
 		expect(await bodies(viewer, 'door c')).toEqual([]);
-		// Inside a phrase nothing is a prefix.
+		// A closed phrase is exact; one still being typed ends in a prefix, in its place.
 		expect(await bodies(viewer, '"door co"')).toEqual([]);
+		expect(await bodies(viewer, '"door co')).toEqual(['the door code is 4711']);
+		expect(await bodies(viewer, '"door cod')).toEqual(['the door code is 4711']);
+		expect(await bodies(viewer, '"code co')).toEqual([]);
+		expect(await bodies(viewer, '"zanz')).toEqual(['we met in Zanzibar']);
 	});
 
 	it('refuses queries that ask for nothing', async () => {

@@ -23,9 +23,27 @@ describe('parseSearchQuery', () => {
 		expect(parseSearchQuery('invo')).toMatchObject({ rest: '', prefix: 'invo' });
 	});
 
-	it('does not take a phrase, a negated word, `or` or a single letter as a prefix', () => {
+	it('takes the last word of a phrase still being typed (no closing quote) as the prefix', () => {
+		expect(parseSearchQuery('"door co')).toMatchObject({
+			rest: '"door',
+			prefix: 'co',
+			prefixIsAlternative: false,
+			clauses: [['door co']]
+		});
+		expect(parseSearchQuery('gate or "door co')).toMatchObject({
+			rest: 'gate or "door',
+			prefix: 'co',
+			prefixIsAlternative: false
+		});
+		expect(parseSearchQuery('door "co')).toMatchObject({ rest: 'door "', prefix: 'co' });
+		expect(parseSearchQuery('"door c').prefix).toBeNull();
+		expect(parseSearchQuery('-"door co').prefix).toBeNull();
+		expect(parseSearchQuery('"door co ').prefix).toBe('co');
+	});
+
+	it('does not take a closed phrase, a negated word, `or` or a single letter as a prefix', () => {
 		expect(parseSearchQuery('"door code"').prefix).toBeNull();
-		expect(parseSearchQuery('door "co').prefix).toBeNull();
+		expect(parseSearchQuery('"door co"').prefix).toBeNull();
 		expect(parseSearchQuery('door -code').prefix).toBeNull();
 		expect(parseSearchQuery('door or').prefix).toBeNull();
 		expect(parseSearchQuery('door c')).toMatchObject({ rest: 'door c', prefix: null });

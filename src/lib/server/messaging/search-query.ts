@@ -13,7 +13,10 @@ export const MIN_NAME_TERM_LENGTH = 3;
 export interface ParsedSearch {
 	/** The query without the word being typed, for websearch_to_tsquery. */
 	rest: string;
-	/** The last word when it is a plain word (not a phrase, not negated): also matched as a prefix. */
+	/**
+	 * The word being typed, also matched as a prefix: the last word when it is a plain word (not
+	 * negated), or the last word of a phrase whose closing quote is not typed yet.
+	 */
 	prefix: string | null;
 	/** Whether that word is an alternative (`a or prefix`) rather than one more required word. */
 	prefixIsAlternative: boolean;
@@ -30,6 +33,8 @@ interface Token {
 	text: string;
 	negated: boolean;
 	start: number;
+	/** A phrase without its closing quote (yet). */
+	open?: boolean;
 }
 
 const WORD_CHARACTER = /[\p{L}\p{N}]/u;
@@ -51,7 +56,13 @@ function tokenize(query: string): Token[] {
 		if (query[i] === '"') {
 			const close = query.indexOf('"', i + 1);
 			const end = close === -1 ? query.length : close;
-			tokens.push({ kind: 'phrase', text: query.slice(i + 1, end), negated, start });
+			tokens.push({
+				kind: 'phrase',
+				text: query.slice(i + 1, end),
+				negated,
+				start,
+				open: close === -1
+			});
 			i = end + 1;
 			continue;
 		}
@@ -101,18 +112,36 @@ export function parseSearchQuery(query: string): ParsedSearch {
 		orPending = false;
 	}
 
-	const last = tokens.at(-1);
-	const typed =
-		last && last.kind === 'word' && !last.negated && WORD_CHARACTER.test(last.text) ? last : null;
+	const typed = typedWord(tokens.at(-1));
 	const prefix = typed && prefixLength(typed.text) >= MIN_PREFIX_LENGTH ? typed : null;
 	return {
 		rest: prefix ? query.slice(0, prefix.start).trim() : query.trim(),
 		prefix: prefix ? prefix.text : null,
-		prefixIsAlternative: !!prefix && tokens.at(-2)?.kind === 'or',
+		prefixIsAlternative: !!prefix && !prefix.inPhrase && tokens.at(-2)?.kind === 'or',
 		clauses,
 		excluded,
 		hasPositiveTerm: clauses.some((c) => c.some((term) => WORD_CHARACTER.test(term)))
 	};
+}
+
+/**
+ * The word being typed, where the query's last token has one: a plain word, or the last word of a
+ * phrase still open (`"door co`: its words so far stay a phrase, the last one a prefix in it).
+ */
+function typedWord(
+	last: Token | undefined
+): { text: string; start: number; inPhrase: boolean } | null {
+	if (!last || last.negated) return null;
+	if (last.kind === 'word') {
+		return WORD_CHARACTER.test(last.text)
+			? { text: last.text, start: last.start, inPhrase: false }
+			: null;
+	}
+	if (last.kind !== 'phrase' || !last.open) return null;
+	const word = /(\S+)\s*$/u.exec(last.text);
+	if (!word || !WORD_CHARACTER.test(word[1]!)) return null;
+	// The phrase's text starts after its opening quote.
+	return { text: word[1]!, start: last.start + 1 + word.index, inPhrase: true };
 }
 
 /**
