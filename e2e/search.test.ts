@@ -61,6 +61,19 @@ test('search from the inbox opens a message 500 back, in view and highlighted', 
 	await expect(hit.locator('mark')).toHaveText([word]);
 	await expect(hit).toContainText('<mark>blue</mark>');
 	await provider.screenshot({ path: 'e2e/screenshots/search-box-1280.png' });
+	// Escape closes the results, from a result or from the box, and keeps what was typed.
+	await search.box().press('ArrowDown');
+	await expect(hit).toBeFocused();
+	await provider.keyboard.press('Escape');
+	await expect(provider.getByTestId('search-dropdown')).toHaveCount(0);
+	await expect(search.box()).toBeFocused();
+	await expect(search.box()).toHaveValue(word.slice(0, 12));
+	await search.box().press(word[12]!);
+	await expect(hit).toBeVisible();
+	await search.box().press('Escape');
+	await expect(provider.getByTestId('search-dropdown')).toHaveCount(0);
+	await expect(search.box()).toHaveValue(word.slice(0, 13));
+	await search.box().press(word[13]!);
 
 	await hit.click();
 	await expect(provider).toHaveURL(/\?around=[0-9a-f-]{36}#message-/);
@@ -69,6 +82,8 @@ test('search from the inbox opens a message 500 back, in view and highlighted', 
 	await expect(item).toBeInViewport();
 	await expect(item).toHaveAttribute('data-highlighted', '');
 	await expect(item).toContainText(word);
+	// Focus is on the message that was chosen, not in the message box.
+	await expect(item).toBeFocused();
 	// The conversation's header stays in place: only the message list scrolled.
 	await expect(provider.getByRole('heading', { name: 'Tom Renter' })).toBeInViewport();
 	await provider.screenshot({ path: 'e2e/screenshots/search-opened-message-1280.png' });
@@ -105,6 +120,35 @@ test('search from the inbox opens a message 500 back, in view and highlighted', 
 	await close();
 });
 
+test('the results page keeps every letter typed while its results follow, and its filters open', async ({
+	page
+}) => {
+	await new AuthPages(page).logIn('provider@example.com');
+	await page.goto('/dashboard/messages/search');
+	await page.locator('html[data-hydrated]').waitFor();
+	const box = page.getByRole('searchbox', { name: 'Search messages' });
+	// Each pause longer than the debounce (300 ms) sends a search, and its answer comes back after
+	// the next key (150 ms late, as on a slow connection): what was typed meanwhile must stay.
+	// Before the fix this typed "grg do cd".
+	await page.route('**/__data.json**', async (route) => {
+		await new Promise((resolve) => setTimeout(resolve, 150));
+		await route.continue();
+	});
+	await box.pressSequentially('garage door code', { delay: 350 });
+	await expect(page).toHaveURL(/q=garage\+door\+code/);
+	await expect(box).toHaveValue('garage door code');
+
+	// Clearing the last filter leaves the panel open and the focus where it was.
+	await page.getByText('Filters').click();
+	const files = page.getByLabel('Only with attachments');
+	await files.check();
+	await expect(page).toHaveURL(/has=attachments/);
+	await files.uncheck();
+	await expect(page).not.toHaveURL(/has=attachments/);
+	await expect(files).toBeVisible();
+	await expect(files).toBeFocused();
+});
+
 test('the results page and the conversation work without JavaScript', async ({ browser }) => {
 	const context = await browser.newContext({ javaScriptEnabled: false });
 	const page = await context.newPage();
@@ -118,11 +162,17 @@ test('the results page and the conversation work without JavaScript', async ({ b
 	const href = (await hits.first().getAttribute('href'))!;
 	await hits.first().click();
 	await expect(page).toHaveURL(/\?around=[0-9a-f-]{36}#message-/);
-	await expect(page.locator(`#message-${href.split('#message-')[1]}`)).toBeVisible();
+	const opened = page.locator(`#message-${href.split('#message-')[1]}`);
+	await expect(opened).toBeVisible();
+	// Marked without a script too (:target).
+	await expect(opened).not.toHaveCSS('background-color', 'rgba(0, 0, 0, 0)');
 
 	// A query that only leaves words out is explained, not run.
 	await page.goto('/dashboard/messages/search?q=-door');
 	await expect(page.getByRole('alert')).toContainText('Say what to search for');
+	// So is one of only spaces (the box's `required` lets them through).
+	await page.goto('/dashboard/messages/search?q=+++');
+	await expect(page.getByRole('alert')).toContainText('Type something to search for');
 	await context.close();
 });
 

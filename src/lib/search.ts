@@ -41,6 +41,31 @@ export function highlightSegments(text: string, ranges: readonly MatchRange[]): 
 	return segments;
 }
 
+/**
+ * A snippet that starts at most about `lead` characters before its first match, at a word, with
+ * "…" in front of what was cut: for a preview clamped to a line or two, where a long first
+ * sentence (or one long word) would hide the match. Unchanged when the match is already near the
+ * start, or when there is none.
+ */
+export function leadToMatch(
+	text: string,
+	ranges: readonly MatchRange[],
+	lead: number
+): { text: string; ranges: MatchRange[] } {
+	const first = Math.min(...ranges.map((r) => r.start));
+	if (!Number.isFinite(first) || first <= lead) return { text, ranges: [...ranges] };
+	// At the first word that starts within `lead` of the match; inside one long word, mid-word.
+	const from = first - lead;
+	const space = text.indexOf(' ', from);
+	const cut = space !== -1 && space < first ? space + 1 : from;
+	const kept = text.slice(cut);
+	const shift = 1 - cut;
+	return {
+		text: `…${kept}`,
+		ranges: ranges.map((r) => ({ start: r.start + shift, end: r.end + shift }))
+	};
+}
+
 /** Where a search result opens: its conversation, around the message, scrolled to it. */
 export function messageResultHref(contractId: string, messageId: string): string {
 	return `/dashboard/rentals/${contractId}/messages?around=${messageId}#message-${messageId}`;

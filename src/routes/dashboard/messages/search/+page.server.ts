@@ -1,4 +1,5 @@
 import { error } from '@sveltejs/kit';
+import type { z } from 'zod';
 import { uuidSchema } from '$lib/schemas/contracts';
 import { searchQuerySchema } from '$lib/schemas/search';
 import { getContractForParty } from '$lib/server/contracts';
@@ -12,6 +13,8 @@ import type { PageServerLoad } from './$types';
 // changes nothing, so it is a load like any other read.
 const FIELDS = ['q', 'contractId', 'from', 'after', 'before', 'include', 'has', 'sort'] as const;
 export type SearchForm = Record<(typeof FIELDS)[number], string>;
+
+const firstIssue = (error: z.ZodError) => error.issues[0]?.message ?? 'Invalid search.';
 
 export const load: PageServerLoad = async ({ locals, url }) => {
 	const user = requireUser(locals, url);
@@ -36,11 +39,14 @@ export const load: PageServerLoad = async ({ locals, url }) => {
 			: null,
 		paged: !!form.q && url.searchParams.has('cursor')
 	};
-	if (!form.q) return { ...base, results: null, problem: null };
-
+	// No query is the page's start; a query of only spaces was sent, and is answered as the API does.
 	const query = searchQuerySchema.safeParse(given);
+	if (!form.q) {
+		const problem = url.searchParams.has('q') && !query.success ? firstIssue(query.error) : null;
+		return { ...base, results: null, problem };
+	}
 	if (!query.success) {
-		return { ...base, results: null, problem: query.error.issues[0]?.message ?? 'Invalid search.' };
+		return { ...base, results: null, problem: firstIssue(query.error) };
 	}
 	try {
 		const results = await searchMessages(db, user.id, {

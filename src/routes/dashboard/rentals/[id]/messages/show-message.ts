@@ -1,6 +1,6 @@
 /**
- * Brings one message into view, centred in the message list, and marks it when a search result
- * opened it. MessageList gives each message's item the id `message-<id>`; the mark is an
+ * Brings one message into view, centred in the message list, and marks and focuses it when a
+ * search result opened it. MessageList gives each message's item the id `message-<id>`; the mark is an
  * attribute that NewerMessages.svelte styles, so the list itself does not need to know.
  */
 export function showMessage(id: string, highlight: boolean): boolean {
@@ -17,7 +17,13 @@ export function showMessage(id: string, highlight: boolean): boolean {
 	} else {
 		item.scrollIntoView({ block: highlight ? 'center' : 'start' });
 	}
-	if (highlight) item.setAttribute('data-highlighted', '');
+	if (highlight) {
+		item.setAttribute('data-highlighted', '');
+		// Focus follows the eye: a keyboard or screen reader user lands on the message they chose,
+		// not in the message box.
+		item.tabIndex = -1;
+		item.focus({ preventScroll: true });
+	}
 	return true;
 }
 
