@@ -84,6 +84,13 @@ test('search from the inbox opens a message 500 back, in view and highlighted', 
 	await expect(item).toContainText(word);
 	// Focus is on the message that was chosen, not in the message box.
 	await expect(item).toBeFocused();
+	// Centred in the list, not left at its top edge (where SvelteKit's own jump to the link's
+	// #message-<id> puts it when focus is left to SvelteKit).
+	const gap = await item.evaluate((li) => {
+		const list = li.closest('.scroller')!;
+		return li.getBoundingClientRect().top - list.getBoundingClientRect().top;
+	});
+	expect(gap).toBeGreaterThan(20);
 	// The conversation's header stays in place: only the message list scrolled.
 	await expect(provider.getByRole('heading', { name: 'Tom Renter' })).toBeInViewport();
 	await provider.screenshot({ path: 'e2e/screenshots/search-opened-message-1280.png' });

@@ -1,6 +1,6 @@
 /**
- * Brings one message into view, centred in the message list, and marks and focuses it when a
- * search result opened it. MessageList gives each message's item the id `message-<id>`; the mark is an
+ * Brings one message into view, centred in the message list, and marks it when a search result
+ * opened it. MessageList gives each message's item the id `message-<id>`; the mark is an
  * attribute that NewerMessages.svelte styles, so the list itself does not need to know.
  */
 export function showMessage(id: string, highlight: boolean): boolean {
@@ -17,14 +17,22 @@ export function showMessage(id: string, highlight: boolean): boolean {
 	} else {
 		item.scrollIntoView({ block: highlight ? 'center' : 'start' });
 	}
-	if (highlight) {
-		item.setAttribute('data-highlighted', '');
-		// Focus follows the eye: a keyboard or screen reader user lands on the message they chose,
-		// not in the message box.
-		item.tabIndex = -1;
-		item.focus({ preventScroll: true });
-	}
+	if (highlight) item.setAttribute('data-highlighted', '');
 	return true;
+}
+
+/**
+ * Focus follows the eye: a keyboard or screen reader user lands on the message a search result
+ * opened, not in the message box. Called while the page mounts: a focus that moved during a
+ * navigation is left alone by SvelteKit, which otherwise re-targets the link's #message-<id>
+ * afterwards (location.replace), and the browser scrolls that message to the top of the list
+ * again, undoing showMessage's centring.
+ */
+export function focusMessage(id: string): void {
+	const item = document.getElementById(`message-${id}`);
+	if (!item) return;
+	item.tabIndex = -1;
+	item.focus({ preventScroll: true });
 }
 
 function scrollingAncestor(element: HTMLElement): HTMLElement | null {
