@@ -91,8 +91,19 @@ test('search from the inbox opens a message 500 back, in view and highlighted', 
 		return li.getBoundingClientRect().top - list.getBoundingClientRect().top;
 	});
 	expect(gap).toBeGreaterThan(20);
-	// The conversation's header stays in place: only the message list scrolled.
+	// The conversation's header stays in place: only the message list scrolled, not the page or
+	// any frame around the list.
 	await expect(provider.getByRole('heading', { name: 'Tom Renter' })).toBeInViewport();
+	const scrolledAround = await item.evaluate((li) => {
+		const scrolled: string[] = [];
+		for (let node = li.closest('.scroller')!.parentElement; node; node = node.parentElement) {
+			if (node.scrollTop !== 0)
+				scrolled.push(`${node.tagName}.${node.className}: ${node.scrollTop}`);
+		}
+		if (window.scrollY !== 0) scrolled.push(`window: ${window.scrollY}`);
+		return scrolled;
+	});
+	expect(scrolledAround).toEqual([]);
 	await provider.screenshot({ path: 'e2e/screenshots/search-opened-message-1280.png' });
 	// 500 newer messages are not all on this page: it was opened in the past.
 	await expect(provider.getByRole('link', { name: 'Load newer messages' })).toBeVisible();

@@ -14,6 +14,10 @@ export function showMessage(id: string, highlight: boolean): boolean {
 		const at = item.getBoundingClientRect();
 		const offset = highlight ? (box.height - at.height) / 2 : 0;
 		list.scrollTop += at.top - box.top - Math.max(0, offset);
+		// The jump to the link's #message-<id> (SvelteKit's, or the browser's on a full load)
+		// scrolls the window too when the page is a little taller than it (a long contract panel
+		// beside the conversation): the page opens at its top, like any other link.
+		window.scrollTo({ top: 0, left: window.scrollX });
 	} else {
 		item.scrollIntoView({ block: highlight ? 'center' : 'start' });
 	}
