@@ -489,6 +489,32 @@ describe('search: results', () => {
 		).rejects.toBeInstanceOf(InvalidCursorError);
 	});
 
+	it('ranks several words by how often and how close together they stand, as typed too', async () => {
+		const { provider, requester, contract } = await makeWorld(t.db);
+		const at = (minute: number) => new Date(Date.UTC(2026, 2, 1, 9, minute));
+		// Sent in an order that is none of the expected ones: recency alone would not pass.
+		const bodies: [minute: number, body: string][] = [
+			[1, 'door left open, and a long way later in this message is the code'],
+			[2, 'the door code is 1234'],
+			[3, 'door code, and again: door code'],
+			[4, 'the code for the front door'],
+			[5, 'the door code is 5678']
+		];
+		const ids = new Map<string, string>();
+		for (const [minute, body] of bodies) {
+			ids.set(body, (await send(t.db, requester.id, contract.id, body, { at: at(minute) }))!.id);
+		}
+		// Twice side by side; then side by side, the newer first; then four words apart; then far.
+		const expected = [3, 5, 2, 4, 1].map((minute) => ids.get(bodies[minute - 1]![1])!);
+		for (const q of ['door code', 'door co', 'code door']) {
+			const page = await searchMessages(t.db, provider.id, { q, limit: 10 });
+			expect(
+				page!.messages.map((m) => m.message.id),
+				q
+			).toEqual(expected);
+		}
+	});
+
 	it('ranks one word a few weeks at a time, in the order of ranking all its matches, also in one conversation', async () => {
 		const { provider, requester, contract } = await makeWorld(t.db);
 		const ago = (days: number, minutes = 0) =>

@@ -255,8 +255,12 @@ async function findMessages(
 	const typedWord = query.full !== query.words;
 	// A conversation that is not long is read whole instead of looked up in the index.
 	const readThread = !!thread && thread.messageCount <= READ_THREAD_MESSAGES;
-	// Ranked as the rings rank one word, so the order is the same in a conversation as in all.
-	const rank = oneWord ? oneWordRank(query) : sql`ts_rank_cd(m.search, ${query.full}::tsquery)`;
+	// One word is ranked as the rings rank it, so the order is the same in a conversation as in
+	// all. Several are ranked by ts_rank: for words that must all occur it weighs every pair of
+	// their places by the distance between them (closer and more often rank higher, as with
+	// ts_rank_cd), at a fifth of ts_rank_cd's cost a match (0.6 against 3.7 µs at 1M messages),
+	// and several words, typed ones above all, are the searches that rank thousands of matches.
+	const rank = oneWord ? oneWordRank(query) : sql`ts_rank(m.search, ${query.full}::tsquery)`;
 	const { hits, paged }: HitsQuery =
 		oneWord && !readThread
 			? {
