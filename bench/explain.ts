@@ -10,6 +10,10 @@
 // - its generic plan (PREPARE under plan_cache_mode = force_generic_plan), which a prepared
 //   statement switches to after five executions when Postgres estimates it no costlier. The
 //   summary says where the two differ in shape.
+// Each statement is also prepared and executed as the app's pool does, PLAN_CACHE_CALLS times,
+// and pg_prepared_statements says whether Postgres ever took the generic plan: a statement that
+// it plans again at every call pays its planning time on every request, which EXPLAIN's
+// execution time does not show.
 
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
@@ -28,6 +32,11 @@ export interface ExplainedStatement extends Statement {
 	genericPlan: string | null;
 	/** Whether the generic plan walks other nodes or indexes than the custom one. */
 	genericDiffers: boolean;
+	/**
+	 * Whether a prepared statement was planned again at every one of PLAN_CACHE_CALLS executions
+	 * (Postgres never took the generic plan); null when that could not be measured.
+	 */
+	plannedEveryCall: boolean | null;
 	planningMs: number | null;
 	executionMs: number | null;
 	/**
@@ -153,6 +162,33 @@ async function explainNested(sp: postgres.TransactionSql) {
 	}
 }
 
+/** Past the five custom plans that Postgres makes before it weighs the generic one. */
+const PLAN_CACHE_CALLS = 8;
+
+/**
+ * Whether Postgres plans the statement again at every execution when it is prepared: executed
+ * PLAN_CACHE_CALLS times (each in a rolled-back savepoint), it never took the generic plan.
+ */
+async function plannedAtEveryCall(
+	tx: postgres.TransactionSql,
+	statement: Statement,
+	args: string
+): Promise<boolean | null> {
+	const name = `bench_stmt_${++statementNo}`;
+	return inRolledBackSavepoint(tx, async (sp) => {
+		await sp.unsafe(`prepare ${name} as ${statement.query}`);
+		for (let call = 0; call < PLAN_CACHE_CALLS; call++) {
+			await inRolledBackSavepoint(sp, (inner) => inner.unsafe(`execute ${name}${args}`));
+		}
+		const [row] = await sp.unsafe<{ generic_plans: string; custom_plans: string }[]>(
+			'select generic_plans, custom_plans from pg_prepared_statements where name = $1',
+			[name]
+		);
+		await sp.unsafe(`deallocate ${name}`);
+		return row ? Number(row.generic_plans) === 0 : null;
+	}).catch(() => null);
+}
+
 async function explainStatement(
 	tx: postgres.TransactionSql,
 	statement: Statement,
@@ -162,6 +198,7 @@ async function explainStatement(
 	const explain = (options: string) => `explain (${options}) ${statement.query}`;
 	let plan: string;
 	let genericPlan: string | null = null;
+	let plannedEveryCall: boolean | null = null;
 	let nested: string[] = [];
 	try {
 		for (let warm = 0; warm < 2; warm++) {
@@ -178,6 +215,7 @@ async function explainStatement(
 			await sp.unsafe(`deallocate ${name}`);
 			return planText(rows);
 		}).catch((error: Error) => `(not available: ${error.message})`);
+		plannedEveryCall = await plannedAtEveryCall(tx, statement, args);
 		// Last, the one execution that stays, so later statements see its effects.
 		plan = planText(
 			await tx.savepoint(async (sp) => {
@@ -214,6 +252,7 @@ async function explainStatement(
 		plan,
 		genericPlan,
 		genericDiffers,
+		plannedEveryCall,
 		planningMs: timing(plan, 'Planning'),
 		executionMs: timing(plan, 'Execution'),
 		scans: [...scans],
@@ -267,7 +306,8 @@ export function planTotals(op: ExplainedOperation) {
 		statements: op.statements.length,
 		planningMs: sum(op.statements.map((s) => s.planningMs)),
 		executionMs: sum(op.statements.map((s) => s.executionMs)),
-		genericDiffers: op.statements.flatMap((s, i) => (s.genericDiffers ? [i + 1] : []))
+		genericDiffers: op.statements.flatMap((s, i) => (s.genericDiffers ? [i + 1] : [])),
+		plannedEveryCall: op.statements.flatMap((s, i) => (s.plannedEveryCall ? [i + 1] : []))
 	};
 }
 
@@ -277,16 +317,18 @@ export function plansMarkdown(title: string, operations: ExplainedOperation[]): 
 		'Every statement of each operation, replayed under `EXPLAIN (ANALYZE, BUFFERS)` in a',
 		'rolled-back transaction after two warm-up executions: the custom plan (for these values,',
 		'planned at each call when statements are not prepared) and the generic plan (what a prepared',
-		'statement may switch to after five executions). Written by `npm run bench`.',
+		'statement may switch to after five executions), and which statements a prepared statement',
+		`still planned again at the last of ${PLAN_CACHE_CALLS} executions. Written by \`npm run bench\`.`,
 		'',
-		'| Operation | Statements | Planning (ms) | Execution (ms) | Generic plan differs |',
-		'| --- | ---: | ---: | ---: | --- |'
+		'| Operation | Statements | Planning (ms) | Execution (ms) | Generic plan differs | Planned at every call |',
+		'| --- | ---: | ---: | ---: | --- | --- |'
 	);
+	const numbers = (list: number[]) => (list.length ? list.map((n) => `#${n}`).join(', ') : 'no');
 	for (const op of operations) {
 		const t = planTotals(op);
 		out.push(
 			`| ${op.name} | ${t.statements} | ${t.planningMs.toFixed(2)} | ${t.executionMs.toFixed(2)} | ` +
-				`${t.genericDiffers.length ? t.genericDiffers.map((n) => `#${n}`).join(', ') : 'no'} |`
+				`${numbers(t.genericDiffers)} | ${numbers(t.plannedEveryCall)} |`
 		);
 	}
 	out.push('');
@@ -298,7 +340,8 @@ export function plansMarkdown(title: string, operations: ExplainedOperation[]): 
 				`### ${index + 1}. ${head}…`,
 				'',
 				`Planning ${statement.planningMs ?? '–'} ms, execution ${statement.executionMs ?? '–'} ms.` +
-					(statement.genericDiffers ? ' The generic plan differs.' : ''),
+					(statement.genericDiffers ? ' The generic plan differs.' : '') +
+					(statement.plannedEveryCall ? ' Planned again at every call when prepared.' : ''),
 				'',
 				'```sql',
 				statement.query.trim(),

@@ -471,19 +471,21 @@ export function buildReport(input: ReportInput): string {
 			'Statements per operation and the time Postgres spends planning (custom plans, paid at ' +
 				'every call when statements are not prepared) and executing them, summed over one ' +
 				'execution with warm caches; and which statements have a generic plan (the one a ' +
-				'prepared statement may switch to) of another shape. ' +
+				'prepared statement may switch to) of another shape, and which ones a prepared statement ' +
+				'still planned again at every call after its first executions (it never took the ' +
+				'generic plan, so every call pays the planning time). ' +
 				(input.baseline
 					? "The working tree's, on its copy; a comparison does not write plans.md."
 					: 'The plans are in bench/results/plans.md.'),
 			'',
-			'| Operation | Statements | Planning (ms) | Execution (ms) | Generic plan differs |',
-			'| --- | ---: | ---: | ---: | --- |'
+			'| Operation | Statements | Planning (ms) | Execution (ms) | Generic plan differs | Planned at every call |',
+			'| --- | ---: | ---: | ---: | --- | --- |'
 		);
+		const numbers = (list: number[]) => list.map((n) => `#${n}`).join(', ') || 'no';
 		for (const op of input.plans) {
 			const t = planTotals(op);
-			const differs = t.genericDiffers.map((n) => `#${n}`).join(', ') || 'no';
 			out.push(
-				`| ${op.name} | ${t.statements} | ${t.planningMs.toFixed(2)} | ${t.executionMs.toFixed(2)} | ${differs} |`
+				`| ${op.name} | ${t.statements} | ${t.planningMs.toFixed(2)} | ${t.executionMs.toFixed(2)} | ${numbers(t.genericDiffers)} | ${numbers(t.plannedEveryCall)} |`
 			);
 		}
 		out.push('');
@@ -500,7 +502,15 @@ export function buildReport(input: ReportInput): string {
 		op.statements.flatMap((st) => st.scans.map((scan) => `${op.name}: ${scan}`))
 	);
 	out.push(
-		`- Sequential scans of growing tables, and parallel scans, in those plans: ${scans.length ? scans.join('; ') : 'none'}`,
+		`- Sequential scans of growing tables, and parallel scans, in those plans: ${scans.length ? scans.join('; ') : 'none'}`
+	);
+	const replanned = input.plans.flatMap((op) =>
+		op.statements.flatMap((st, i) =>
+			st.plannedEveryCall ? [`${op.name} #${i + 1} (planning ${st.planningMs ?? '–'} ms)`] : []
+		)
+	);
+	out.push(
+		`- Statements planned again at every call when prepared: ${replanned.length ? replanned.join('; ') : 'none'}`,
 		''
 	);
 
