@@ -16,6 +16,7 @@ import * as prettier from 'prettier';
 import { generateApiToken, hashApiToken } from '../src/lib/server/api-tokens';
 import { generateSessionToken, SESSION_COOKIE, sessionIdFromToken } from '../src/lib/server/auth';
 import { openDatabase, rowsOf, type Database } from '../src/lib/server/db';
+import { SEARCH_BOX_LIMIT } from '../src/lib/search';
 import {
 	getUnreadCount,
 	listInbox,
@@ -119,7 +120,7 @@ const USAGE = `npm run bench -- [options]
   --skip-build         use the existing build/ instead of running npm run build
   --keep-databases     do not drop the parley_bench_* databases at the end
   --only KEYS          only these rows, comma-separated: unread, unread-bearer, inbox, thread,
-                       search-rare, search-common, search-phrase, search-prefix,
+                       search-rare, search-common, search-phrase, search-prefix, search-box,
                        send-hot, send-spread, send-masked, mark-read, edit, delete, mark-unread
   --no-live            skip the live-updates and upload parts (npm run bench:live,
                        npm run bench:uploads); --baseline skips them too
@@ -688,6 +689,11 @@ async function main(): Promise<Options | undefined> {
 				name: `Search, a word and a prefix (${SEARCH_WORDS.prefix})`,
 				run: (db) =>
 					searchMessages(db, ds.busyProviderId, { q: SEARCH_WORDS.prefix, limit: SEARCH_LIMIT })
+			},
+			{
+				name: `Search box, ${SEARCH_BOX_LIMIT} results (${SEARCH_WORDS.rare})`,
+				run: (db) =>
+					searchMessages(db, ds.busyProviderId, { q: SEARCH_WORDS.rare, limit: SEARCH_BOX_LIMIT })
 			},
 			{
 				name: 'Send a message',

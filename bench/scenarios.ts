@@ -10,6 +10,7 @@ import {
 	markThreadRead,
 	searchMessages
 } from '../src/lib/server/messaging';
+import { SEARCH_BOX_LIMIT } from '../src/lib/search';
 import { SEARCH_WORDS, type Dataset } from './dataset';
 import { requestAll, type HttpScenario, type PlainRequest } from './load';
 
@@ -105,7 +106,7 @@ export const readScenarios: Scenario[] = [
 export const SEARCH_LIMIT = 20;
 
 /** A search of all the busy provider's conversations, first page, by relevance. */
-function searchScenario(key: string, what: string, q: string): Scenario {
+function searchScenario(key: string, what: string, q: string, limit = SEARCH_LIMIT): Scenario {
 	return {
 		key,
 		name: `Search, ${what} (${q})`,
@@ -113,9 +114,9 @@ function searchScenario(key: string, what: string, q: string): Scenario {
 		http: (_ds, cookie) => ({
 			method: 'GET',
 			cookie,
-			path: () => `/api/messages/search?q=${encodeURIComponent(q)}&limit=${SEARCH_LIMIT}`
+			path: () => `/api/messages/search?q=${encodeURIComponent(q)}&limit=${limit}`
 		}),
-		direct: (ds, db) => () => searchMessages(db, ds.busyProviderId, { q, limit: SEARCH_LIMIT })
+		direct: (ds, db) => () => searchMessages(db, ds.busyProviderId, { q, limit })
 	};
 }
 
@@ -124,7 +125,14 @@ export const searchScenarios: Scenario[] = [
 	searchScenario('search-rare', 'a rare word', SEARCH_WORDS.rare),
 	searchScenario('search-common', 'a word in 10% of messages', SEARCH_WORDS.common),
 	searchScenario('search-phrase', 'a two-word phrase', `"${SEARCH_WORDS.phrase}"`),
-	searchScenario('search-prefix', 'a word and a prefix, as typed', SEARCH_WORDS.prefix)
+	searchScenario('search-prefix', 'a word and a prefix, as typed', SEARCH_WORDS.prefix),
+	// A page of a few hits in a few conversations: what the box asks at every pause in typing.
+	searchScenario(
+		'search-box',
+		`the inbox's box, ${SEARCH_BOX_LIMIT} results of a rare word`,
+		SEARCH_WORDS.rare,
+		SEARCH_BOX_LIMIT
+	)
 ];
 
 /** Rotates over a list, so that concurrent requests rarely share a thread. */

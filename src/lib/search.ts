@@ -3,6 +3,8 @@
 
 export const SEARCH_QUERY_MAX_LENGTH = 200;
 export const SEARCH_PAGE_MAX = 50;
+/** Results the inbox's search box shows as the person types. */
+export const SEARCH_BOX_LIMIT = 6;
 
 export interface MatchRange {
 	start: number;
