@@ -549,8 +549,9 @@ async function findThreadsByName(
 // that started from the viewer's own index would pass over all their participant rows (5,000 for
 // the bench's busy provider, 1.3 ms) to keep the page's twenty. The ids come as a subquery, so
 // that no plan sees how many there are and Postgres keeps its one generic plan: with the array
-// in view, a busy provider's custom plans looked cheaper and this eight-table join was planned
-// again at every search (1.1 ms of `bind` for 0.04 ms of work at 1M messages).
+// in view, pages of a few conversations made the custom plans look cheaper, and a connection
+// whose first searches were such pages planned this eight-table join again at every search
+// (1.1-1.6 ms of `bind` for 0.04 ms of work, as the bench's busy provider at 1M messages).
 const threadViewsByIds = preparedPerDb((db) =>
 	buildThreadViews(
 		db,
