@@ -36,17 +36,17 @@ describe('parseSearchQuery', () => {
 			prefixIsAlternative: false
 		});
 		expect(parseSearchQuery('door "co')).toMatchObject({ rest: 'door "', prefix: 'co' });
-		expect(parseSearchQuery('"door c').prefix).toBeNull();
+		expect(parseSearchQuery('"door c').prefix).toBe('c');
 		expect(parseSearchQuery('-"door co').prefix).toBeNull();
 		expect(parseSearchQuery('"door co ').prefix).toBe('co');
 	});
 
-	it('does not take a closed phrase, a negated word, `or` or a single letter as a prefix', () => {
+	it('does not take a closed phrase, a negated word or `or` as a prefix', () => {
 		expect(parseSearchQuery('"door code"').prefix).toBeNull();
 		expect(parseSearchQuery('"door co"').prefix).toBeNull();
 		expect(parseSearchQuery('door -code').prefix).toBeNull();
 		expect(parseSearchQuery('door or').prefix).toBeNull();
-		expect(parseSearchQuery('door c')).toMatchObject({ rest: 'door c', prefix: null });
+		expect(parseSearchQuery('door c')).toMatchObject({ rest: 'door', prefix: 'c' });
 		expect(parseSearchQuery('door !!').prefix).toBeNull();
 	});
 

@@ -3,9 +3,10 @@
 // what Postgres does not do: the word being typed (matched as a prefix), the terms that names
 // and titles are matched against, and whether anything positive was asked for at all.
 
-/** A prefix shorter than this is not worth an index scan of every word that starts with it. */
-export const MIN_PREFIX_LENGTH = 2;
-/** A prefix this long is selective enough to drive the index scan. */
+/**
+ * A prefix this long is selective enough to drive the index scan. A shorter one only filters the
+ * matches of the other words ("door c"); alone ("c", "co") it is a word.
+ */
 export const INDEXED_PREFIX_LENGTH = 3;
 /** Trigram indexes need three characters to narrow anything down. */
 export const MIN_NAME_TERM_LENGTH = 3;
@@ -112,8 +113,7 @@ export function parseSearchQuery(query: string): ParsedSearch {
 		orPending = false;
 	}
 
-	const typed = typedWord(tokens.at(-1));
-	const prefix = typed && prefixLength(typed.text) >= MIN_PREFIX_LENGTH ? typed : null;
+	const prefix = typedWord(tokens.at(-1));
 	return {
 		rest: prefix ? query.slice(0, prefix.start).trim() : query.trim(),
 		prefix: prefix ? prefix.text : null,
