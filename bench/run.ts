@@ -121,6 +121,7 @@ const USAGE = `npm run bench -- [options]
   --keep-databases     do not drop the parley_bench_* databases at the end
   --only KEYS          only these rows, comma-separated: unread, unread-bearer, inbox, thread,
                        search-rare, search-common, search-phrase, search-prefix, search-box,
+                       search-everywhere,
                        send-hot, send-spread, send-masked, mark-read, edit, delete, mark-unread
   --no-live            skip the live-updates and upload parts (npm run bench:live,
                        npm run bench:uploads); --baseline skips them too
@@ -694,6 +695,14 @@ async function main(): Promise<Options | undefined> {
 				name: `Search box, ${SEARCH_BOX_LIMIT} results (${SEARCH_WORDS.rare})`,
 				run: (db) =>
 					searchMessages(db, ds.busyProviderId, { q: SEARCH_WORDS.rare, limit: SEARCH_BOX_LIMIT })
+			},
+			{
+				name: `Search box, ${SEARCH_BOX_LIMIT} results (${SEARCH_WORDS.everywhere})`,
+				run: (db) =>
+					searchMessages(db, ds.busyProviderId, {
+						q: SEARCH_WORDS.everywhere,
+						limit: SEARCH_BOX_LIMIT
+					})
 			},
 			{
 				name: 'Send a message',

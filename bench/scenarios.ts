@@ -132,6 +132,13 @@ export const searchScenarios: Scenario[] = [
 		`the inbox's box, ${SEARCH_BOX_LIMIT} results of a rare word`,
 		SEARCH_WORDS.rare,
 		SEARCH_BOX_LIMIT
+	),
+	// The box again, as the first word of most questions is typed.
+	searchScenario(
+		'search-everywhere',
+		`the inbox's box, ${SEARCH_BOX_LIMIT} results of a word in almost every message`,
+		SEARCH_WORDS.everywhere,
+		SEARCH_BOX_LIMIT
 	)
 ];
 

@@ -282,8 +282,13 @@ describe('search: query syntax', () => {
 		expect(await bodies(viewer, 'door cod')).toEqual(['the door code is 4711']);
 		// One letter is a prefix beside other words too (nothing flickers to "no results" while
 		// typing), and alone a word, not every word that starts with it.
-		expect((await bodies(viewer, 'door c')).sort()).toEqual(['a door, closed', 'the door code is 4711']);
-		expect(await bodies(viewer, '"door c')).toEqual(['a door, closed', 'the door code is 4711'].sort());
+		expect((await bodies(viewer, 'door c')).sort()).toEqual([
+			'a door, closed',
+			'the door code is 4711'
+		]);
+		expect(await bodies(viewer, '"door c')).toEqual(
+			['a door, closed', 'the door code is 4711'].sort()
+		);
 		expect(await bodies(viewer, 'g')).toEqual([]);
 		// A closed phrase is exact; one still being typed ends in a prefix, in its place.
 		expect(await bodies(viewer, '"door co"')).toEqual([]);
@@ -523,20 +528,20 @@ describe('search: results', () => {
 		const ago = (days: number, minutes = 0) =>
 			new Date(Date.now() - days * 86_400_000 - minutes * 60_000);
 		// Spread over the rings (this week, then 1, 2-3, 4-7 and 8-15 weeks back) and beyond.
-		// Longer words that start with it count once, however many.
-		const bodies = [
-			'invoice',
-			'the invoice, invoice again',
-			'invoices',
-			'invoiced?',
-			'invoices, invoiced',
-			'nothing'
+		// Longer words that start with it count once, however many; three times counts as two.
+		// Minutes back: two at the same moment at times, where the id breaks the tie.
+		const bodies: [string, number][] = [
+			['invoice', 0],
+			['the invoice, invoice again', 1],
+			['invoices', 0],
+			['invoiced?', 1],
+			['invoices, invoiced', 0],
+			['nothing', 1],
+			['invoice: invoice, invoice', 2]
 		];
 		for (const days of [0, 3, 9, 20, 45, 100, 250, 430, 800]) {
-			for (const [i, body] of bodies.entries()) {
-				// Two at the same moment at times: the id breaks the tie.
-				const at = ago(days, i % 2);
-				await send(t.db, requester.id, contract.id, `${body} ${days}`, { at });
+			for (const [body, minutes] of bodies) {
+				await send(t.db, requester.id, contract.id, `${body} ${days}`, { at: ago(days, minutes) });
 			}
 		}
 		// Also inside one conversation: read whole, or through the index when it is long.
@@ -556,15 +561,17 @@ describe('search: results', () => {
 					select id from messages
 					where thread_id = (select id from message_threads where contract_id = ${contract.id})
 						and search @@ ${match}::tsquery
-					order by greatest(ts_rank_cd(search, ${words}::tsquery), 0.1) desc, created_at desc, id desc`)
+					order by least(greatest(ts_rank_cd(search, ${words}::tsquery), 0.1), 0.2) desc,
+						created_at desc, id desc`)
 			).map((r) => r.id);
 
-		// The word being typed: twice first, then once or as the start of a longer word, newest first.
+		// The word being typed: twice or more first, then once or as the start of a longer word,
+		// newest first.
 		const typed = await ranked(`'invoice':*`, `'invoice'`);
-		expect(typed).toHaveLength(9 * 5);
-		// A whole word: twice, then once.
+		expect(typed).toHaveLength(9 * 6);
+		// A whole word: twice or more, then once.
 		const whole = await ranked(`'invoice'`, `'invoice'`);
-		expect(whole).toHaveLength(9 * 2);
+		expect(whole).toHaveLength(9 * 3);
 		// Everywhere, in a conversation read whole, and in one that counts as long (the index).
 		for (const scope of ['all', 'conversation', 'long conversation']) {
 			const contractId = scope === 'all' ? undefined : contract.id;
@@ -579,9 +586,10 @@ describe('search: results', () => {
 			for (const limit of [3, 50])
 				expect(await all('"invoice"', limit, contractId), `${limit} ${scope}`).toEqual(whole);
 			const without = await search(t.db, provider.id, '-again invoice', { contractId });
-			expect(without!.messages, scope).toHaveLength(9 * 4);
+			expect(without!.messages, scope).toHaveLength(9 * 5);
 		}
-		// The first page: the newest message that says it twice, then the newest that says it once.
+		// The first page: the newest message that says it twice or more (three times is no more
+		// than twice), then the newest that says it once.
 		const [first] = (await search(t.db, provider.id, 'invoice', { limit: 2 }))!.messages.map(
 			(m) => m.message.body
 		);

@@ -75,9 +75,9 @@ export const WEEK_SECONDS = 604_800;
 
 /**
  * The index terms that find one word's matches best first, when the query is that one word
- * (ts_rank_cd then counts its occurrences: 0.1 for once, 0.2 for twice, ...): `repeated` finds
- * the messages that hold it twice or more, `once` all of them; null for any other query (several
- * words, a prefix, a phrase, a negation).
+ * (ranked by its occurrences up to two, search.ts): `repeated` finds the messages that hold it
+ * twice or more, `once` all of them; null for any other query (several words, a prefix, a
+ * phrase, a negation).
  */
 export function oneWordTerms(
 	tsquery: string,

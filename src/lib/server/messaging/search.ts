@@ -179,11 +179,14 @@ interface HitRow {
 }
 
 /**
- * One word's matches in the order of the ranking without reading all of them. ts_rank_cd counts
- * the word's occurrences, 0.1 each; a longer word that starts with the word being typed counts as
- * one. So the messages that hold the word twice or more come first (their own index terms, few;
- * ranked), then all the others, equal, newest first: a few weeks at a time (the index's week
- * terms, rings of weeks back from the week the search starts in) until the page is full.
+ * One word's matches in the order of the ranking without reading all of them. A word's rank is
+ * how often the message holds it, saturating at twice (TWICE): ts_rank_cd's 0.1 an occurrence
+ * would put a long message that repeats a word above every newer one, and for a word in most
+ * messages ("the") ranking all that hold it twice or more read tens of thousands of them. A
+ * longer word that starts with the word being typed counts as one occurrence. So there are two
+ * tiers of equal rank, each read newest first: the messages that hold the word twice or more
+ * (their own index terms), then the others; a few weeks at a time (the index's week terms, rings
+ * of weeks back from the week the search starts in) until the page is full.
  */
 const RINGS: [newest: number, oldest: number][] = [
 	// The week after too: the database's clock and the app's may differ.
@@ -195,8 +198,10 @@ const RINGS: [newest: number, oldest: number][] = [
 ];
 /** Everything older than the rings is one last lookup of the word, filtered by time. */
 const OLDEST_RING_WEEK = RINGS.at(-1)![1];
-/** ts_rank_cd of one occurrence of one word (weight D): the rank of all but the first tier. */
-const ONE_OCCURRENCE = 0.1;
+/** ts_rank_cd of one occurrence of one word (weight D): the rank of the second tier. */
+const ONCE = 0.1;
+/** The rank of the first tier: twice or more. */
+const TWICE = 0.2;
 
 interface HitsQuery {
 	/** The hits CTE's body: id, thread_id, created_at, rank. */
@@ -340,14 +345,14 @@ async function findMessages(
  */
 export const READ_THREAD_MESSAGES = 1000;
 
-/** A one-word query's rank: its occurrences, and a word that starts with it (typed) as one. */
-const oneWordRank = (query: CompiledQuery) =>
-	sql`greatest(ts_rank_cd(m.search, ${query.words}::tsquery), ${ONE_OCCURRENCE}::real)`;
-
 /**
- * The hits of a one-word query after the cursor: all that hold the word twice or more, and at most
- * `wanted` of the others.
+ * A one-word query's rank: its occurrences up to two, and a word that starts with it (typed) as
+ * one.
  */
+const oneWordRank = (query: CompiledQuery) =>
+	sql`least(greatest(ts_rank_cd(m.search, ${query.words}::tsquery), ${ONCE}::real), ${TWICE}::real)`;
+
+/** The hits of a one-word query after the cursor: at most `wanted`, in the order of its rank. */
 function oneWordHits(
 	scoped: SQL,
 	filters: SQL,
@@ -357,29 +362,28 @@ function oneWordHits(
 	cursor: Cursor | null,
 	wanted: number
 ): SQL {
-	const rank = oneWordRank(query);
-	const afterCursor = cursor
-		? sql`(${rank}, m.created_at, m.id) < (${cursor.rank}::real, ${cursor.at}::timestamptz, ${cursor.id}::uuid)`
-		: sql`true`;
 	// The rings look up the word, or every word that starts with the one being typed.
-	const ringTerms = typedIndexQuery ?? terms.once;
+	const tiers = [
+		sql`(${TWICE}::real, ${terms.repeated}::text)`,
+		sql`(${ONCE}::real, ${typedIndexQuery ?? terms.once}::text)`
+	];
 	const rings = [
 		...RINGS.map(([newest, oldest], n) => sql`(${n}::int, ${newest}::int, ${oldest}::int)`),
 		sql`(${RINGS.length}::int, null::int, null::int)`
 	];
-	// Past the first tier, the rings start at the cursor's week: the newer ones are behind it.
+	// A tier above the cursor's is behind it; the cursor's own starts at the cursor's week.
+	const tierAfterCursor = cursor ? sql`t.rank <= ${cursor.rank}::real` : sql`true`;
 	const start = cursor
-		? sql`case when ${cursor.rank}::real <= ${ONE_OCCURRENCE}::real then ${cursor.at}::timestamptz else now() end`
+		? sql`case when t.rank = ${cursor.rank}::real then ${cursor.at}::timestamptz else now() end`
 		: sql`now()`;
+	const afterCursor = cursor
+		? sql`(ring.rank, m.created_at, m.id) < (${cursor.rank}::real, ${cursor.at}::timestamptz, ${cursor.id}::uuid)`
+		: sql`true`;
 	return sql`
-		(select m.id, m.thread_id, m.created_at, ${rank} as rank
-		from messages m
-		where ${scoped} @@ (select ${terms.repeated}::tsquery) and ${filters} and ${afterCursor})
-		union all
-		(select hit.* from (
-			select r.n,
-				case when r.newest is null then ${ringTerms}::tsquery
-					else (${ringTerms} || ' & (' || (
+		select hit.* from (
+			select t.rank, r.n,
+				case when r.newest is null then t.terms::tsquery
+					else (t.terms || ' & (' || (
 						select string_agg(quote_literal(p || w), ' | ')
 						from generate_series(s.week - r.oldest, s.week - r.newest) w,
 							unnest(array[${sql.join(
@@ -389,22 +393,27 @@ function oneWordHits(
 					) || ')')::tsquery end as terms,
 				case when r.newest is null
 					then to_timestamp((s.week - ${OLDEST_RING_WEEK}) * ${WEEK_SECONDS}) end as before
-			from (values ${sql.join(rings, sql`, `)}) as r(n, newest, oldest),
-				(select floor(extract(epoch from ${start}) / ${WEEK_SECONDS})::bigint as week) s
-			order by r.n
+			from (values ${sql.join(tiers, sql`, `)}) as t(rank, terms)
+				cross join lateral (
+					select floor(extract(epoch from ${start}) / ${WEEK_SECONDS})::bigint as week
+				) s
+				cross join (values ${sql.join(rings, sql`, `)}) as r(n, newest, oldest)
+			where ${tierAfterCursor}
+			order by t.rank desc, r.n
 		) ring
 		cross join lateral (
-			select m.id, m.thread_id, m.created_at, ${rank} as rank
+			select m.id, m.thread_id, m.created_at, ring.rank
 			from messages m
 			where ${scoped} @@ ring.terms
 				and (ring.before is null or m.created_at < ring.before)
 				and ${filters} and ${afterCursor}
-				-- The first tier is the query above.
-				and ts_rank_cd(m.search, ${query.words}::tsquery) < ${ONE_OCCURRENCE * 1.5}::real
+				-- The second tier leaves out the first's.
+				and (ring.rank = ${TWICE}::real
+					or ts_rank_cd(m.search, ${query.words}::tsquery) < ${(ONCE + TWICE) / 2}::real)
 			order by m.created_at desc, m.id desc
 			limit ${wanted}
 		) hit
-		limit ${wanted})`;
+		limit ${wanted}`;
 }
 
 // ---- conversations by name and title ------------------------------------------------------------
