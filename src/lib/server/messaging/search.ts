@@ -186,8 +186,7 @@ interface HitRow {
  * longer word that starts with the word being typed counts as one occurrence. So there are two
  * tiers of equal rank, each read newest first: the messages that hold the word twice or more
  * (their own index terms), then the others; a few weeks at a time (the index's week terms, rings
- * of weeks back from the week the search starts in) until the page is full, and then everything
- * older in one last lookup of the word, filtered by time.
+ * of weeks back from the week the search starts in) until the page is full.
  */
 const RINGS: [newest: number, oldest: number][] = [
 	// The week after too: the database's clock and the app's may differ.
@@ -197,14 +196,8 @@ const RINGS: [newest: number, oldest: number][] = [
 	[4, 7],
 	[8, 15]
 ];
-/**
- * The first tier has the rings of the last four weeks only. A ring looks its week terms up with
- * the word, and Postgres starts every week's list even when the word has no such messages, as
- * a rare word's first tier mostly has none: at 1M messages the 8-15 weeks ring took 0.3 ms for
- * no rows, the word alone 0.03 ms. Past four weeks the tier is read whole: at most what it cost
- * before it had rings, when it was read and ranked whole every time.
- */
-const TWICE_RINGS = RINGS.slice(0, 3);
+/** Everything older than the rings is one last lookup of the word, filtered by time. */
+const OLDEST_RING_WEEK = RINGS.at(-1)![1];
 /** ts_rank_cd of one occurrence of one word (weight D): the rank of the second tier. */
 const ONCE = 0.1;
 /** The rank of the first tier: twice or more. */
@@ -374,12 +367,9 @@ function oneWordHits(
 		sql`(${TWICE}::real, ${terms.repeated}::text)`,
 		sql`(${ONCE}::real, ${typedIndexQuery ?? terms.once}::text)`
 	];
-	// Per tier: its rings, then everything older than the last of them.
-	const rings = (rank: number, weeks: typeof RINGS) => [
-		...weeks.map(
-			([newest, oldest], n) => sql`(${rank}::real, ${n}::int, ${newest}::int, ${oldest}::int)`
-		),
-		sql`(${rank}::real, ${weeks.length}::int, null::int, ${weeks.at(-1)![1]}::int)`
+	const rings = [
+		...RINGS.map(([newest, oldest], n) => sql`(${n}::int, ${newest}::int, ${oldest}::int)`),
+		sql`(${RINGS.length}::int, null::int, null::int)`
 	];
 	// A tier above the cursor's is behind it; the cursor's own starts at the cursor's week.
 	const tierAfterCursor = cursor ? sql`t.rank <= ${cursor.rank}::real` : sql`true`;
@@ -402,13 +392,12 @@ function oneWordHits(
 							)}]) p
 					) || ')')::tsquery end as terms,
 				case when r.newest is null
-					then to_timestamp((s.week - r.oldest) * ${WEEK_SECONDS}) end as before
+					then to_timestamp((s.week - ${OLDEST_RING_WEEK}) * ${WEEK_SECONDS}) end as before
 			from (values ${sql.join(tiers, sql`, `)}) as t(rank, terms)
 				cross join lateral (
 					select floor(extract(epoch from ${start}) / ${WEEK_SECONDS})::bigint as week
 				) s
-				join (values ${sql.join([...rings(TWICE, TWICE_RINGS), ...rings(ONCE, RINGS)], sql`, `)})
-					as r(rank, n, newest, oldest) on r.rank = t.rank
+				cross join (values ${sql.join(rings, sql`, `)}) as r(n, newest, oldest)
 			where ${tierAfterCursor}
 			order by t.rank desc, r.n
 		) ring
