@@ -545,22 +545,28 @@ describe('search: results', () => {
 			}
 		}
 		// Also inside one conversation: read whole, or through the index when it is long.
-		const all = async (q: string, limit: number, contractId?: string) => {
+		const all = async (q: string, limit: number, contractId?: string, before?: Date) => {
 			const seen: string[] = [];
 			let cursor: string | undefined;
 			do {
-				const page = await searchMessages(t.db, provider.id, { q, cursor, limit, contractId });
+				const page = await searchMessages(t.db, provider.id, {
+					q,
+					cursor,
+					limit,
+					contractId,
+					before
+				});
 				seen.push(...page!.messages.map((m) => m.message.id));
 				cursor = page!.nextCursor ?? undefined;
 			} while (cursor);
 			return seen;
 		};
-		const ranked = async (match: string, words: string) =>
+		const ranked = async (match: string, words: string, before = ago(-1)) =>
 			rowsOf<{ id: string }>(
 				await t.db.execute(sql`
 					select id from messages
 					where thread_id = (select id from message_threads where contract_id = ${contract.id})
-						and search @@ ${match}::tsquery
+						and search @@ ${match}::tsquery and created_at < ${before.toISOString()}::timestamptz
 					order by least(greatest(ts_rank_cd(search, ${words}::tsquery), 0.1), 0.2) desc,
 						created_at desc, id desc`)
 			).map((r) => r.id);
@@ -587,6 +593,15 @@ describe('search: results', () => {
 				expect(await all('"invoice"', limit, contractId), `${limit} ${scope}`).toEqual(whole);
 			const without = await search(t.db, provider.id, '-again invoice', { contractId });
 			expect(without!.messages, scope).toHaveLength(9 * 5);
+		}
+		// Before a date: the rings start there, so its weeks come first.
+		for (const days of [2, 30, 300]) {
+			const before = ago(days);
+			const expected = await ranked(`'invoice':*`, `'invoice'`, before);
+			for (const limit of [1, 7, 50])
+				expect(await all('invoice', limit, undefined, before), `${limit} ${days}`).toEqual(
+					expected
+				);
 		}
 		// The first page: the newest message that says it twice or more (three times is no more
 		// than twice), then the newest that says it once.

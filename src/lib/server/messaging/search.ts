@@ -276,6 +276,7 @@ async function findMessages(
 						typedWord ? indexQuery : null,
 						query,
 						cursor,
+						options.before,
 						wanted
 					),
 					paged: true
@@ -360,6 +361,7 @@ function oneWordHits(
 	typedIndexQuery: string | null,
 	query: CompiledQuery,
 	cursor: Cursor | null,
+	before: Date | undefined,
 	wanted: number
 ): SQL {
 	// The rings look up the word, or every word that starts with the one being typed.
@@ -373,9 +375,11 @@ function oneWordHits(
 	];
 	// A tier above the cursor's is behind it; the cursor's own starts at the cursor's week.
 	const tierAfterCursor = cursor ? sql`t.rank <= ${cursor.rank}::real` : sql`true`;
+	// Searches with `before` start there: newer weeks hold nothing for them.
+	const newest = before ? sql`least(now(), ${before.toISOString()}::timestamptz)` : sql`now()`;
 	const start = cursor
-		? sql`case when t.rank = ${cursor.rank}::real then ${cursor.at}::timestamptz else now() end`
-		: sql`now()`;
+		? sql`case when t.rank = ${cursor.rank}::real then ${cursor.at}::timestamptz else ${newest} end`
+		: newest;
 	const afterCursor = cursor
 		? sql`(ring.rank, m.created_at, m.id) < (${cursor.rank}::real, ${cursor.at}::timestamptz, ${cursor.id}::uuid)`
 		: sql`true`;
