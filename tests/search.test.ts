@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, sql, type SQL } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { searchResultsSchema, type SearchResults } from '../src/lib/schemas/search';
 import { rentOffering } from '../src/lib/server/contracts';
@@ -44,6 +44,32 @@ async function bodies(viewerId: string, q: string, options: Partial<SearchOption
 	const results = await search(t.db, viewerId, q, options);
 	return results!.messages.map((m) => m.message.body);
 }
+
+/** Every page of a search, followed through its cursors: the ids in the order returned. */
+async function allPages(viewerId: string, options: Omit<SearchOptions, 'cursor'>) {
+	const seen: string[] = [];
+	let cursor: string | undefined;
+	do {
+		const page = await searchMessages(t.db, viewerId, { ...options, cursor });
+		seen.push(...page!.messages.map((m) => m.message.id));
+		cursor = page!.nextCursor ?? undefined;
+	} while (cursor);
+	return seen;
+}
+
+/** A contract's messages that match, before a date, in one ORDER BY over all of them. */
+async function rankedInSql(contractId: string, match: string, rank: SQL, before: Date) {
+	return rowsOf<{ id: string }>(
+		await t.db.execute(sql`
+			select id from messages
+			where thread_id = (select id from message_threads where contract_id = ${contractId})
+				and search @@ ${match}::tsquery and created_at < ${before.toISOString()}::timestamptz
+			order by ${rank} desc, created_at desc, id desc`)
+	).map((r) => r.id);
+}
+
+const ago = (days: number, minutes = 0) =>
+	new Date(Date.now() - days * 86_400_000 - minutes * 60_000);
 
 async function contractBetween(db: Db, providerId: string, requesterId: string, title: string) {
 	const offering = await createOffering(db, providerId, {
@@ -497,7 +523,7 @@ describe('search: results', () => {
 		).rejects.toBeInstanceOf(InvalidCursorError);
 	});
 
-	it('ranks several words by how often and how close together they stand, as typed too', async () => {
+	it('ranks several words side by side as typed above the others, the newest first among equals', async () => {
 		const { provider, requester, contract } = await makeWorld(t.db);
 		const at = (minute: number) => new Date(Date.UTC(2026, 2, 1, 9, minute));
 		// Sent in an order that is none of the expected ones: recency alone would not pass.
@@ -512,21 +538,26 @@ describe('search: results', () => {
 		for (const [minute, body] of bodies) {
 			ids.set(body, (await send(t.db, requester.id, contract.id, body, { at: at(minute) }))!.id);
 		}
-		// Twice side by side; then side by side, the newer first; then four words apart; then far.
-		const expected = [3, 5, 2, 4, 1].map((minute) => ids.get(bodies[minute - 1]![1])!);
-		for (const q of ['door code', 'door co', 'code door']) {
+		const inOrder = (minutes: number[]) => minutes.map((m) => ids.get(bodies[m - 1]![1])!);
+		const expected: [q: string, minutes: number[]][] = [
+			// Side by side as typed, the newest first (twice is no more than once); then the others,
+			// the newest first.
+			['door code', [5, 3, 2, 4, 1]],
+			['door co', [5, 3, 2, 4, 1]],
+			// Never side by side in that order: the newest first.
+			['code door', [5, 4, 3, 2, 1]]
+		];
+		for (const [q, minutes] of expected) {
 			const page = await searchMessages(t.db, provider.id, { q, limit: 10 });
 			expect(
 				page!.messages.map((m) => m.message.id),
 				q
-			).toEqual(expected);
+			).toEqual(inOrder(minutes));
 		}
 	});
 
 	it('ranks one word a few weeks at a time, in the order of ranking all its matches, also in one conversation', async () => {
 		const { provider, requester, contract } = await makeWorld(t.db);
-		const ago = (days: number, minutes = 0) =>
-			new Date(Date.now() - days * 86_400_000 - minutes * 60_000);
 		// Spread over the rings (this week, then 1, 2-3, 4-7 and 8-15 weeks back) and beyond.
 		// Longer words that start with it count once, however many; three times counts as two.
 		// Minutes back: two at the same moment at times, where the id breaks the tie.
@@ -545,31 +576,15 @@ describe('search: results', () => {
 			}
 		}
 		// Also inside one conversation: read whole, or through the index when it is long.
-		const all = async (q: string, limit: number, contractId?: string, before?: Date) => {
-			const seen: string[] = [];
-			let cursor: string | undefined;
-			do {
-				const page = await searchMessages(t.db, provider.id, {
-					q,
-					cursor,
-					limit,
-					contractId,
-					before
-				});
-				seen.push(...page!.messages.map((m) => m.message.id));
-				cursor = page!.nextCursor ?? undefined;
-			} while (cursor);
-			return seen;
-		};
-		const ranked = async (match: string, words: string, before = ago(-1)) =>
-			rowsOf<{ id: string }>(
-				await t.db.execute(sql`
-					select id from messages
-					where thread_id = (select id from message_threads where contract_id = ${contract.id})
-						and search @@ ${match}::tsquery and created_at < ${before.toISOString()}::timestamptz
-					order by least(greatest(ts_rank_cd(search, ${words}::tsquery), 0.1), 0.2) desc,
-						created_at desc, id desc`)
-			).map((r) => r.id);
+		const all = (q: string, limit: number, contractId?: string, before?: Date) =>
+			allPages(provider.id, { q, limit, contractId, before });
+		const ranked = (match: string, words: string, before = ago(-1)) =>
+			rankedInSql(
+				contract.id,
+				match,
+				sql`least(greatest(ts_rank_cd(search, ${words}::tsquery), 0.1), 0.2)`,
+				before
+			);
 
 		// The word being typed: twice or more first, then once or as the start of a longer word,
 		// newest first.
@@ -609,6 +624,79 @@ describe('search: results', () => {
 			(m) => m.message.body
 		);
 		expect(first).toBe('the invoice, invoice again 0');
+	});
+
+	it('ranks several words a few weeks at a time, in the order of ranking all their matches, also in one conversation', async () => {
+		const { provider, requester, contract } = await makeWorld(t.db);
+		// Side by side as typed or not, the word being typed whole or the start of a longer one,
+		// spread over the rings and beyond; two at the same moment at times.
+		const bodies: [string, number][] = [
+			['the door code', 0],
+			['door, then the code', 1],
+			['a door coded, then a door coded again', 0],
+			['code door', 1],
+			['the door is open', 0],
+			['door: code door code', 2]
+		];
+		for (const days of [0, 3, 9, 20, 45, 100, 250, 430, 800]) {
+			for (const [body, minutes] of bodies) {
+				await send(t.db, requester.id, contract.id, `${body} ${days}`, { at: ago(days, minutes) });
+			}
+		}
+		const ranked = (match: string, sideBySide: string, before = ago(-1)) =>
+			rankedInSql(
+				contract.id,
+				match,
+				sql`case when search @@ ${sideBySide}::tsquery then 0.2 else 0.1 end`,
+				before
+			);
+		const typed = await ranked(`'door' & 'co':*`, `'door' <-> 'co':*`);
+		expect(typed).toHaveLength(9 * 5);
+		const whole = await ranked(`'door' & 'code'`, `'door' <-> 'code'`);
+		expect(whole).toHaveLength(9 * 4);
+		for (const scope of ['all', 'conversation', 'long conversation']) {
+			const contractId = scope === 'all' ? undefined : contract.id;
+			if (scope === 'long conversation') {
+				await t.db
+					.update(messageThreads)
+					.set({ messageCount: READ_THREAD_MESSAGES + 1 })
+					.where(eq(messageThreads.contractId, contract.id));
+			}
+			for (const limit of [1, 4, 7, 50]) {
+				const options = { limit, contractId };
+				expect(
+					await allPages(provider.id, { q: 'door co', ...options }),
+					`${limit} ${scope}`
+				).toEqual(typed);
+				expect(
+					await allPages(provider.id, { q: 'door "code"', ...options }),
+					`${limit} ${scope}`
+				).toEqual(whole);
+			}
+		}
+		// By recency alone, any query is read a few weeks at a time too.
+		const newest = (match: string) => rankedInSql(contract.id, match, sql`0::real`, ago(-1));
+		for (const [q, match] of [
+			['door co', `'door' & 'co':*`],
+			['"door code"', `'door' <-> 'code'`],
+			['door or open', `'door' | 'open'`]
+		]) {
+			const expected = await newest(match!);
+			for (const limit of [1, 7, 50])
+				expect(
+					await allPages(provider.id, { q: q!, limit, sort: 'recent' }),
+					`${q} ${limit}`
+				).toEqual(expected);
+		}
+		for (const days of [2, 30, 300]) {
+			const before = ago(days);
+			const expected = await ranked(`'door' & 'co':*`, `'door' <-> 'co':*`, before);
+			for (const limit of [1, 7, 50])
+				expect(
+					await allPages(provider.id, { q: 'door co', limit, before }),
+					`${limit} ${days}`
+				).toEqual(expected);
+		}
 	});
 
 	it('lists conversations whose counterpart or title match, above the messages', async () => {

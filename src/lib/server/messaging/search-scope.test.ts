@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { oneWordTerms, parseTsquery, partyKey, scopedIndexQuery, searchKeys } from './search-scope';
+import {
+	allOfWords,
+	oneWordTerms,
+	parseTsquery,
+	partyKey,
+	scopedIndexQuery,
+	searchKeys
+} from './search-scope';
 
 const KEY = '80c1eb730b6e';
 
@@ -79,4 +86,24 @@ describe('oneWordTerms', () => {
 			expect(oneWordTerms(tsquery, [KEY])).toBeNull();
 		}
 	);
+});
+
+describe('allOfWords', () => {
+	it('lists the words that must all occur, in the order typed', () => {
+		expect(allOfWords("'door' & 'co':*")).toEqual(["'door'", "'co':*"]);
+		expect(allOfWords("'the' & 'door' & 'code'")).toEqual(["'the'", "'door'", "'code'"]);
+		expect(allOfWords("'it''s' & 'a'")).toEqual(["'it''s'", "'a'"]);
+	});
+
+	it.each([
+		"'door'",
+		"'door':*",
+		"'door' | 'code'",
+		"'door' <-> 'code'",
+		"'door' & !'code'",
+		"'a' & ( 'b' | 'c' )",
+		"'a' & 'b' <-> 'c'"
+	])('is null for anything but words that must all occur: %s', (tsquery) => {
+		expect(allOfWords(tsquery)).toBeNull();
+	});
 });

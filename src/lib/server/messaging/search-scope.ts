@@ -90,8 +90,30 @@ export function oneWordTerms(
 	return {
 		repeated: underEach(keys, (key) => `'${key}#2_${word}'`),
 		once: underEach(keys, (key) => `'${key}_${word}'`),
-		weekPrefixes: keys.map((key) => `${key}@`)
+		weekPrefixes: weekPrefixes(keys)
 	};
+}
+
+/** The start of the week terms under each key: `<key>@`, followed by the week. */
+export function weekPrefixes(keys: string[]): string[] {
+	return keys.map((key) => `${key}@`);
+}
+
+/**
+ * The lexemes of a query of several words that must all occur (`'door' & 'co':*`), in the order
+ * they were typed, as Postgres printed them; null for any other query (one word, `or`, a phrase,
+ * a negation).
+ */
+export function allOfWords(tsquery: string): string[] | null {
+	const words: string[] = [];
+	const collect = (node: Node): boolean => {
+		if (node.kind === 'lexeme') {
+			words.push(node.text);
+			return true;
+		}
+		return node.kind === 'and' && collect(node.left) && collect(node.right);
+	};
+	return collect(parseTsquery(tsquery)) && words.length > 1 ? words : null;
 }
 
 // ---- tsquery text -------------------------------------------------------------------------------

@@ -14,7 +14,14 @@ import {
 import { EmptySearchError, InvalidCursorError } from './errors';
 import { isPostgresTimestampText } from './timestamp-text';
 import { findContractForParty } from './parties';
-import { oneWordTerms, scopedIndexQuery, searchKeys, WEEK_SECONDS } from './search-scope';
+import {
+	allOfWords,
+	oneWordTerms,
+	scopedIndexQuery,
+	searchKeys,
+	weekPrefixes,
+	WEEK_SECONDS
+} from './search-scope';
 import {
 	containsPattern,
 	HEADLINE_MARKS,
@@ -179,14 +186,21 @@ interface HitRow {
 }
 
 /**
- * One word's matches in the order of the ranking without reading all of them. A word's rank is
- * how often the message holds it, saturating at twice (TWICE): ts_rank_cd's 0.1 an occurrence
- * would put a long message that repeats a word above every newer one, and for a word in most
- * messages ("the") ranking all that hold it twice or more read tens of thousands of them. A
- * longer word that starts with the word being typed counts as one occurrence. So there are two
- * tiers of equal rank, each read newest first: the messages that hold the word twice or more
- * (their own index terms), then the others; a few weeks at a time (the index's week terms, rings
- * of weeks back from the week the search starts in) until the page is full.
+ * A query's matches in the order of the ranking, without reading all of them: the index's week
+ * terms find them a few weeks at a time (rings of weeks back from the week the search starts
+ * in), newest first, and the reading stops when the page is full. The ranking has two tiers of
+ * equal rank, each newest first:
+ * - One word: the messages that hold it twice or more (their own index terms), then the others,
+ *   each tier read apart. A word's rank is how often the message holds it, saturating at twice
+ *   (TWICE): ts_rank_cd's 0.1 an occurrence would put a long message that repeats a word above
+ *   every newer one, and for a word in most messages ("the") ranking all that hold it twice or
+ *   more read tens of thousands of them. A longer word that starts with the word being typed
+ *   counts as one occurrence.
+ * - Several words that must all occur: the messages where they stand side by side as typed
+ *   (`door co`: "the door code"), then the others, read in one pass (newestFirstHits). Ranking
+ *   by how close together they stand (ts_rank) read every match: `is th` ranked every message
+ *   that holds "is".
+ * Sorted by recency alone (`sort=recent`), any query is read in one pass too.
  */
 const RINGS: [newest: number, oldest: number][] = [
 	// The week after too: the database's clock and the app's may differ.
@@ -200,8 +214,83 @@ const RINGS: [newest: number, oldest: number][] = [
 const OLDEST_RING_WEEK = RINGS.at(-1)![1];
 /** ts_rank_cd of one occurrence of one word (weight D): the rank of the second tier. */
 const ONCE = 0.1;
-/** The rank of the first tier: twice or more. */
+/** The rank of the first tier: twice or more, or side by side. */
 const TWICE = 0.2;
+
+/** A tier of a one-word query: its rank, its index lookup, and which of its rows are its. */
+interface Tier {
+	rank: number;
+	/** The viewer's index query (search-scope.ts) that finds the tier's matches, and maybe more. */
+	terms: string;
+	/** Which rows of the lookup the tier keeps, on the message `m`. */
+	member: SQL;
+}
+
+/** The order of a query's matches, and how the rings read them in that order. */
+interface Ranking {
+	/** A match's rank, on the message `m`. */
+	rank: SQL;
+	/** The start of the week terms under each of the viewer's keys. */
+	weekPrefixes: string[];
+	/** How the rings read the matches; null: all of them in one lookup, then ranked. */
+	read:
+		| { tiers: [Tier, Tier] }
+		/** The index query's matches in one pass; `wanted` of rank `top` fill the page. */
+		| { terms: string; top: number; lowest: number }
+		| null;
+}
+
+/**
+ * How a query's matches are ranked and read a few weeks at a time; null for a query ranked by
+ * ts_rank over all its matches (a phrase, `or`, a negation).
+ */
+function rankingOf(
+	query: CompiledQuery,
+	keys: string[],
+	indexQuery: string,
+	ranked: boolean
+): Ranking | null {
+	const weeks = weekPrefixes(keys);
+	if (!ranked) {
+		return {
+			rank: sql`0::real`,
+			weekPrefixes: weeks,
+			read: { terms: indexQuery, top: 0, lowest: 0 }
+		};
+	}
+	const oneWord = oneWordTerms(query.words, keys);
+	if (oneWord) {
+		const occurrences = sql`ts_rank_cd(m.search, ${query.words}::tsquery)`;
+		// The word, or every word that starts with the one being typed.
+		const typed = query.full !== query.words;
+		return {
+			rank: sql`least(greatest(${occurrences}, ${ONCE}::real), ${TWICE}::real)`,
+			weekPrefixes: weeks,
+			read: {
+				tiers: [
+					{ rank: TWICE, terms: oneWord.repeated, member: sql`true` },
+					{
+						rank: ONCE,
+						terms: typed ? indexQuery : oneWord.once,
+						member: sql`${occurrences} < ${(ONCE + TWICE) / 2}::real`
+					}
+				]
+			}
+		};
+	}
+	const words = allOfWords(query.full);
+	if (!words) return null;
+	const sideBySide = sql`m.search @@ ${words.join(' <-> ')}::tsquery`;
+	return {
+		rank: sql`case when ${sideBySide} then ${TWICE}::real else ${ONCE}::real end`,
+		weekPrefixes: weeks,
+		// A short prefix is left out of the index lookup (compileQuery), so the other words
+		// alone find the candidates: for a common word, most of the viewer's messages (`the co`).
+		// Otherwise the lookup of all the words at once is the cheaper: a prefix in it expands
+		// to every word that starts with it, at every ring.
+		read: query.index === query.full ? null : { terms: indexQuery, top: TWICE, lowest: ONCE }
+	};
+}
 
 interface HitsQuery {
 	/** The hits CTE's body: id, thread_id, created_at, rank. */
@@ -256,34 +345,26 @@ async function findMessages(
 	const filters = sql.join(where, sql` and `);
 	const wanted = options.limit + 1;
 
-	const oneWord = ranked ? oneWordTerms(query.words, keys) : null;
-	const typedWord = query.full !== query.words;
+	const ranking = rankingOf(query, keys, indexQuery, ranked);
 	// A conversation that is not long is read whole instead of looked up in the index.
 	const readThread = !!thread && thread.messageCount <= READ_THREAD_MESSAGES;
-	// One word is ranked as the rings rank it, so the order is the same in a conversation as in
-	// all. Several are ranked by ts_rank: for words that must all occur it weighs every pair of
-	// their places by the distance between them (closer and more often rank higher, as with
-	// ts_rank_cd), at a fifth of ts_rank_cd's cost a match (0.6 against 3.7 µs at 1M messages),
-	// and several words, typed ones above all, are the searches that rank thousands of matches.
-	const rank = oneWord ? oneWordRank(query) : sql`ts_rank(m.search, ${query.full}::tsquery)`;
+	// Other queries are ranked by ts_rank over all their matches: for words that must all occur
+	// it weighs every pair of their places by the distance between them (closer and more often
+	// rank higher, as with ts_rank_cd), at a fifth of ts_rank_cd's cost a match (0.6 against
+	// 3.7 µs at 1M messages).
+	const rank = ranking ? ranking.rank : sql`ts_rank(m.search, ${query.full}::tsquery)`;
+	const reading = { scoped, filters, cursor, before: options.before, wanted };
 	const { hits, paged }: HitsQuery =
-		oneWord && !readThread
+		ranking?.read && !readThread
 			? {
-					hits: oneWordHits(
-						scoped,
-						filters,
-						oneWord,
-						typedWord ? indexQuery : null,
-						query,
-						cursor,
-						options.before,
-						wanted
-					),
+					hits:
+						'tiers' in ranking.read
+							? tieredHits(reading, ranking.read.tiers, ranking.weekPrefixes)
+							: newestFirstHits(reading, ranking.read, rank, ranking.weekPrefixes),
 					paged: true
 				}
 			: {
-					hits: sql`select m.id, m.thread_id, m.created_at,
-						${ranked ? rank : sql`0::real`} as rank
+					hits: sql`select m.id, m.thread_id, m.created_at, ${rank} as rank
 					from messages m
 					where ${readThread ? sql`true` : sql`${scoped} @@ ${indexQuery}::tsquery`} and ${filters}`,
 					paged: false
@@ -346,78 +427,133 @@ async function findMessages(
  */
 export const READ_THREAD_MESSAGES = 1000;
 
-/**
- * A one-word query's rank: its occurrences up to two, and a word that starts with it (typed) as
- * one.
- */
-const oneWordRank = (query: CompiledQuery) =>
-	sql`least(greatest(ts_rank_cd(m.search, ${query.words}::tsquery), ${ONCE}::real), ${TWICE}::real)`;
+/** What the rings read: the index lookup's expression, the filters, the cursor, the page. */
+interface Reading {
+	scoped: SQL;
+	filters: SQL;
+	cursor: Cursor | null;
+	/** Searches with `before` start there: newer weeks hold nothing for them. */
+	before: Date | undefined;
+	wanted: number;
+}
 
-/** The hits of a one-word query after the cursor: at most `wanted`, in the order of its rank. */
-function oneWordHits(
-	scoped: SQL,
-	filters: SQL,
-	terms: NonNullable<ReturnType<typeof oneWordTerms>>,
-	typedIndexQuery: string | null,
-	query: CompiledQuery,
-	cursor: Cursor | null,
-	before: Date | undefined,
-	wanted: number
-): SQL {
-	// The rings look up the word, or every word that starts with the one being typed.
-	const tiers = [
-		sql`(${TWICE}::real, ${terms.repeated}::text)`,
-		sql`(${ONCE}::real, ${typedIndexQuery ?? terms.once}::text)`
-	];
-	const rings = [
+/**
+ * For each lookup (rank, index query, the time it starts at) that `keep` keeps, the rings of
+ * weeks back from its start in the order they are read: its rank, the ring's number, the ring's
+ * index query (the lookup's and the ring's week terms) and, for the last ring, the time before
+ * which it reads.
+ */
+function rings(lookups: SQL[], weekPrefixes: string[], keep: SQL = sql`true`): SQL {
+	const rows = [
 		...RINGS.map(([newest, oldest], n) => sql`(${n}::int, ${newest}::int, ${oldest}::int)`),
 		sql`(${RINGS.length}::int, null::int, null::int)`
 	];
+	return sql`
+		select t.rank, r.n,
+			case when r.newest is null then t.terms::tsquery
+				else (t.terms || ' & (' || (
+					select string_agg(quote_literal(p || w), ' | ')
+					from generate_series(s.week - r.oldest, s.week - r.newest) w,
+						unnest(array[${sql.join(
+							weekPrefixes.map((prefix) => sql`${prefix}::text`),
+							sql`, `
+						)}]) p
+				) || ')')::tsquery end as terms,
+			case when r.newest is null
+				then to_timestamp((s.week - ${OLDEST_RING_WEEK}) * ${WEEK_SECONDS}) end as before
+		from (values ${sql.join(lookups, sql`, `)}) as t(rank, terms, start)
+			cross join lateral (
+				select floor(extract(epoch from t.start) / ${WEEK_SECONDS})::bigint as week
+			) s
+			cross join (values ${sql.join(rows, sql`, `)}) as r(n, newest, oldest)
+		where ${keep}
+		-- By rank only when there are several: the order of one must be the ring's alone, for
+		-- a window over the rings in that order to need no sort.
+		order by ${lookups.length > 1 ? sql`t.rank desc, r.n` : sql`r.n`}`;
+}
+
+const newestOf = (before: Date | undefined) =>
+	before ? sql`least(now(), ${before.toISOString()}::timestamptz)` : sql`now()`;
+
+/** The hits of a one-word query after the cursor, each tier read apart: at most `wanted`. */
+function tieredHits(
+	{ scoped, filters, cursor, before, wanted }: Reading,
+	tiers: [Tier, Tier],
+	weekPrefixes: string[]
+): SQL {
 	// A tier above the cursor's is behind it; the cursor's own starts at the cursor's week.
+	const lookups = tiers.map(
+		(tier) =>
+			sql`(${tier.rank}::real, ${tier.terms}::text, ${
+				cursor
+					? sql`case when ${tier.rank}::real = ${cursor.rank}::real then ${cursor.at}::timestamptz else ${newestOf(before)} end`
+					: newestOf(before)
+			})`
+	);
 	const tierAfterCursor = cursor ? sql`t.rank <= ${cursor.rank}::real` : sql`true`;
-	// Searches with `before` start there: newer weeks hold nothing for them.
-	const newest = before ? sql`least(now(), ${before.toISOString()}::timestamptz)` : sql`now()`;
-	const start = cursor
-		? sql`case when t.rank = ${cursor.rank}::real then ${cursor.at}::timestamptz else ${newest} end`
-		: newest;
 	const afterCursor = cursor
 		? sql`(ring.rank, m.created_at, m.id) < (${cursor.rank}::real, ${cursor.at}::timestamptz, ${cursor.id}::uuid)`
 		: sql`true`;
 	return sql`
-		select hit.* from (
-			select t.rank, r.n,
-				case when r.newest is null then t.terms::tsquery
-					else (t.terms || ' & (' || (
-						select string_agg(quote_literal(p || w), ' | ')
-						from generate_series(s.week - r.oldest, s.week - r.newest) w,
-							unnest(array[${sql.join(
-								terms.weekPrefixes.map((prefix) => sql`${prefix}::text`),
-								sql`, `
-							)}]) p
-					) || ')')::tsquery end as terms,
-				case when r.newest is null
-					then to_timestamp((s.week - ${OLDEST_RING_WEEK}) * ${WEEK_SECONDS}) end as before
-			from (values ${sql.join(tiers, sql`, `)}) as t(rank, terms)
-				cross join lateral (
-					select floor(extract(epoch from ${start}) / ${WEEK_SECONDS})::bigint as week
-				) s
-				cross join (values ${sql.join(rings, sql`, `)}) as r(n, newest, oldest)
-			where ${tierAfterCursor}
-			order by t.rank desc, r.n
-		) ring
+		select hit.* from (${rings(lookups, weekPrefixes, tierAfterCursor)}) ring
 		cross join lateral (
 			select m.id, m.thread_id, m.created_at, ring.rank
 			from messages m
 			where ${scoped} @@ ring.terms
 				and (ring.before is null or m.created_at < ring.before)
 				and ${filters} and ${afterCursor}
-				-- The second tier leaves out the first's.
-				and (ring.rank = ${TWICE}::real
-					or ts_rank_cd(m.search, ${query.words}::tsquery) < ${(ONCE + TWICE) / 2}::real)
+				and case ${sql.join(
+					tiers.map((tier) => sql`when ring.rank = ${tier.rank}::real then ${tier.member}`),
+					sql` `
+				)} end
 			order by m.created_at desc, m.id desc
 			limit ${wanted}
 		) hit
 		limit ${wanted}`;
+}
+
+/**
+ * The hits after the cursor of a query read in one pass, ring by ring, each match ranked as it
+ * comes: as soon as `wanted` of the top rank are in (the newest of that rank, as the rings are
+ * read newest first and each ring best first), the page is in too. Until then every match is
+ * kept, so a query with fewer than a page of the top rank reads all of them, as ranking them all
+ * would. A window count stops the reading (a run condition: Postgres 15's WindowAgg stops
+ * pulling rows once `counted <= wanted` fails).
+ */
+function newestFirstHits(
+	{ scoped, filters, cursor, before, wanted }: Reading,
+	{ terms, top, lowest }: { terms: string; top: number; lowest: number },
+	rank: SQL,
+	weekPrefixes: string[]
+): SQL {
+	// After a cursor of the lowest rank, only older matches are left; after one of the top rank,
+	// lower ones newer than it are too.
+	const start = cursor
+		? sql`case when ${cursor.rank ?? lowest}::real = ${lowest}::real then ${cursor.at}::timestamptz else ${newestOf(before)} end`
+		: newestOf(before);
+	const afterCursor = !cursor
+		? sql`true`
+		: cursor.rank === undefined
+			? sql`(m.created_at, m.id) < (${cursor.at}::timestamptz, ${cursor.id}::uuid)`
+			: sql`(${rank}, m.created_at, m.id) < (${cursor.rank}::real, ${cursor.at}::timestamptz, ${cursor.id}::uuid)`;
+	const lookup = sql`(${top}::real, ${terms}::text, ${start})`;
+	return sql`
+		select id, thread_id, created_at, rank from (
+			select hit.*,
+				count(*) filter (where hit.rank = ${top}::real)
+					over (order by ring.n rows between unbounded preceding and current row) as counted
+			from (${rings([lookup], weekPrefixes)}) ring
+			cross join lateral (
+				select m.id, m.thread_id, m.created_at, ${rank} as rank
+				from messages m
+				where ${scoped} @@ ring.terms
+					and (ring.before is null or m.created_at < ring.before)
+					and ${filters} and ${afterCursor}
+				-- OFFSET 0 keeps this a subquery of its own, looked up once a ring.
+				order by 4 desc, m.created_at desc, m.id desc offset 0
+			) hit
+		) read
+		where counted <= ${wanted}`;
 }
 
 // ---- conversations by name and title ------------------------------------------------------------
