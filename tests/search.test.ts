@@ -71,6 +71,31 @@ async function rankedInSql(contractId: string, match: string, rank: SQL, before:
 const ago = (days: number, minutes = 0) =>
 	new Date(Date.now() - days * 86_400_000 - minutes * 60_000);
 
+/**
+ * Sends each body on days spread over the rings of search.ts (this week, then 1, 2-3, 4-7 and
+ * 8-15 weeks back) and beyond, its number of minutes back: two at the same moment at times, where
+ * the id breaks the tie.
+ */
+async function sendOverTheRings(
+	requesterId: string,
+	contractId: string,
+	bodies: [string, number][]
+) {
+	for (const days of [0, 3, 9, 20, 45, 100, 250, 430, 800]) {
+		for (const [body, minutes] of bodies) {
+			await send(t.db, requesterId, contractId, `${body} ${days}`, { at: ago(days, minutes) });
+		}
+	}
+}
+
+/** A search inside the contract's conversation then looks it up in the index. */
+async function countAsLong(contractId: string) {
+	await t.db
+		.update(messageThreads)
+		.set({ messageCount: READ_THREAD_MESSAGES + 1 })
+		.where(eq(messageThreads.contractId, contractId));
+}
+
 async function contractBetween(db: Db, providerId: string, requesterId: string, title: string) {
 	const offering = await createOffering(db, providerId, {
 		name: title,
@@ -558,9 +583,7 @@ describe('search: results', () => {
 
 	it('ranks one word a few weeks at a time, in the order of ranking all its matches, also in one conversation', async () => {
 		const { provider, requester, contract } = await makeWorld(t.db);
-		// Spread over the rings (this week, then 1, 2-3, 4-7 and 8-15 weeks back) and beyond.
 		// Longer words that start with it count once, however many; three times counts as two.
-		// Minutes back: two at the same moment at times, where the id breaks the tie.
 		const bodies: [string, number][] = [
 			['invoice', 0],
 			['the invoice, invoice again', 1],
@@ -570,11 +593,7 @@ describe('search: results', () => {
 			['nothing', 1],
 			['invoice: invoice, invoice', 2]
 		];
-		for (const days of [0, 3, 9, 20, 45, 100, 250, 430, 800]) {
-			for (const [body, minutes] of bodies) {
-				await send(t.db, requester.id, contract.id, `${body} ${days}`, { at: ago(days, minutes) });
-			}
-		}
+		await sendOverTheRings(requester.id, contract.id, bodies);
 		// Also inside one conversation: read whole, or through the index when it is long.
 		const all = (q: string, limit: number, contractId?: string, before?: Date) =>
 			allPages(provider.id, { q, limit, contractId, before });
@@ -596,12 +615,7 @@ describe('search: results', () => {
 		// Everywhere, in a conversation read whole, and in one that counts as long (the index).
 		for (const scope of ['all', 'conversation', 'long conversation']) {
 			const contractId = scope === 'all' ? undefined : contract.id;
-			if (scope === 'long conversation') {
-				await t.db
-					.update(messageThreads)
-					.set({ messageCount: READ_THREAD_MESSAGES + 1 })
-					.where(eq(messageThreads.contractId, contract.id));
-			}
+			if (scope === 'long conversation') await countAsLong(contract.id);
 			for (const limit of [1, 4, 7, 50])
 				expect(await all('invoice', limit, contractId), `${limit} ${scope}`).toEqual(typed);
 			for (const limit of [3, 50])
@@ -628,8 +642,7 @@ describe('search: results', () => {
 
 	it('ranks several words a few weeks at a time, in the order of ranking all their matches, also in one conversation', async () => {
 		const { provider, requester, contract } = await makeWorld(t.db);
-		// Side by side as typed or not, the word being typed whole or the start of a longer one,
-		// spread over the rings and beyond; two at the same moment at times.
+		// Side by side as typed or not, the word being typed whole or the start of a longer one.
 		const bodies: [string, number][] = [
 			['the door code', 0],
 			['door, then the code', 1],
@@ -638,11 +651,7 @@ describe('search: results', () => {
 			['the door is open', 0],
 			['door: code door code', 2]
 		];
-		for (const days of [0, 3, 9, 20, 45, 100, 250, 430, 800]) {
-			for (const [body, minutes] of bodies) {
-				await send(t.db, requester.id, contract.id, `${body} ${days}`, { at: ago(days, minutes) });
-			}
-		}
+		await sendOverTheRings(requester.id, contract.id, bodies);
 		const ranked = (match: string, sideBySide: string, before = ago(-1)) =>
 			rankedInSql(
 				contract.id,
@@ -656,12 +665,7 @@ describe('search: results', () => {
 		expect(whole).toHaveLength(9 * 4);
 		for (const scope of ['all', 'conversation', 'long conversation']) {
 			const contractId = scope === 'all' ? undefined : contract.id;
-			if (scope === 'long conversation') {
-				await t.db
-					.update(messageThreads)
-					.set({ messageCount: READ_THREAD_MESSAGES + 1 })
-					.where(eq(messageThreads.contractId, contract.id));
-			}
+			if (scope === 'long conversation') await countAsLong(contract.id);
 			for (const limit of [1, 4, 7, 50]) {
 				const options = { limit, contractId };
 				expect(
