@@ -3,7 +3,7 @@
 // 0034). So "this word in my messages" is one posting list of its own: its length follows my
 // matches, not the messages of everyone that hold the word, nor all of my messages. Beside them,
 // per party: `<party key>#2_<word>` for a word a message holds twice or more, and
-// `<party key>@<week>` for the week it was written (oneWordTerms below). A system message's terms
+// `<party key>@<week>` for the week it was written (weekPrefixes below). A system message's terms
 // carry `<party key>!` instead (migration 0037): a search that leaves system messages out never
 // reads them, one that asks for them looks up both keys. Every term of a message carries the same
 // key, so looking each word up under either key finds exactly the messages that hold all of them
@@ -82,15 +82,14 @@ export const WEEK_SECONDS = 604_800;
 export function oneWordTerms(
 	tsquery: string,
 	keys: string[]
-): { repeated: string; once: string; weekPrefixes: string[] } | null {
+): { repeated: string; once: string } | null {
 	const node = parseTsquery(tsquery);
 	if (node.kind !== 'lexeme') return null;
 	const [, word, flags] = /^'(.*)'(?::([*A-D]+))?$/.exec(node.text)!;
 	if (flags) return null;
 	return {
 		repeated: underEach(keys, (key) => `'${key}#2_${word}'`),
-		once: underEach(keys, (key) => `'${key}_${word}'`),
-		weekPrefixes: weekPrefixes(keys)
+		once: underEach(keys, (key) => `'${key}_${word}'`)
 	};
 }
 

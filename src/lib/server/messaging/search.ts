@@ -197,9 +197,10 @@ interface HitRow {
  *   more read tens of thousands of them. A longer word that starts with the word being typed
  *   counts as one occurrence.
  * - Several words that must all occur: the messages where they stand side by side as typed
- *   (`door co`: "the door code"), then the others, read in one pass (newestFirstHits). Ranking
- *   by how close together they stand (ts_rank) read every match: `is th` ranked every message
- *   that holds "is".
+ *   (`door co`: "the door code"), then the others. Ranking by how close together they stand
+ *   (ts_rank) read every match: `is th` ranked every message that holds "is". Read in one pass
+ *   (newestFirstHits) when a short prefix leaves the lookup to the other words (rankingOf);
+ *   otherwise looked up at once and ranked.
  * Sorted by recency alone (`sort=recent`), any query is read in one pass too.
  */
 const RINGS: [newest: number, oldest: number][] = [
